@@ -1,0 +1,52 @@
+package org.tarn.api;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The pools of this process. Each pool is independent: a failing or hung pool
+ * never blocks calls on another.
+ */
+public interface PoolManager extends AutoCloseable {
+
+    /**
+     * Creates a pool on the given devices and imports it.
+     *
+     * @param force also take devices that carry the label of an active pool
+     * @throws TarnException {@link ErrorCode#DEVICE_IN_USE},
+     *     {@link ErrorCode#DEVICE_TOO_SMALL}, {@link ErrorCode#DEVICE_MISSING},
+     *     {@link ErrorCode#DEVICE_READ_ONLY}, {@link ErrorCode#POOL_EXISTS},
+     *     {@link ErrorCode#INVALID_ARGUMENT}
+     */
+    Pool createPool(String name, VdevLayout layout, Map<String, String> properties, boolean force);
+
+    /**
+     * Opens a pool from the given devices at its best uberblock: the devices'
+     * labels name the pool and its tree. (The full import with scanning comes
+     * with {@code importPool}.)
+     */
+    Pool openPool(List<String> devices, boolean readOnly);
+
+    /** The imported pool of that name, if any. */
+    Optional<Pool> pool(String name);
+
+    /** Names of the imported pools, sorted. */
+    List<String> pools();
+
+    /**
+     * Exports a pool cleanly: closes (with {@code force}) or refuses open
+     * handles, syncs, marks its labels EXPORTED and releases its devices.
+     */
+    void exportPool(String name, boolean force);
+
+    /**
+     * Force-exports a pool in bounded time, whatever its devices do: discards
+     * unsynced changes, fails every waiter and handle, writes nothing.
+     */
+    void forceExport(String name);
+
+    /** Exports every pool cleanly and stops the engine's threads. */
+    @Override
+    void close();
+}

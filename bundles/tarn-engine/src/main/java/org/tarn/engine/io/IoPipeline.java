@@ -1,0 +1,343 @@
+package org.tarn.engine.io;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tarn.api.ErrorCode;
+import org.tarn.api.TarnException;
+import org.tarn.api.VdevState;
+import org.tarn.api.vdev.BlockDevice;
+import org.tarn.api.vdev.DeviceFullException;
+import org.tarn.engine.vdev.Vdev;
+
+/**
+ * The I/O pipeline of one pool: every device access goes through here.
+ *
+ * <h2>Theory of operation</h2>
+ * A block write fans out to every writable child of its top-level vdev and
+ * succeeds when at least one copy landed; children that fail or exceed the
+ * I/O deadline get a write error and are FAULTED, leaving a mirror DEGRADED.
+ * A block read tries the children in turn and verifies the checksum of what
+ * it got; a copy that fails to read or to verify is counted and, once a good
+ * copy is found, rewritten from it (self-heal). Bad data is never returned.
+ *
+ * <p>Each leaf I/O runs on the leaf's own executor and is tracked until it
+ * completes. Waiting is always bounded: by the I/O deadline, or by
+ * {@link #abandon}, which force export calls to fail every tracked I/O at once
+ * with the given reason, so no engine thread stays blocked on a device that
+ * never answers. Threads of a hung device stay pinned; nothing waits for them.
+ */
+public final class IoPipeline {
+    private static final Logger LOG = LoggerFactory.getLogger(IoPipeline.class);
+
+    private final String poolName;
+    private final Vdev root;
+    private final long ioTimeoutMillis;
+    private final BlockCache cache;
+    private final Set<CompletableFuture<?>> inFlight = ConcurrentHashMap.newKeySet();
+    private volatile TarnException abandoned;
+
+    public IoPipeline(String poolName, Vdev root, long ioTimeoutMillis, BlockCache cache) {
+        this.poolName = poolName;
+        this.root = root;
+        this.ioTimeoutMillis = ioTimeoutMillis;
+        this.cache = cache;
+    }
+
+    public BlockCache cache() {
+        return cache;
+    }
+
+    // ---- leaf operations ---------------------------------------------------
+
+    /** A device call that may throw. */
+    @FunctionalInterface
+    private interface DeviceOp<T> {
+        T run(BlockDevice dev) throws IOException;
+    }
+
+    private <T> CompletableFuture<T> submit(Vdev leaf, DeviceOp<T> op) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        TarnException gone = abandoned;
+        BlockDevice dev = leaf.device();
+        ExecutorService ex = leaf.executor();
+        if (gone != null) {
+            f.completeExceptionally(gone);
+            return f;
+        }
+        if (dev == null || ex == null) {
+            f.completeExceptionally(new IOException("device " + leaf.path() + " is not open"));
+            return f;
+        }
+        inFlight.add(f);
+        f.whenComplete((v, e) -> inFlight.remove(f));
+        try {
+            ex.execute(() -> {
+                if (f.isDone()) {
+                    return;
+                }
+                try {
+                    f.complete(op.run(dev));
+                } catch (Throwable e) {
+                    f.completeExceptionally(e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            f.completeExceptionally(abandoned != null ? abandoned
+                    : new IOException("device " + leaf.path() + " is closed"));
+        }
+        f.orTimeout(ioTimeoutMillis, TimeUnit.MILLISECONDS);
+        if (abandoned != null) {
+            f.completeExceptionally(abandoned);
+        }
+        return f;
+    }
+
+    public CompletableFuture<Void> writeLeaf(Vdev leaf, long offset, ByteBuffer data) {
+        ByteBuffer src = data.duplicate();
+        return submit(leaf, dev -> {
+            dev.write(offset, src.duplicate());
+            return null;
+        });
+    }
+
+    public CompletableFuture<ByteBuffer> readLeaf(Vdev leaf, long offset, int length) {
+        return submit(leaf, dev -> {
+            ByteBuffer b = ByteBuffer.allocate(length);
+            dev.read(offset, b);
+            return b.flip();
+        });
+    }
+
+    public CompletableFuture<Void> flushLeaf(Vdev leaf) {
+        return submit(leaf, dev -> {
+            dev.flush();
+            return null;
+        });
+    }
+
+    // ---- block operations --------------------------------------------------
+
+    /**
+     * Writes a block to every writable child of its top-level vdev. Completes
+     * normally when at least one copy was written, exceptionally with an
+     * {@link IOException} (or {@link DeviceFullException}) when none was.
+     */
+    public CompletableFuture<Void> write(BlockPointer bp, ByteBuffer data) {
+        Vdev top = root.topLevel().get(bp.vdev());
+        List<Vdev> targets = new ArrayList<>();
+        for (Vdev leaf : top.leaves()) {
+            if (leaf.state() == VdevState.ONLINE) {
+                targets.add(leaf);
+            }
+        }
+        if (targets.isEmpty()) {
+            return CompletableFuture.failedFuture(new IOException("no writable device in " + top));
+        }
+        List<CompletableFuture<Void>> parts = new ArrayList<>();
+        for (Vdev leaf : targets) {
+            parts.add(writeLeaf(leaf, bp.offset(), data).handle((v, e) -> {
+                if (e != null) {
+                    noteWriteError(leaf, unwrap(e));
+                    throw new CompletionException(unwrap(e));
+                }
+                return null;
+            }));
+        }
+        return CompletableFuture.allOf(parts.stream().map(p -> p.handle((v, e) -> e))
+                        .toArray(CompletableFuture[]::new))
+                .thenCompose(ignored -> {
+                    Throwable last = null;
+                    for (CompletableFuture<Void> p : parts) {
+                        if (!p.isCompletedExceptionally()) {
+                            return CompletableFuture.completedFuture(null);
+                        }
+                        last = unwrap(p.handle((v, e) -> e).join());
+                    }
+                    return CompletableFuture.failedFuture(last);
+                });
+    }
+
+    private void noteWriteError(Vdev leaf, Throwable e) {
+        if (e instanceof TarnException t && t.code() == ErrorCode.POOL_EXPORTED) {
+            return;
+        }
+        leaf.writeErrors().incrementAndGet();
+        if (!(e instanceof DeviceFullException)) {
+            if (leaf.state() == VdevState.ONLINE) {
+                LOG.warn("pool '{}': device {} faulted after write error: {}", poolName, leaf.path(), describe(e));
+            }
+            leaf.fault();
+        }
+    }
+
+    /**
+     * Reads and verifies a block, trying each copy in turn and repairing bad
+     * copies from the first good one. Blocks until done, the I/O deadline, or
+     * {@link #abandon}.
+     *
+     * @throws TarnException {@link ErrorCode#CHECKSUM_MISMATCH} when no copy
+     *     verifies, {@link ErrorCode#IO_ERROR} when none can be read
+     */
+    public ByteBuffer read(BlockPointer bp, boolean cacheable) {
+        if (cacheable) {
+            ByteBuffer hit = cache.get(bp);
+            if (hit != null) {
+                return hit;
+            }
+        }
+        Vdev top = root.topLevel().get(bp.vdev());
+        List<Vdev> order = new ArrayList<>();
+        for (Vdev leaf : top.leaves()) {
+            if (leaf.state() == VdevState.ONLINE) {
+                order.add(leaf);
+            }
+        }
+        for (Vdev leaf : top.leaves()) {
+            if (leaf.state() == VdevState.FAULTED && leaf.device() != null) {
+                order.add(leaf);
+            }
+        }
+        List<Vdev> bad = new ArrayList<>();
+        boolean sawChecksumError = false;
+        Throwable lastError = null;
+        for (Vdev leaf : order) {
+            ByteBuffer data;
+            try {
+                data = await(readLeaf(leaf, bp.offset(), bp.size()));
+            } catch (TarnException e) {
+                if (e.code() == ErrorCode.POOL_EXPORTED) {
+                    throw e;
+                }
+                leaf.readErrors().incrementAndGet();
+                lastError = e.getCause() != null ? e.getCause() : e;
+                bad.add(leaf);
+                continue;
+            }
+            if (!bp.verifies(data)) {
+                leaf.checksumErrors().incrementAndGet();
+                sawChecksumError = true;
+                bad.add(leaf);
+                LOG.warn("pool '{}': checksum error on {} reading {}", poolName, leaf.path(), bp);
+                continue;
+            }
+            for (Vdev b : bad) {
+                if (b.device() != null && b.state() == VdevState.ONLINE) {
+                    repair(b, bp, data);
+                }
+            }
+            if (cacheable) {
+                cache.put(bp, data);
+            }
+            return data.asReadOnlyBuffer();
+        }
+        if (sawChecksumError) {
+            throw new TarnException(ErrorCode.CHECKSUM_MISMATCH, "pool '" + poolName
+                    + "': no copy of block " + bp + " matches its checksum");
+        }
+        throw new TarnException(ErrorCode.IO_ERROR, "pool '" + poolName + "': cannot read block " + bp
+                + " from any device of " + top + (lastError == null ? "" : ": " + describe(lastError)),
+                lastError);
+    }
+
+    private void repair(Vdev leaf, BlockPointer bp, ByteBuffer good) {
+        writeLeaf(leaf, bp.offset(), good.duplicate()).whenComplete((v, e) -> {
+            if (e == null) {
+                LOG.info("pool '{}': repaired block at offset 0x{} on {}", poolName,
+                        Long.toHexString(bp.offset()), leaf.path());
+            } else {
+                noteWriteError(leaf, unwrap(e));
+            }
+        });
+    }
+
+    /** Flushes the given leaves in parallel; returns the leaves that failed. */
+    public List<Vdev> flush(Collection<Vdev> leaves) {
+        List<CompletableFuture<Void>> parts = new ArrayList<>();
+        List<Vdev> targets = new ArrayList<>();
+        for (Vdev leaf : leaves) {
+            if (leaf.state() == VdevState.ONLINE) {
+                targets.add(leaf);
+                parts.add(flushLeaf(leaf));
+            }
+        }
+        List<Vdev> failed = new ArrayList<>();
+        for (int i = 0; i < parts.size(); i++) {
+            try {
+                await(parts.get(i));
+            } catch (TarnException e) {
+                if (e.code() == ErrorCode.POOL_EXPORTED) {
+                    throw e;
+                }
+                noteWriteError(targets.get(i), e.getCause() != null ? e.getCause() : e);
+                failed.add(targets.get(i));
+            }
+        }
+        return failed;
+    }
+
+    /**
+     * Waits for an I/O. Device failures become {@link ErrorCode#IO_ERROR}
+     * (or {@link ErrorCode#NO_SPACE}) with the device's exception as cause.
+     */
+    public <T> T await(CompletableFuture<T> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TarnException(ErrorCode.TIMED_OUT, "pool '" + poolName + "': interrupted waiting for I/O", e);
+        } catch (ExecutionException e) {
+            Throwable cause = unwrap(e);
+            if (cause instanceof TarnException t) {
+                throw t;
+            }
+            if (cause instanceof DeviceFullException) {
+                throw new TarnException(ErrorCode.NO_SPACE, "pool '" + poolName + "': " + describe(cause), cause);
+            }
+            throw new TarnException(ErrorCode.IO_ERROR, "pool '" + poolName + "': " + describe(cause), cause);
+        }
+    }
+
+    /**
+     * Fails every tracked I/O with {@code reason} and refuses new ones. Never
+     * blocks: used by force export.
+     */
+    public void abandon(TarnException reason) {
+        abandoned = reason;
+        for (CompletableFuture<?> f : inFlight) {
+            f.completeExceptionally(reason);
+        }
+    }
+
+    public int inFlightCount() {
+        return inFlight.size();
+    }
+
+    static Throwable unwrap(Throwable e) {
+        while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e;
+    }
+
+    static String describe(Throwable e) {
+        if (e instanceof TimeoutException) {
+            return "I/O did not complete within its deadline";
+        }
+        return e.getMessage() != null ? e.getMessage() : e.toString();
+    }
+}

@@ -1,0 +1,51 @@
+package org.tarn.engine.pool;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.tarn.engine.label.VdevConfig;
+import org.tarn.engine.vdev.Vdev;
+
+/** Converts between the runtime vdev tree and its label form. */
+final class VdevConfigs {
+    private VdevConfigs() {
+    }
+
+    static VdevConfig toConfig(Vdev v) {
+        List<VdevConfig> kids = new ArrayList<>();
+        for (Vdev c : v.children()) {
+            kids.add(toConfig(c));
+        }
+        long start = v.kind() == Vdev.Kind.ROOT ? 0 : topOrSelf(v).dataStartBytes();
+        long end = v.kind() == Vdev.Kind.ROOT ? 0 : topOrSelf(v).dataEndBytes();
+        return new VdevConfig(v.type(), v.guid(), v.id(), v.isLeaf() ? v.path() : "", kids, start, end);
+    }
+
+    private static Vdev topOrSelf(Vdev v) {
+        Vdev t = v;
+        while (t.parent() != null && t.parent().kind() != Vdev.Kind.ROOT) {
+            t = t.parent();
+        }
+        return t;
+    }
+
+    /** Builds the runtime tree (no devices attached) with each top-level's space map. */
+    static Vdev fromConfig(VdevConfig root) {
+        List<Vdev> tops = new ArrayList<>();
+        for (VdevConfig t : root.children()) {
+            Vdev top;
+            if (t.isLeaf()) {
+                top = Vdev.leaf(t.guid(), t.id(), t.type(), t.path());
+            } else {
+                List<Vdev> leaves = new ArrayList<>();
+                for (VdevConfig l : t.children()) {
+                    leaves.add(Vdev.leaf(l.guid(), l.id(), l.type(), l.path()));
+                }
+                top = Vdev.mirror(t.guid(), t.id(), leaves);
+            }
+            top.initSpace(t.dataStartBytes(), t.dataEndBytes());
+            tops.add(top);
+        }
+        return Vdev.root(root.guid(), tops);
+    }
+}

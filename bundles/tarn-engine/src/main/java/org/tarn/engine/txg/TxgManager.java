@@ -1,0 +1,606 @@
+package org.tarn.engine.txg;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongSupplier;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tarn.api.CommitCallback;
+import org.tarn.api.CommitStatus;
+import org.tarn.api.ErrorCode;
+import org.tarn.api.TarnException;
+import org.tarn.api.Transaction;
+
+/**
+ * Transaction groups of one pool.
+ *
+ * <h2>Theory of operation</h2>
+ * Every change joins the <em>open</em> group by taking a hold on it
+ * ({@link #begin}). The pool's one sync thread closes the open group when its
+ * dirty data reaches the per-group limit, when it has been open for the
+ * timeout, or when someone asks for a sync: it opens the next group at once
+ * (so writers never wait for a sync to start), waits for the holds on the
+ * closed group to drain (<em>quiescing</em>), then writes it out
+ * (<em>syncing</em>) through the pool's {@link Syncer}. When the uberblock is
+ * down the group is <em>synced</em>: commit callbacks run with COMMITTED and
+ * {@link #syncedTxg()} advances. So at most three groups are alive: open,
+ * quiescing/syncing, and the last synced one.
+ *
+ * <p>Dirty data is bounded: above {@code THROTTLE_START_FRACTION} of the
+ * pool's maximum each new transaction is delayed in proportion to the excess,
+ * and at the maximum it blocks until a sync frees room. This bounds memory
+ * and the time of any one sync, hence of a clean export.
+ *
+ * <p>A sync that fails leaves the pool <em>suspended</em>: the sync thread
+ * parks the failed group (its changes stay in memory) until {@link #resume}
+ * retries it or {@link #abort} discards it. Every wait here is woken by
+ * {@link #abort}, which force export calls: it never waits for the sync
+ * thread, fails every waiter with its reason, and runs the callbacks of all
+ * unsynced groups with ABORTED.
+ */
+public final class TxgManager {
+    private static final Logger LOG = LoggerFactory.getLogger(TxgManager.class);
+
+    /** Writes one transaction group out; throws when it cannot. */
+    public interface Syncer {
+        /** Whether the group has anything to write. */
+        boolean hasChanges(long txg);
+
+        void syncTxg(long txg);
+    }
+
+    /** Told when a sync fails and the pool suspends, and when it resumes. */
+    public interface SuspendListener {
+        void suspended(long txg, TarnException cause);
+
+        void resumed(long txg);
+    }
+
+    /** Limits read at every decision, so property changes apply at once. */
+    public interface Limits {
+        long txgDirtyLimitBytes();
+
+        long txgTimeoutMillis();
+
+        long dirtyMaxBytes();
+
+        /** True when a suspended pool fails new work at once (failmode=continue). */
+        boolean failFastWhenSuspended();
+    }
+
+    private final String poolName;
+    private final Syncer syncer;
+    private final SuspendListener listener;
+    private final Limits limits;
+    private final LongSupplier clockMillis;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+
+    private long openTxg;
+    private long openedAtMillis;
+    private long syncingTxg;
+    private long syncedTxg;
+    private long syncRequestedTxg;
+    private final Map<Long, Integer> holds = new HashMap<>();
+    private final TreeMap<Long, Long> dirtyBytes = new TreeMap<>();
+    private final Map<Long, List<CommitCallback>> callbacks = new HashMap<>();
+    private boolean suspended;
+    private boolean resumeRequested;
+    private boolean stopping;
+    private TarnException aborted;
+    private TarnException lastFailure;
+    private long lastSyncMillis;
+    private Thread thread;
+
+    public TxgManager(String poolName, long lastSyncedTxg, Syncer syncer, SuspendListener listener,
+                      Limits limits) {
+        this.poolName = poolName;
+        this.syncer = syncer;
+        this.listener = listener;
+        this.limits = limits;
+        this.clockMillis = System::currentTimeMillis;
+        this.syncedTxg = lastSyncedTxg;
+        this.openTxg = lastSyncedTxg + 1;
+        this.openedAtMillis = clockMillis.getAsLong();
+    }
+
+    public void start() {
+        thread = new Thread(this::run, "tarn-" + poolName + "-sync");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    // ---- writers -----------------------------------------------------------
+
+    /** Takes a hold on the open group, after throttling. */
+    public Transaction begin() {
+        lock.lock();
+        try {
+            throttle();
+            long txg = openTxg;
+            holds.merge(txg, 1, Integer::sum);
+            return new Tx(txg);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void throttle() {
+        long max = limits.dirtyMaxBytes();
+        long start = (long) (max * org.tarn.engine.pool.PoolDefaults.THROTTLE_START_FRACTION);
+        boolean delayed = false;
+        while (true) {
+            checkUsable();
+            long dirty = totalDirty();
+            if (dirty >= max) {
+                syncRequestedTxg = Math.max(syncRequestedTxg, openTxg);
+                changed.signalAll();
+                awaitUninterruptibly(100);
+                continue;
+            }
+            if (dirty > start && !delayed) {
+                long delayMillis = Math.max(1, org.tarn.engine.pool.PoolDefaults.THROTTLE_MAX_DELAY_MILLIS
+                        * (dirty - start) / Math.max(1, max - start));
+                changed.signalAll();
+                awaitUninterruptibly(delayMillis);
+                delayed = true;
+                continue;
+            }
+            return;
+        }
+    }
+
+    private void checkUsable() {
+        if (aborted != null) {
+            throw aborted;
+        }
+        if (suspended && limits.failFastWhenSuspended()) {
+            throw new TarnException(ErrorCode.POOL_SUSPENDED, "pool '" + poolName
+                    + "' is suspended (failmode=continue): " + describe(lastFailure)
+                    + "; fix the devices and run clear");
+        }
+    }
+
+    private void awaitUninterruptibly(long millis) {
+        try {
+            changed.await(millis, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TarnException(ErrorCode.TIMED_OUT, "pool '" + poolName + "': interrupted while waiting", e);
+        }
+    }
+
+    /** Accounts bytes of new dirty data in a group. */
+    public void addDirty(long txg, long bytes) {
+        lock.lock();
+        try {
+            long now = dirtyBytes.merge(txg, bytes, Long::sum);
+            if (txg == openTxg && now >= limits.txgDirtyLimitBytes()) {
+                changed.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private final class Tx implements Transaction {
+        private final long txg;
+        private boolean done;
+
+        Tx(long txg) {
+            this.txg = txg;
+        }
+
+        @Override
+        public long txg() {
+            return txg;
+        }
+
+        @Override
+        public void onCommit(CommitCallback callback) {
+            lock.lock();
+            try {
+                if (done) {
+                    throw new IllegalStateException("transaction already committed");
+                }
+                callbacks.computeIfAbsent(txg, t -> new ArrayList<>()).add(callback);
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public void commit() {
+            lock.lock();
+            try {
+                if (done) {
+                    return;
+                }
+                done = true;
+                holds.merge(txg, -1, Integer::sum);
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public void close() {
+            commit();
+        }
+
+        TxgManager owner() {
+            return TxgManager.this;
+        }
+
+        /** Throws unless this transaction may still make changes. */
+        void checkOpen() {
+            if (done) {
+                throw new IllegalStateException("transaction on txg " + txg + " is already committed");
+            }
+        }
+    }
+
+    /** Throws unless {@code tx} is an open transaction of this pool. */
+    public long txgOf(Transaction tx) {
+        if (!(tx instanceof Tx t) || !isOurs(t)) {
+            throw new TarnException(ErrorCode.INVALID_ARGUMENT, "transaction does not belong to pool '" + poolName + "'");
+        }
+        t.checkOpen();
+        if (aborted != null) {
+            throw aborted;
+        }
+        return t.txg;
+    }
+
+    private boolean isOurs(Tx t) {
+        return t.owner() == this;
+    }
+
+    // ---- waiting for syncs -------------------------------------------------
+
+    /** Asks for the open group to sync and waits until it has. */
+    public void syncNow() {
+        long target;
+        lock.lock();
+        try {
+            checkUsable();
+            target = openTxg;
+            syncRequestedTxg = Math.max(syncRequestedTxg, target);
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        waitSynced(target);
+    }
+
+    /** Waits until group {@code txg} has synced, or the pool fails. */
+    public void waitSynced(long txg) {
+        lock.lock();
+        try {
+            while (syncedTxg < txg) {
+                checkUsable();
+                if (stopping && thread == null) {
+                    throw new TarnException(ErrorCode.POOL_EXPORTED, "pool '" + poolName + "' is stopped");
+                }
+                awaitUninterruptibly(100);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- the sync thread ---------------------------------------------------
+
+    private void run() {
+        while (true) {
+            long txg;
+            lock.lock();
+            try {
+                while (!shouldClose()) {
+                    if (aborted != null || (stopping && !hasPendingChanges())) {
+                        return;
+                    }
+                    awaitUninterruptibly(Math.max(1, Math.min(100, limits.txgTimeoutMillis())));
+                }
+                txg = openTxg;
+                openTxg = txg + 1;
+                openedAtMillis = clockMillis.getAsLong();
+                syncingTxg = txg;
+                changed.signalAll();
+                while (holds.getOrDefault(txg, 0) > 0 && aborted == null) {
+                    awaitUninterruptibly(100);
+                }
+                holds.remove(txg);
+                if (aborted != null) {
+                    return;
+                }
+            } catch (TarnException e) {
+                return;
+            } finally {
+                lock.unlock();
+            }
+            if (!syncWithRetry(txg)) {
+                return;
+            }
+        }
+    }
+
+    private boolean shouldClose() {
+        if (aborted != null) {
+            return false;
+        }
+        long dirty = dirtyBytes.getOrDefault(openTxg, 0L);
+        if (syncRequestedTxg >= openTxg) {
+            return true;
+        }
+        if (stopping) {
+            return hasPendingChanges();
+        }
+        if (dirty >= limits.txgDirtyLimitBytes()) {
+            return true;
+        }
+        if (totalDirty() >= limits.dirtyMaxBytes() * org.tarn.engine.pool.PoolDefaults.THROTTLE_START_FRACTION) {
+            return true;
+        }
+        boolean hasWork = dirty > 0 || callbacks.containsKey(openTxg) || syncer.hasChanges(openTxg);
+        return hasWork && clockMillis.getAsLong() - openedAtMillis >= limits.txgTimeoutMillis();
+    }
+
+    private boolean hasPendingChanges() {
+        return dirtyBytes.getOrDefault(openTxg, 0L) > 0 || syncer.hasChanges(openTxg)
+                || holds.getOrDefault(openTxg, 0) > 0;
+    }
+
+    /** Syncs a group, parking on failure until resumed; false when aborted. */
+    private boolean syncWithRetry(long txg) {
+        while (true) {
+            long started = System.nanoTime();
+            try {
+                syncer.syncTxg(txg);
+            } catch (TarnException | IllegalStateException e) {
+                TarnException cause = e instanceof TarnException t ? t
+                        : new TarnException(ErrorCode.IO_ERROR, e.getMessage(), e);
+                lock.lock();
+                try {
+                    if (aborted != null) {
+                        return false;
+                    }
+                    if (!suspended) {
+                        LOG.error("pool '{}': txg {} failed to sync, suspending: {}", poolName, txg, cause.getMessage());
+                    }
+                    suspended = true;
+                    lastFailure = cause;
+                    resumeRequested = false;
+                    changed.signalAll();
+                } finally {
+                    lock.unlock();
+                }
+                listener.suspended(txg, cause);
+                lock.lock();
+                try {
+                    while (!resumeRequested && aborted == null) {
+                        awaitUninterruptibly(100);
+                    }
+                    if (aborted != null) {
+                        return false;
+                    }
+                    resumeRequested = false;
+                } finally {
+                    lock.unlock();
+                }
+                continue;
+            } catch (RuntimeException e) {
+                LOG.error("pool '{}': txg {} sync failed unexpectedly", poolName, txg, e);
+                throw e;
+            }
+            List<CommitCallback> done;
+            lock.lock();
+            try {
+                if (aborted != null) {
+                    return false;
+                }
+                done = callbacks.remove(txg);
+            } finally {
+                lock.unlock();
+            }
+            // callbacks run before waiters see the group synced, so sync() implies "callbacks done"
+            runCallbacks(done, txg, CommitStatus.COMMITTED);
+            boolean wasSuspended;
+            lock.lock();
+            try {
+                syncedTxg = txg;
+                syncingTxg = 0;
+                lastSyncMillis = (System.nanoTime() - started) / 1_000_000;
+                dirtyBytes.remove(txg);
+                wasSuspended = suspended;
+                suspended = false;
+                lastFailure = null;
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+            if (wasSuspended) {
+                listener.resumed(txg);
+            }
+            return true;
+        }
+    }
+
+    private void runCallbacks(List<CommitCallback> list, long txg, CommitStatus status) {
+        if (list == null) {
+            return;
+        }
+        for (CommitCallback cb : list) {
+            try {
+                cb.onCommit(txg, status);
+            } catch (RuntimeException e) {
+                LOG.warn("pool '{}': commit callback for txg {} failed", poolName, txg, e);
+            }
+        }
+    }
+
+    // ---- control -----------------------------------------------------------
+
+    /** Retries a parked sync (after {@code clear}). */
+    public void resume() {
+        lock.lock();
+        try {
+            resumeRequested = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Syncs whatever is dirty and stops the sync thread, waiting for it.
+     * Used by a clean export.
+     */
+    public void stopClean() {
+        syncNow();
+        lock.lock();
+        try {
+            stopping = true;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        lock.lock();
+        try {
+            if (syncedTxg < openTxg - 1 && aborted == null) {
+                throw new TarnException(ErrorCode.IO_ERROR, "pool '" + poolName + "': sync thread stopped with txg "
+                        + (syncedTxg + 1) + " unsynced");
+            }
+            thread = null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Discards every unsynced group and fails every waiter with
+     * {@code reason}. Never blocks on the sync thread or a device.
+     *
+     * @return the number of commit callbacks told ABORTED
+     */
+    public int abort(TarnException reason) {
+        Map<Long, List<CommitCallback>> dropped;
+        lock.lock();
+        try {
+            if (aborted != null) {
+                return 0;
+            }
+            aborted = reason;
+            dropped = new TreeMap<>(callbacks);
+            callbacks.clear();
+            dirtyBytes.clear();
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        int n = 0;
+        for (Map.Entry<Long, List<CommitCallback>> e : dropped.entrySet()) {
+            runCallbacks(e.getValue(), e.getKey(), CommitStatus.ABORTED);
+            n += e.getValue().size();
+        }
+        return n;
+    }
+
+    public boolean isAborted() {
+        lock.lock();
+        try {
+            return aborted != null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- state -------------------------------------------------------------
+
+    public long openTxg() {
+        lock.lock();
+        try {
+            return openTxg;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public long syncedTxg() {
+        lock.lock();
+        try {
+            return syncedTxg;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The group being quiesced or synced, or 0. */
+    public long syncingTxg() {
+        lock.lock();
+        try {
+            return syncingTxg;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public boolean suspended() {
+        lock.lock();
+        try {
+            return suspended;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public TarnException lastFailure() {
+        lock.lock();
+        try {
+            return lastFailure;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public long lastSyncMillis() {
+        lock.lock();
+        try {
+            return lastSyncMillis;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Dirty bytes over all unsynced groups. */
+    public long totalDirty() {
+        lock.lock();
+        try {
+            long sum = 0;
+            for (long v : dirtyBytes.values()) {
+                sum += v;
+            }
+            return sum;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static String describe(TarnException e) {
+        return e == null ? "no sync has failed yet" : e.getMessage();
+    }
+}

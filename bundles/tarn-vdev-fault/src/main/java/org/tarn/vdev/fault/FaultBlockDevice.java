@@ -1,0 +1,105 @@
+package org.tarn.vdev.fault;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+import org.tarn.api.vdev.BlockDevice;
+import org.tarn.api.vdev.DeviceFullException;
+import org.tarn.vdev.fault.FaultRule.Effect;
+import org.tarn.vdev.fault.FaultRule.Op;
+
+/**
+ * A device opened by {@link FaultVdevDriver}: the inner driver's device, with
+ * the faults its {@link FaultInjector} chooses. Each call first lets the
+ * injector count it and apply any latency or hang, then fails it, corrupts it
+ * or passes it on. Thread-safe if the inner device is.
+ */
+public final class FaultBlockDevice implements BlockDevice {
+
+    private final String path;
+    private final BlockDevice inner;
+    private final FaultInjector injector;
+
+    FaultBlockDevice(String path, BlockDevice inner, FaultInjector injector) {
+        this.path = path;
+        this.inner = inner;
+        this.injector = injector;
+    }
+
+    /** The full {@code fault:} path. */
+    @Override
+    public String path() {
+        return path;
+    }
+
+    @Override
+    public long sizeBytes() {
+        return inner.sizeBytes();
+    }
+
+    @Override
+    public boolean readOnly() {
+        return inner.readOnly();
+    }
+
+    /** The injector that controls this device's faults. */
+    public FaultInjector injector() {
+        return injector;
+    }
+
+    @Override
+    public void read(long offset, ByteBuffer dst) throws IOException {
+        Injection injection = injector.inject(Op.READ, offset, dst.remaining());
+        failIfInjected(injection, "at offset " + offset);
+        int start = dst.position();
+        inner.read(offset, dst);
+        if (injection.outcome() == Effect.CORRUPT) {
+            flipBit(dst, start, injection);
+        }
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer src) throws IOException {
+        Injection injection = injector.inject(Op.WRITE, offset, src.remaining());
+        failIfInjected(injection, "at offset " + offset);
+        if (injection.outcome() != Effect.CORRUPT) {
+            inner.write(offset, src);
+            return;
+        }
+        ByteBuffer corrupted = ByteBuffer.allocate(src.remaining()).put(src.duplicate()).flip();
+        flipBit(corrupted, 0, injection);
+        inner.write(offset, corrupted);
+        src.position(src.limit());
+    }
+
+    @Override
+    public void flush() throws IOException {
+        failIfInjected(injector.inject(Op.FLUSH, 0, 0), "during flush");
+        inner.flush();
+    }
+
+    /** Closes the inner device. I/O hung by the injector stays hung until it is released. */
+    @Override
+    public void close() throws IOException {
+        inner.close();
+    }
+
+    @Override
+    public String toString() {
+        return "FaultBlockDevice[" + path + "]";
+    }
+
+    private void failIfInjected(Injection injection, String where) throws IOException {
+        if (injection.outcome() == Effect.ERROR) {
+            throw new IOException("injected I/O error on " + path + " " + where);
+        }
+        if (injection.outcome() == Effect.NO_SPACE) {
+            throw new DeviceFullException("injected no space left on " + path + " " + where);
+        }
+    }
+
+    private static void flipBit(ByteBuffer buffer, int start, Injection injection) {
+        int index = start + injection.corruptIndex();
+        buffer.put(index, (byte) (buffer.get(index) ^ injection.corruptBitMask()));
+    }
+}
