@@ -136,7 +136,7 @@ public final class TxgManager {
     private void throttle() {
         long max = limits.dirtyMaxBytes();
         long start = (long) (max * org.tarn.engine.pool.PoolDefaults.THROTTLE_START_FRACTION);
-        boolean delayed = false;
+        long delayUntil = 0;
         while (true) {
             checkUsable();
             long dirty = totalDirty();
@@ -146,15 +146,21 @@ public final class TxgManager {
                 awaitUninterruptibly(100);
                 continue;
             }
-            if (dirty > start && !delayed) {
+            if (dirty <= start) {
+                return;
+            }
+            long now = System.nanoTime();
+            if (delayUntil == 0) {
+                // delay in proportion to how far dirty data is past the start of the throttle
                 long delayMillis = Math.max(1, org.tarn.engine.pool.PoolDefaults.THROTTLE_MAX_DELAY_MILLIS
                         * (dirty - start) / Math.max(1, max - start));
+                delayUntil = now + TimeUnit.MILLISECONDS.toNanos(delayMillis);
                 changed.signalAll();
-                awaitUninterruptibly(delayMillis);
-                delayed = true;
-                continue;
             }
-            return;
+            if (now - delayUntil >= 0) {
+                return;
+            }
+            awaitUninterruptibly(Math.max(1, TimeUnit.NANOSECONDS.toMillis(delayUntil - now)));
         }
     }
 
@@ -369,14 +375,16 @@ public final class TxgManager {
             } catch (TarnException | IllegalStateException e) {
                 TarnException cause = e instanceof TarnException t ? t
                         : new TarnException(ErrorCode.IO_ERROR, e.getMessage(), e);
+                if (isAborted()) {
+                    return false;
+                }
+                if (!suspended()) {
+                    LOG.error("pool '{}': txg {} failed to sync, suspending: {}", poolName, txg, cause.getMessage());
+                }
+                // the pool learns first, so whoever sees the suspension sees the pool SUSPENDED
+                listener.suspended(txg, cause);
                 lock.lock();
                 try {
-                    if (aborted != null) {
-                        return false;
-                    }
-                    if (!suspended) {
-                        LOG.error("pool '{}': txg {} failed to sync, suspending: {}", poolName, txg, cause.getMessage());
-                    }
                     suspended = true;
                     lastFailure = cause;
                     resumeRequested = false;
@@ -384,7 +392,6 @@ public final class TxgManager {
                 } finally {
                     lock.unlock();
                 }
-                listener.suspended(txg, cause);
                 lock.lock();
                 try {
                     while (!resumeRequested && aborted == null) {
@@ -414,22 +421,20 @@ public final class TxgManager {
             }
             // callbacks run before waiters see the group synced, so sync() implies "callbacks done"
             runCallbacks(done, txg, CommitStatus.COMMITTED);
-            boolean wasSuspended;
+            if (suspended()) {
+                listener.resumed(txg);
+            }
             lock.lock();
             try {
                 syncedTxg = txg;
                 syncingTxg = 0;
                 lastSyncMillis = (System.nanoTime() - started) / 1_000_000;
                 dirtyBytes.remove(txg);
-                wasSuspended = suspended;
                 suspended = false;
                 lastFailure = null;
                 changed.signalAll();
             } finally {
                 lock.unlock();
-            }
-            if (wasSuspended) {
-                listener.resumed(txg);
             }
             return true;
         }

@@ -1,0 +1,241 @@
+package org.tarn.engine.txg;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.tarn.api.CommitStatus;
+import org.tarn.api.ErrorCode;
+import org.tarn.api.TarnException;
+import org.tarn.api.Transaction;
+
+class TxgManagerTest {
+    private final List<Long> synced = new CopyOnWriteArrayList<>();
+    private final List<String> suspensions = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean failSyncs = new AtomicBoolean();
+    private volatile CountDownLatch blockSync = new CountDownLatch(0);
+    private volatile long dirtyMax = 1 << 20;
+    private volatile boolean failFast;
+    private TxgManager txgs;
+
+    private TxgManager start(long timeoutMillis) {
+        txgs = new TxgManager("t", 5, new TxgManager.Syncer() {
+            @Override
+            public boolean hasChanges(long txg) {
+                return false;
+            }
+
+            @Override
+            public void syncTxg(long txg) {
+                try {
+                    blockSync.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                if (failSyncs.get()) {
+                    throw new TarnException(ErrorCode.IO_ERROR, "injected");
+                }
+                synced.add(txg);
+            }
+        }, new TxgManager.SuspendListener() {
+            @Override
+            public void suspended(long txg, TarnException cause) {
+                suspensions.add("suspended " + txg);
+            }
+
+            @Override
+            public void resumed(long txg) {
+                suspensions.add("resumed " + txg);
+            }
+        }, new TxgManager.Limits() {
+            @Override
+            public long txgDirtyLimitBytes() {
+                return 1 << 30;
+            }
+
+            @Override
+            public long txgTimeoutMillis() {
+                return timeoutMillis;
+            }
+
+            @Override
+            public long dirtyMaxBytes() {
+                return dirtyMax;
+            }
+
+            @Override
+            public boolean failFastWhenSuspended() {
+                return failFast;
+            }
+        });
+        txgs.start();
+        return txgs;
+    }
+
+    @AfterEach
+    void stop() {
+        if (txgs != null) {
+            txgs.abort(new TarnException(ErrorCode.POOL_EXPORTED, "test over"));
+        }
+    }
+
+    @Test
+    void groups_advance_open_to_synced_in_order_pos() {
+        start(60_000);
+        assertThat(txgs.openTxg()).isEqualTo(6);
+        assertThat(txgs.syncedTxg()).isEqualTo(5);
+        Transaction tx = txgs.begin();
+        assertThat(tx.txg()).isEqualTo(6);
+        txgs.addDirty(6, 100);
+        tx.commit();
+        txgs.syncNow();
+        assertThat(synced).containsExactly(6L);
+        assertThat(txgs.syncedTxg()).isEqualTo(6);
+        assertThat(txgs.openTxg()).isEqualTo(7);
+        assertThat(txgs.totalDirty()).isZero();
+    }
+
+    @Test
+    void quiescing_waits_for_holds_pos() throws Exception {
+        start(60_000);
+        Transaction tx = txgs.begin();
+        CompletableFuture<Void> sync = CompletableFuture.runAsync(txgs::syncNow);
+        await().atMost(Duration.ofSeconds(5)).until(() -> txgs.openTxg() == 7);
+        assertThat(sync).isNotDone();
+        assertThat(synced).isEmpty();
+        Transaction next = txgs.begin();
+        assertThat(next.txg()).as("new transactions join the next group while one quiesces").isEqualTo(7);
+        next.commit();
+        tx.commit();
+        sync.get(5, TimeUnit.SECONDS);
+        assertThat(synced).containsExactly(6L);
+    }
+
+    @Test
+    void timeout_syncs_a_group_with_changes_pos() {
+        start(50);
+        try (Transaction tx = txgs.begin()) {
+            txgs.addDirty(tx.txg(), 10);
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> synced.contains(6L));
+    }
+
+    @Test
+    void callbacks_report_committed_then_aborted_pos() {
+        start(60_000);
+        List<String> seen = new CopyOnWriteArrayList<>();
+        try (Transaction tx = txgs.begin()) {
+            tx.onCommit((t, s) -> seen.add(t + " " + s));
+        }
+        txgs.syncNow();
+        try (Transaction tx = txgs.begin()) {
+            tx.onCommit((t, s) -> seen.add(t + " " + s));
+        }
+        assertThat(txgs.abort(new TarnException(ErrorCode.POOL_EXPORTED, "gone"))).isEqualTo(1);
+        assertThat(seen).containsExactly("6 " + CommitStatus.COMMITTED, "7 " + CommitStatus.ABORTED);
+        assertThatThrownBy(txgs::begin).extracting(e -> ((TarnException) e).code())
+                .isEqualTo(ErrorCode.POOL_EXPORTED);
+    }
+
+    @Test
+    void writers_block_at_dirty_max_until_a_sync_frees_room_pos() throws Exception {
+        dirtyMax = 1000;
+        blockSync = new CountDownLatch(1);
+        start(60_000);
+        try (Transaction tx = txgs.begin()) {
+            txgs.addDirty(tx.txg(), 2000);
+        }
+        CompletableFuture<Long> blocked = CompletableFuture.supplyAsync(() -> {
+            try (Transaction tx = txgs.begin()) {
+                return tx.txg();
+            }
+        });
+        await().atMost(Duration.ofSeconds(5)).until(() -> txgs.openTxg() == 7);
+        assertThat(blocked).isNotDone();
+        blockSync.countDown();
+        assertThat(blocked.get(5, TimeUnit.SECONDS)).isGreaterThanOrEqualTo(7);
+        assertThat(synced).startsWith(6L);
+    }
+
+    @Test
+    void throttle_delays_then_admits_writers_pos() throws Exception {
+        dirtyMax = 1000;
+        blockSync = new CountDownLatch(1);
+        start(60_000);
+        try (Transaction tx = txgs.begin()) {
+            txgs.addDirty(tx.txg(), 800); // above the throttle start, below the max
+        }
+        long t0 = System.nanoTime();
+        try (Transaction tx = txgs.begin()) {
+            assertThat(tx.txg()).isGreaterThanOrEqualTo(6);
+        }
+        assertThat(System.nanoTime() - t0).as("a throttled writer is delayed")
+                .isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(1));
+        blockSync.countDown();
+    }
+
+    @Test
+    void failed_sync_suspends_and_resume_retries_pos() {
+        failFast = true;
+        start(60_000);
+        failSyncs.set(true);
+        try (Transaction tx = txgs.begin()) {
+            txgs.addDirty(tx.txg(), 1);
+        }
+        assertThatThrownBy(txgs::syncNow).extracting(e -> ((TarnException) e).code())
+                .isEqualTo(ErrorCode.POOL_SUSPENDED);
+        assertThat(txgs.suspended()).isTrue();
+        assertThat(suspensions).containsExactly("suspended 6");
+        assertThatThrownBy(txgs::begin).hasMessageContaining("injected");
+        failSyncs.set(false);
+        txgs.resume();
+        await().atMost(Duration.ofSeconds(5)).until(() -> txgs.syncedTxg() == 6);
+        assertThat(suspensions).containsExactly("suspended 6", "resumed 6");
+        assertThat(txgs.suspended()).isFalse();
+    }
+
+    @Test
+    void abort_wakes_blocked_writers_and_waiters_neg() throws Exception {
+        dirtyMax = 10;
+        failSyncs.set(true);
+        start(60_000);
+        try (Transaction tx = txgs.begin()) {
+            txgs.addDirty(tx.txg(), 100);
+        }
+        AtomicInteger woken = new AtomicInteger();
+        CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+            try {
+                txgs.begin();
+            } catch (TarnException e) {
+                if (e.code() == ErrorCode.POOL_EXPORTED) {
+                    woken.incrementAndGet();
+                }
+            }
+        });
+        CompletableFuture<Void> waiter = CompletableFuture.runAsync(() -> {
+            try {
+                txgs.waitSynced(6);
+            } catch (TarnException e) {
+                if (e.code() == ErrorCode.POOL_EXPORTED) {
+                    woken.incrementAndGet();
+                }
+            }
+        });
+        await().atMost(Duration.ofSeconds(5)).until(txgs::suspended);
+        txgs.abort(new TarnException(ErrorCode.POOL_EXPORTED, "force export"));
+        writer.get(5, TimeUnit.SECONDS);
+        waiter.get(5, TimeUnit.SECONDS);
+        assertThat(woken.get()).isEqualTo(2);
+    }
+}
