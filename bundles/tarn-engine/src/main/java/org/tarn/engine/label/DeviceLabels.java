@@ -106,7 +106,7 @@ public record DeviceLabels(String path, long sizeBytes, List<LabelCopy> labels, 
                 .thenComparing(Comparator.comparingInt(LabelCopy::index).reversed());
         List<LabelCopy> valid = validLabels();
         Optional<FoundUberblock> ub = bestUberblock();
-        if (false && ub.isPresent()) {
+        if (ub.isPresent()) {
             long ubTxg = ub.get().uberblock().txg();
             Optional<LabelCopy> consistent = valid.stream()
                     .filter(l -> l.config().txg() <= ubTxg).max(byTxg);

@@ -873,6 +873,8 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
                     + txg);
         }
         if (withConfig) {
+            // the uberblocks must be durable before the odd labels change
+            io.flush(activeLeaves());
             labelPass(activeLeaves(), leaf -> LabelWriter.configWrites(leaf.device().sizeBytes(),
                     labelConfig(leaf, txg, stateToWrite), LabelSet.ODD));
         }
