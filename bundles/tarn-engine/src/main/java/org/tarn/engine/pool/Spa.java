@@ -980,6 +980,10 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
                 throw new TarnException(ErrorCode.IN_PROGRESS, "pool '" + name + "': "
                         + state.name().toLowerCase() + " already in progress");
             }
+            if (state == PoolState.SUSPENDED) {
+                throw new TarnException(ErrorCode.POOL_SUSPENDED, "pool '" + name + "' is suspended and cannot "
+                        + "sync: clear it once its devices work, or force-export it");
+            }
             List<DatasetHandle> open = openHandles();
             if (!open.isEmpty() && !force) {
                 List<String> who = new ArrayList<>();

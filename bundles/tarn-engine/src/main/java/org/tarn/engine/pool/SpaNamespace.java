@@ -361,17 +361,46 @@ public final class SpaNamespace implements PoolManager {
 
     @Override
     public void close() {
+        List<java.util.concurrent.CompletableFuture<Void>> exports = new ArrayList<>();
         for (Spa spa : new ArrayList<>(pools.values())) {
+            exports.add(java.util.concurrent.CompletableFuture.runAsync(() -> exportOrForce(spa),
+                    r -> {
+                        Thread t = new Thread(r, "tarn-" + spa.name() + "-shutdown");
+                        t.setDaemon(true);
+                        t.start();
+                    }));
+        }
+        exports.forEach(java.util.concurrent.CompletableFuture::join);
+    }
+
+    /** Exports cleanly within the deadline; force-exports when devices hang or fail. */
+    private void exportOrForce(Spa spa) {
+        java.util.concurrent.CompletableFuture<Void> clean = new java.util.concurrent.CompletableFuture<>();
+        Thread t = new Thread(() -> {
             try {
                 spa.export(true);
-            } catch (TarnException e) {
-                LOG.warn("pool '{}' did not export cleanly ({}); force-exporting", spa.name(), e.getMessage());
-                try {
-                    spa.forceExport("engine shutdown after failed export");
-                } catch (TarnException ignored) {
-                    // already gone
-                }
+                clean.complete(null);
+            } catch (RuntimeException e) {
+                clean.completeExceptionally(e);
             }
+        }, "tarn-" + spa.name() + "-export");
+        t.setDaemon(true);
+        t.start();
+        try {
+            clean.get(settings.shutdownExportMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            LOG.warn("pool '{}' did not export cleanly ({}); force-exporting", spa.name(), e.getCause().getMessage());
+        } catch (java.util.concurrent.TimeoutException e) {
+            LOG.warn("pool '{}' did not export within {} ms; force-exporting", spa.name(),
+                    settings.shutdownExportMillis());
+        }
+        try {
+            spa.forceExport("engine shutdown: clean export failed or timed out");
+        } catch (TarnException alreadyGone) {
+            LOG.debug("pool '{}' already gone: {}", spa.name(), alreadyGone.getMessage());
         }
     }
 }

@@ -275,6 +275,15 @@ public final class TxgManager {
 
     /** Asks for the open group to sync and waits until it has. */
     public void syncNow() {
+        syncNow(false);
+    }
+
+    /**
+     * As {@link #syncNow()}; with {@code failWhenSuspended} a suspension ends
+     * the wait with {@link ErrorCode#POOL_SUSPENDED} whatever the failmode
+     * (an export must not wait for an operator's clear).
+     */
+    public void syncNow(boolean failWhenSuspended) {
         long target;
         lock.lock();
         try {
@@ -285,15 +294,23 @@ public final class TxgManager {
         } finally {
             lock.unlock();
         }
-        waitSynced(target);
+        waitSynced(target, failWhenSuspended);
     }
 
     /** Waits until group {@code txg} has synced, or the pool fails. */
     public void waitSynced(long txg) {
+        waitSynced(txg, false);
+    }
+
+    private void waitSynced(long txg, boolean failWhenSuspended) {
         lock.lock();
         try {
             while (syncedTxg < txg) {
                 checkUsable();
+                if (failWhenSuspended && suspended) {
+                    throw new TarnException(ErrorCode.POOL_SUSPENDED, "pool '" + poolName + "' is suspended: "
+                            + describe(lastFailure) + "; clear it or force-export it");
+                }
                 if (stopping && thread == null) {
                     throw new TarnException(ErrorCode.POOL_EXPORTED, "pool '" + poolName + "' is stopped");
                 }
@@ -471,7 +488,7 @@ public final class TxgManager {
      * Used by a clean export.
      */
     public void stopClean() {
-        syncNow();
+        syncNow(true);
         lock.lock();
         try {
             stopping = true;
