@@ -59,16 +59,21 @@ public final class DatasetHandle implements Dataset {
                 return op.get();
             } catch (Dnode.StaleDnodeException stale) {
                 // evicted between lookup and use: look it up again
+            } catch (RuntimeException e) {
+                // a force export racing with this call discards state under it: report the export, not the debris
+                host.checkReadable();
+                throw e;
             }
         }
     }
 
     @Override
     public long createObject(Transaction tx) {
-        check();
-        long txg = host.txgOf(tx);
-        host.checkWritable(DnodePhys.BYTES);
-        return os.createObject(txg, host.recordSizeBytes());
+        return retrying(() -> {
+            long txg = host.txgOf(tx);
+            host.checkWritable(DnodePhys.BYTES);
+            return os.createObject(txg, host.recordSizeBytes());
+        });
     }
 
     @Override
