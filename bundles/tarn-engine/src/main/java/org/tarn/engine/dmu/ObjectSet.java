@@ -46,6 +46,7 @@ public final class ObjectSet {
     private final AtomicLong nextObjectId;
     private final Map<Long, Dnode> dnodes = new ConcurrentHashMap<>();
     private final Map<Long, Set<Dnode>> dirtyByTxg = new ConcurrentHashMap<>();
+    private volatile int evictAtSize = MAX_CACHED_DNODES;
     private volatile BlockPointer committedBp;
     private BlockPointer pendingBp;
     private List<Dnode> syncing = List.of();
@@ -139,16 +140,20 @@ public final class ObjectSet {
     }
 
     private void evictIfNeeded() {
-        if (dnodes.size() <= MAX_CACHED_DNODES) {
+        if (dnodes.size() <= evictAtSize) {
             return;
         }
-        for (Map.Entry<Long, Dnode> e : dnodes.entrySet()) {
-            if (dnodes.size() <= MAX_CACHED_DNODES / 2) {
-                return;
+        synchronized (dnodes) {
+            for (Map.Entry<Long, Dnode> e : dnodes.entrySet()) {
+                if (dnodes.size() <= MAX_CACHED_DNODES / 2) {
+                    break;
+                }
+                if (e.getValue().tryEvict()) {
+                    dnodes.remove(e.getKey(), e.getValue());
+                }
             }
-            if (e.getValue().tryEvict()) {
-                dnodes.remove(e.getKey(), e.getValue());
-            }
+            // when most dnodes are dirty, do not rescan on every load
+            evictAtSize = Math.max(MAX_CACHED_DNODES, dnodes.size() + MAX_CACHED_DNODES / 2);
         }
     }
 
@@ -157,11 +162,38 @@ public final class ObjectSet {
         return d != null && d.exists();
     }
 
+    /** Ids of existing objects, reading the dnode array a block at a time for dnodes not in memory. */
     List<Long> objects() {
         List<Long> ids = new ArrayList<>();
-        for (long id = 1; id < nextObjectId.get(); id++) {
-            if (exists(id)) {
-                ids.add(id);
+        int perBlock = PoolDefaults.DNODE_BLOCK_BYTES / DnodePhys.BYTES;
+        long end = nextObjectId.get();
+        for (long first = 0; first < end; first += perBlock) {
+            ByteBuffer block = null;
+            for (long id = Math.max(1, first); id < Math.min(end, first + perBlock); id++) {
+                Dnode d = dnodes.get(id);
+                boolean live;
+                if (d != null) {
+                    try {
+                        live = d.exists();
+                    } catch (Dnode.StaleDnodeException stale) {
+                        live = exists(id);
+                    }
+                } else {
+                    if (block == null) {
+                        block = ByteBuffer.allocate(PoolDefaults.DNODE_BLOCK_BYTES);
+                        int n = meta.read(first * DnodePhys.BYTES, block);
+                        block.flip();
+                        if (n < 0) {
+                            block.limit(0);
+                        }
+                    }
+                    int at = (int) ((id - first) * DnodePhys.BYTES);
+                    live = at + DnodePhys.BYTES <= block.limit()
+                            && DnodePhys.decode(block.duplicate().position(at)).allocated();
+                }
+                if (live) {
+                    ids.add(id);
+                }
             }
         }
         return ids;

@@ -28,6 +28,8 @@ public final class PoolDefaults {
     public static final long IO_TIMEOUT_MILLIS = 10_000;
     /** How long closing the engine waits for a pool's clean export before force-exporting it. */
     public static final long SHUTDOWN_EXPORT_MILLIS = 10_000;
+    /** Bytes a sync may allocate per byte of dirty data, counting the metadata it rewrites. */
+    public static final long SYNC_SPACE_FACTOR = 3;
     /** Fraction of capacity kept free so that syncs never run out of space. */
     public static final double SLOP_FRACTION = 1.0 / 32;
     /** Budget of the per-pool metadata block cache. */

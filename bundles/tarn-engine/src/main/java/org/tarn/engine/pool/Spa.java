@@ -396,10 +396,23 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
                     + (txgs.lastFailure() == null ? "" : txgs.lastFailure().getMessage()) + "; run clear when the devices work");
         }
         long usable = (long) (sizeBytes() * (1 - PoolDefaults.SLOP_FRACTION));
-        if (allocatedBytes() + txgs.totalDirty() + bytes > usable) {
+        // dirty data drags metadata along when it syncs (indirect blocks, dnode blocks, space maps):
+        // reserve for it, so that a write the pool admits always fits when its group syncs
+        long dirty = txgs.totalDirty() + bytes;
+        long worstCase = dirty * PoolDefaults.SYNC_SPACE_FACTOR + spaceMapReserveBytes();
+        if (allocatedBytes() + worstCase > usable) {
             throw new TarnException(ErrorCode.NO_SPACE, "pool '" + name + "' is out of space: "
                     + allocatedBytes() + " of " + usable + " usable bytes allocated; free objects or add devices");
         }
+    }
+
+    /** Room for one rewrite of every space-map chunk and the directory, which every sync may need. */
+    private long spaceMapReserveBytes() {
+        long chunks = 0;
+        for (BlockPointer[] c : chunkBps) {
+            chunks += c.length;
+        }
+        return chunks * SpaceMap.CHUNK_BYTES * 2 + 64 * 1024;
     }
 
     @Override
