@@ -3,6 +3,7 @@ package org.tarn.bench;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -51,6 +52,8 @@ public final class Bench {
     private static final int PATTERN_PERIOD = 16 << 20;
     /** Warm-up rounds write at most this much. */
     private static final long WARMUP_BYTES = 32 * MIB;
+    /** How often the profiler of {@code --profile} takes stacks. */
+    private static final long PROFILE_INTERVAL_MILLIS = 2;
 
     private final Options o;
     private final PrintStream log;
@@ -59,6 +62,8 @@ public final class Bench {
     private final StringBuilder profiles = new StringBuilder();
     private StackSampler sampler;
     private boolean profiling;
+    private long cpu0;
+    private double lastCpuMs = -1;
 
     /** What one run of one side measured: the timed seconds, and extra figures by name. */
     record Run(double seconds, Map<String, Double> details) {
@@ -106,7 +111,7 @@ public final class Bench {
                 Files.writeString(o.out, report, StandardCharsets.UTF_8);
                 System.err.println("report written to " + o.out.toAbsolutePath());
             }
-        } catch (IOException e) {
+        } catch (IOException | UncheckedIOException e) {
             System.err.println("bench: " + e);
             System.exit(1);
         }
@@ -197,14 +202,38 @@ public final class Bench {
     /** Starts the clock of a timed section (after a GC, so the last run's garbage is not billed here). */
     private long startClock() {
         System.gc();
-        if (profiling) {
-            sampler = new StackSampler(Thread.currentThread(), 10);
+        if (o.settleMillis > 0) {
+            try {
+                Thread.sleep(o.settleMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
+        if (profiling) {
+            sampler = new StackSampler(Thread.currentThread(), PROFILE_INTERVAL_MILLIS);
+        }
+        cpu0 = processCpuNanos();
         return System.nanoTime();
+    }
+
+    /** CPU time of the whole process (every thread, GC and JIT included), or -1 where unknown. */
+    private static long processCpuNanos() {
+        java.lang.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() : -1;
+    }
+
+    /** A run of the last timed section, with the process CPU time it took. */
+    private Run timed(double seconds, Map<String, Double> details) {
+        Map<String, Double> d = new LinkedHashMap<>(details);
+        if (lastCpuMs >= 0) {
+            d.put("cpuMs", lastCpuMs);
+        }
+        return new Run(seconds, d);
     }
 
     private double stopClock(long t0) {
         double s = (System.nanoTime() - t0) / 1e9;
+        lastCpuMs = (processCpuNanos() - cpu0) / 1e6;
         if (profiling && sampler != null) {
             sampler.close();
         }
@@ -217,6 +246,7 @@ public final class Bench {
         Map<String, String> p = new LinkedHashMap<>();
         p.put(PoolProperty.CHECKSUM, o.checksum);
         p.put(PoolProperty.RECORD_SIZE_BYTES, Integer.toString(recordSize));
+        p.putAll(o.poolProps);
         return p;
     }
 
@@ -236,8 +266,8 @@ public final class Bench {
             long t1 = System.nanoTime();
             s.pool.sync();
             double seconds = stopClock(t0);
-            long t2 = t0 + (long) (seconds * 1e9);
-            return new Run(seconds, engineDetails(s, io0, txg0, total, (t1 - t0) / 1e6, (t2 - t1) / 1e6));
+            double writeMs = (t1 - t0) / 1e6;
+            return timed(seconds, engineDetails(s, io0, txg0, total, writeMs, seconds * 1e3 - writeMs));
         }
     }
 
@@ -262,7 +292,7 @@ public final class Bench {
             Map<String, Double> d = new LinkedHashMap<>();
             d.put("writeMs", (t1 - t0) / 1e6);
             d.put("syncMs", seconds * 1e3 - (t1 - t0) / 1e6);
-            return new Run(seconds, d);
+            return timed(seconds, d);
         } finally {
             Files.deleteIfExists(f);
         }
@@ -297,12 +327,13 @@ public final class Bench {
         long objectBytes = warmup ? Math.min(o.randObjectBytes, WARMUP_BYTES) : o.randObjectBytes;
         long ops = Math.max(1, (warmup ? Math.min(o.randBytes, 4 * MIB) : o.randBytes) / size);
         long[] at = offsets(iteration, objectBytes, size, ops);
-        try (TarnSession s = new TarnSession(o.dir, deviceBytes(objectBytes + ops * size * 4), props(recordSize))) {
+        try (TarnSession s = new TarnSession(o.dir, deviceBytes(2 * objectBytes + ops * size), props(recordSize))) {
             long obj = s.newObject();
             s.writeSequential(obj, objectBytes, o.seqChunkBytes, pattern, PATTERN_PERIOD);
             s.pool.sync();
             long txg0 = s.pool.syncedTxg();
             TimedVdevDriver.Snapshot io0 = s.io();
+            long syncNanos = 0;
             long t0 = startClock();
             boolean synced = false;
             for (int i = 0; i < ops; i++) {
@@ -311,16 +342,19 @@ public final class Bench {
                 }
                 synced = syncEvery > 0 && (i + 1) % syncEvery == 0;
                 if (synced) {
+                    long ts = System.nanoTime();
                     s.pool.sync();
+                    syncNanos += System.nanoTime() - ts;
                 }
             }
-            long t1 = System.nanoTime();
             if (!synced) {
+                long ts = System.nanoTime();
                 s.pool.sync();
+                syncNanos += System.nanoTime() - ts;
             }
             double seconds = stopClock(t0);
-            long t2 = t0 + (long) (seconds * 1e9);
-            return new Run(seconds, engineDetails(s, io0, txg0, ops * size, (t1 - t0) / 1e6, (t2 - t1) / 1e6));
+            return timed(seconds, engineDetails(s, io0, txg0, ops * size, seconds * 1e3 - syncNanos / 1e6,
+                    syncNanos / 1e6));
         }
     }
 
@@ -336,19 +370,28 @@ public final class Bench {
                 writeFully(ch, ByteBuffer.wrap(pattern, (int) (off % PATTERN_PERIOD), n), off);
             }
             ch.force(true);
+            long forceNanos = 0;
             long t0 = startClock();
             boolean synced = false;
             for (int i = 0; i < ops; i++) {
                 writeFully(ch, ByteBuffer.wrap(pattern, source(i), size), at[i]);
                 synced = syncEvery > 0 && (i + 1) % syncEvery == 0;
                 if (synced) {
+                    long ts = System.nanoTime();
                     ch.force(true);
+                    forceNanos += System.nanoTime() - ts;
                 }
             }
             if (!synced) {
+                long ts = System.nanoTime();
                 ch.force(true);
+                forceNanos += System.nanoTime() - ts;
             }
-            return new Run(stopClock(t0), Map.of());
+            double seconds = stopClock(t0);
+            Map<String, Double> d = new LinkedHashMap<>();
+            d.put("writeMs", seconds * 1e3 - forceNanos / 1e6);
+            d.put("syncMs", forceNanos / 1e6);
+            return timed(seconds, d);
         } finally {
             Files.deleteIfExists(f);
         }
@@ -378,7 +421,7 @@ public final class Bench {
             double seconds = stopClock(t0);
             Map<String, Double> d = engineDetails(s, io0, txg0, dirty, 0, seconds * 1e3);
             d.put("dirtyMiB", dirtyMiB);
-            return new Run(seconds, d);
+            return timed(seconds, d);
         }
     }
 
@@ -448,6 +491,7 @@ public final class Bench {
                 .append(System.getProperty("java.runtime.version")).append(", ")
                 .append(Runtime.getRuntime().availableProcessors()).append(" CPUs, max heap ")
                 .append(Runtime.getRuntime().maxMemory() / MIB).append(" MiB\n");
+        sb.append("- engine revision: ").append(System.getProperty("tarn.bench.revision", "unknown")).append('\n');
         sb.append("- directory: `").append(o.dir.toAbsolutePath().normalize()).append("` on ")
                 .append(fileSystem(o.dir)).append('\n');
         sb.append("- options: ").append(o.given.isEmpty() ? "defaults" : "`" + String.join(" ",
@@ -455,8 +499,9 @@ public final class Bench {
                 .append("; checksum ").append(o.checksum).append(", ").append(o.runs).append(" runs + ")
                 .append(o.warmup).append(" warm-up per row, medians shown\n\n");
 
-        sb.append("| Measurement | Tarn | Raw FileChannel | Tarn ÷ raw (speed) | ≥ 0.8? | Tarn min–max | Raw min–max |\n");
-        sb.append("|---|---:|---:|---:|:---:|---:|---:|\n");
+        sb.append("| Measurement | Tarn | Raw FileChannel | Tarn ÷ raw (speed) | ≥ 0.8? | paired ratio"
+                + " | Tarn min–max | Raw min–max |\n");
+        sb.append("|---|---:|---:|---:|:---:|---:|---:|---:|\n");
         for (Row row : rows) {
             List<Double> t = figures(row, row.tarn);
             List<Double> r = figures(row, row.raw);
@@ -467,35 +512,52 @@ public final class Bench {
             sb.append("| ").append(row.title).append(" | ").append(fmt(tm)).append(unit).append(" | ")
                     .append(fmt(rm)).append(unit).append(" | ").append(String.format(Locale.ROOT, "%.2f", ratio))
                     .append(" | ").append(row.kind == Kind.THROUGHPUT ? (ratio >= 0.8 ? "yes" : "**no**") : "–")
+                    .append(" | ").append(String.format(Locale.ROOT, "%.2f", pairedRatio(row)))
                     .append(" | ").append(fmt(Collections.min(t))).append("–").append(fmt(Collections.max(t)))
                     .append(" | ").append(fmt(Collections.min(r))).append("–").append(fmt(Collections.max(r)))
                     .append(" |\n");
         }
         sb.append("\nTarn ÷ raw (speed) is Tarn's MiB/s over raw's, or for the txg rows raw's time over Tarn's:"
-                + " above 1 Tarn is faster. The raw side of a txg row writes the same bytes to a new file and"
+                + " above 1 Tarn is faster. It is the ratio of the two medians; the paired ratio is the median of"
+                + " the ratios of runs made back to back, which a change in the machine's load between runs"
+                + " disturbs less. The raw side of a txg row writes the same bytes to a new file and"
                 + " forces it, i.e. the least a sync of that much data can cost.\n\n");
 
         sb.append("### Where Tarn's time goes (medians)\n\n");
-        sb.append("| Measurement | caller ms (begin/write/commit) | final sync ms | txgs | device MiB written"
+        sb.append("| Measurement | caller ms in begin/write/commit | ms in pool.sync() | txgs | device MiB written"
                 + " | write amplification | device write ms (sum over threads) | flushes | flush ms |"
-                + " device MiB read | raw write ms | raw force ms |\n");
-        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                + " device MiB read | device read ms | process CPU ms | raw ms in write | raw ms in force"
+                + " | raw process CPU ms |\n");
+        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Row row : rows) {
             sb.append("| ").append(row.title);
             for (String k : List.of("writeMs", "syncMs", "txgs", "devWriteMiB", "amplification", "devWriteMs",
-                    "flushes", "flushMs", "devReadMiB")) {
+                    "flushes", "flushMs", "devReadMiB", "devReadMs", "cpuMs")) {
                 sb.append(" | ").append(fmt(detail(row.tarn, k)));
             }
             sb.append(" | ").append(fmt(detail(row.raw, "writeMs")));
             sb.append(" | ").append(fmt(detail(row.raw, "syncMs")));
+            sb.append(" | ").append(fmt(detail(row.raw, "cpuMs")));
             sb.append(" |\n");
         }
         sb.append("\nDevice figures come from a counting wrapper around the file driver; device write ms adds up"
-                + " the time of every pwrite on the device's I/O threads, which run in parallel.\n");
+                + " the time of every pwrite on the device's I/O threads, which run in parallel. Process CPU ms"
+                + " is the CPU time of the whole JVM (all threads, GC and JIT included) during the timed part:"
+                + " on 2 CPUs it can reach twice the wall time.\n");
         if (profiles.length() > 0) {
-            sb.append("\n### Stack samples of one extra Tarn run per row (every 10 ms)\n").append(profiles);
+            sb.append("\n### Stack samples of one extra Tarn run per row (every " + PROFILE_INTERVAL_MILLIS
+                    + " ms)\n").append(profiles);
         }
         return sb.toString();
+    }
+
+    /** Median over runs of raw seconds ÷ Tarn seconds: the speed ratio of each back-to-back pair. */
+    private static double pairedRatio(Row row) {
+        List<Double> v = new ArrayList<>();
+        for (int i = 0; i < row.tarn.size(); i++) {
+            v.add(row.raw.get(i).seconds() / row.tarn.get(i).seconds());
+        }
+        return median(v);
     }
 
     private static double detail(List<Run> runs, String key) {

@@ -31,8 +31,11 @@ final class Options {
             "  --dirtyMiB=LIST        dirty sizes for the txg sync time rows (default 1,4,16,64)",
             "  --recordSize=SIZE      the pool's recordSizeBytes for seq and txg rows (default 128k)",
             "  --checksum=NAME        crc32c or sha256 (default crc32c)",
+            "  --props=K=V,K=V        more pool properties for every pool, e.g. txg.dirtyLimitBytes=67108864;",
+            "                         the txg rows then still raise the dirty limits and timeout themselves",
             "  --profile=BOOL         after measuring, one extra sampled run per Tarn row: prints where",
             "                         the engine's threads spend their time (default false)",
+            "  --settleMillis=N       sleep N ms before each timed section (after its GC); default 0",
             "  --out=FILE             also write the Markdown report to FILE",
             "  --help                 this text");
 
@@ -49,7 +52,9 @@ final class Options {
     List<Long> dirtyBytes = List.of(1L << 20, 4L << 20, 16L << 20, 64L << 20);
     int recordSizeBytes = 128 * 1024;
     String checksum = "crc32c";
+    Map<String, String> poolProps = new LinkedHashMap<>();
     boolean profile;
+    long settleMillis;
     Path out;
     boolean help;
 
@@ -84,7 +89,9 @@ final class Options {
                 case "dirtyMiB" -> o.dirtyBytes = list(value).stream().map(v -> mib(key, v)).toList();
                 case "recordSize" -> o.recordSizeBytes = (int) bytes(key, value, 4096, 1 << 20);
                 case "checksum" -> o.checksum = value;
+                case "props" -> o.poolProps = props(value);
                 case "profile" -> o.profile = Boolean.parseBoolean(value);
+                case "settleMillis" -> o.settleMillis = positive(key, value, 0);
                 case "out" -> o.out = Path.of(value);
                 default -> throw new IllegalArgumentException("unknown option --" + key + "\n\n" + USAGE);
             }
@@ -106,6 +113,23 @@ final class Options {
             }
         }
         return Set.copyOf(parts);
+    }
+
+    private static Map<String, String> props(String value) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (String part : list(value)) {
+            int eq = part.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("--props: expected key=value, got '" + part + "'");
+            }
+            String key = part.substring(0, eq).trim();
+            if (key.equals("recordSizeBytes") || key.equals("checksum")) {
+                throw new IllegalArgumentException("--props: set " + key + " with --"
+                        + (key.equals("checksum") ? "checksum" : "recordSize") + " (the random rows pick their own)");
+            }
+            out.put(key, part.substring(eq + 1).trim());
+        }
+        return out;
     }
 
     private static List<String> list(String value) {

@@ -12,10 +12,14 @@ import java.util.Map;
  * milliseconds, like repeated {@code jstack}, and counts where each group of
  * threads is. A running thread counts at its top frame (native frames such as
  * {@code pwrite0} or {@code force0} show device time); a parked one counts as
- * waiting, at the first Tarn frame that waits. Safepoint-biased, so read the
- * shares as rough.
+ * waiting, at the first Tarn frame that waits. Safepoint-biased (a thread in
+ * native code, such as a {@code pwrite}, is seen where it is), so read the
+ * shares of Java code as rough.
  */
 final class StackSampler implements AutoCloseable {
+    private static final java.util.Set<String> PARKED = java.util.Set.of("Unsafe.park", "Object.wait",
+            "Thread.sleep", "Thread.onSpinWait");
+
     private final Thread caller;
     private final long intervalMillis;
     private final Map<String, Map<String, Integer>> byRole = new LinkedHashMap<>();
@@ -62,12 +66,14 @@ final class StackSampler implements AutoCloseable {
     }
 
     private synchronized void record(String role, Thread.State state, StackTraceElement[] stack) {
+        // The state is read apart from the stack, so it can be stale: a parking top frame decides.
+        String top = frame(stack[0]);
         String key;
-        if (state == Thread.State.RUNNABLE) {
-            key = "running " + frame(stack[0]) + tarnCaller(stack, 0);
-        } else {
+        if (PARKED.contains(top) || state == Thread.State.BLOCKED) {
             int i = firstTarnFrame(stack);
-            key = "waiting in " + (i < 0 ? frame(stack[0]) : frame(stack[i]));
+            key = (PARKED.contains(top) ? "waiting in " : "blocked in ") + (i < 0 ? top : frame(stack[i]));
+        } else {
+            key = "running " + top + tarnCaller(stack, 0);
         }
         byRole.computeIfAbsent(role, r -> new HashMap<>()).merge(key, 1, Integer::sum);
         samplesByRole.merge(role, 1, Integer::sum);
