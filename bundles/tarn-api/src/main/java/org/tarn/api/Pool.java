@@ -3,6 +3,7 @@ package org.tarn.api;
 import java.util.List;
 import java.util.Map;
 
+
 /**
  * An imported pool. A handle stays valid until the pool is exported or
  * force-exported; after that every call that touches data fails with
@@ -69,4 +70,13 @@ public interface Pool {
 
     /** Waits until every change made before the call is on disk. */
     void sync();
+
+    /**
+     * Clears device errors and faults and retries a transaction group whose
+     * sync failed, resuming a SUSPENDED pool without losing its changes.
+     */
+    void clear();
+
+    /** The pool's recent events, oldest first (bounded). */
+    List<PoolEvent> events();
 }

@@ -28,6 +28,33 @@ public interface PoolManager extends AutoCloseable {
      */
     Pool openPool(List<String> devices, boolean readOnly);
 
+    /**
+     * Scans directories (empty: the search paths) for devices and lists the
+     * pools they hold, with what would stop each import; unusable files are
+     * listed as skipped with the reason.
+     */
+    ImportScan scan(List<String> dirs);
+
+    /**
+     * Imports a pool found by {@link #scan}, by name or GUID (decimal or
+     * hexadecimal with {@code 0x}).
+     *
+     * @throws TarnException {@link ErrorCode#POOL_NOT_FOUND}, {@link ErrorCode#POOL_EXISTS},
+     *     {@link ErrorCode#POOL_IN_USE_ELSEWHERE} (without force), {@link ErrorCode#MISSING_VDEV},
+     *     {@link ErrorCode#INVALID_ARGUMENT} (a name shared by several pools),
+     *     {@link ErrorCode#CHECKSUM_MISMATCH} (damaged newest txg without rewind)
+     */
+    Pool importPool(String nameOrGuid, ImportOptions options);
+
+    /** This engine's host id, written into the labels of the pools it imports. */
+    long hostId();
+
+    /** This engine's host name. */
+    String hostname();
+
+    /** Directories scanned when an import names none. */
+    List<String> searchPaths();
+
     /** The imported pool of that name, if any. */
     Optional<Pool> pool(String name);
 

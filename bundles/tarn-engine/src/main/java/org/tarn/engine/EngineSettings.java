@@ -1,43 +1,108 @@
 package org.tarn.engine;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.SecureRandom;
+import java.util.List;
 import java.util.Optional;
 
+import org.tarn.api.ErrorCode;
+import org.tarn.api.TarnException;
 import org.tarn.engine.pool.HostIdentity;
 import org.tarn.engine.pool.PoolDefaults;
 
 /**
  * Settings of one engine instance.
  *
- * @param host            this instance's host identity
- * @param ioTimeoutMillis how long a device I/O may take before it counts as failed
- * @param stateDir        where the engine keeps its state (host id, cache file); empty for none
+ * @param host                 this instance's host identity
+ * @param ioTimeoutMillis      how long a device I/O may take before it counts as failed
+ * @param stateDir             where the engine keeps its state (host id, cache file); empty for none
  * @param shutdownExportMillis how long closing the engine waits for a clean export of a pool
- *                        before it force-exports it
+ *                             before it force-exports it
+ * @param searchPaths          directories scanned for devices when an import names none
  */
 public record EngineSettings(HostIdentity host, long ioTimeoutMillis, Optional<Path> stateDir,
-                             long shutdownExportMillis) {
+                             long shutdownExportMillis, List<Path> searchPaths) {
 
-    /** Settings with a random host id, for tests and embedded use. */
+    /** Name of the host id file in the state directory. */
+    public static final String HOSTID_FILE = "hostid";
+    /** Name of the cache file in the state directory. */
+    public static final String CACHE_FILE = "tarn.cache";
+
+    public EngineSettings {
+        searchPaths = List.copyOf(searchPaths);
+    }
+
+    /** Settings with a random host id and no state, for tests and embedded use. */
     public static EngineSettings ephemeral() {
-        long id = 0;
-        while (id == 0) {
-            id = new java.security.SecureRandom().nextInt() & 0xffffffffL;
+        return new EngineSettings(new HostIdentity(randomHostId(), localHostname()), PoolDefaults.IO_TIMEOUT_MILLIS,
+                Optional.empty(), PoolDefaults.SHUTDOWN_EXPORT_MILLIS, List.of());
+    }
+
+    /**
+     * Settings backed by a state directory: the host id is read from
+     * {@code stateDir/hostid}, or created there once, so that restarts keep
+     * the identity and two engines with different state directories act as
+     * two hosts. The cache file lives there too.
+     */
+    public static EngineSettings persistent(Path stateDir) {
+        try {
+            Files.createDirectories(stateDir);
+            Path file = stateDir.resolve(HOSTID_FILE);
+            long id;
+            if (Files.exists(file)) {
+                String text = Files.readString(file, StandardCharsets.US_ASCII).trim();
+                try {
+                    id = Long.parseLong(text, 16);
+                } catch (NumberFormatException e) {
+                    throw new TarnException(ErrorCode.INVALID_ARGUMENT, "host id file " + file
+                            + " does not hold a hexadecimal host id: '" + text + "'");
+                }
+            } else {
+                id = randomHostId();
+                Path tmp = stateDir.resolve(HOSTID_FILE + ".tmp");
+                Files.writeString(tmp, String.format("%08x%n", id), StandardCharsets.US_ASCII);
+                Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+            }
+            return new EngineSettings(new HostIdentity(id, localHostname()), PoolDefaults.IO_TIMEOUT_MILLIS,
+                    Optional.of(stateDir), PoolDefaults.SHUTDOWN_EXPORT_MILLIS, List.of());
+        } catch (IOException e) {
+            throw new TarnException(ErrorCode.IO_ERROR, "cannot use state directory " + stateDir + ": "
+                    + e.getMessage(), e);
         }
-        return new EngineSettings(new HostIdentity(id, localHostname()), PoolDefaults.IO_TIMEOUT_MILLIS,
-                Optional.empty(), PoolDefaults.SHUTDOWN_EXPORT_MILLIS);
+    }
+
+    private static long randomHostId() {
+        long id = 0;
+        SecureRandom rnd = new SecureRandom();
+        while (id == 0) {
+            id = rnd.nextInt() & 0xffffffffL;
+        }
+        return id;
     }
 
     public EngineSettings withIoTimeoutMillis(long millis) {
-        return new EngineSettings(host, millis, stateDir, shutdownExportMillis);
+        return new EngineSettings(host, millis, stateDir, shutdownExportMillis, searchPaths);
     }
 
     public EngineSettings withShutdownExportMillis(long millis) {
-        return new EngineSettings(host, ioTimeoutMillis, stateDir, millis);
+        return new EngineSettings(host, ioTimeoutMillis, stateDir, millis, searchPaths);
     }
 
     public EngineSettings withHost(HostIdentity newHost) {
-        return new EngineSettings(newHost, ioTimeoutMillis, stateDir, shutdownExportMillis);
+        return new EngineSettings(newHost, ioTimeoutMillis, stateDir, shutdownExportMillis, searchPaths);
+    }
+
+    public EngineSettings withSearchPaths(List<Path> paths) {
+        return new EngineSettings(host, ioTimeoutMillis, stateDir, shutdownExportMillis, paths);
+    }
+
+    /** The cache file, when there is a state directory. */
+    public Optional<Path> cacheFile() {
+        return stateDir.map(d -> d.resolve(CACHE_FILE));
     }
 
     static String localHostname() {

@@ -11,8 +11,13 @@ public final class TarnEngine {
     private TarnEngine() {
     }
 
-    /** Starts an engine; close it to export every pool. */
+    /**
+     * Starts an engine and imports the pools its cache file lists (when it has
+     * a state directory); close it to export every pool.
+     */
     public static SpaNamespace start(EngineSettings settings, List<VdevDriver> drivers) {
-        return new SpaNamespace(settings, drivers);
+        SpaNamespace engine = new SpaNamespace(settings, drivers);
+        engine.importCached();
+        return engine;
     }
 }

@@ -24,6 +24,7 @@ import org.tarn.api.Dataset;
 import org.tarn.api.ErrorCode;
 import org.tarn.api.Health;
 import org.tarn.api.Pool;
+import org.tarn.api.PoolEvent;
 import org.tarn.api.PoolProperty;
 import org.tarn.api.PoolState;
 import org.tarn.api.TarnException;
@@ -297,6 +298,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
         return root.status();
     }
 
+    @Override
     public List<PoolEvent> events() {
         synchronized (events) {
             return List.copyOf(events);
@@ -973,7 +975,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
         event("resumed", "txg " + txg + " synced");
     }
 
-    /** Clears device errors and retries a parked sync. */
+    @Override
     public void clear() {
         checkReadable();
         root.clear();

@@ -27,13 +27,17 @@ import org.tarn.api.vdev.VdevDriver;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.io.BlockCache;
 import org.tarn.engine.io.IoPipeline;
+import org.tarn.api.ImportOptions;
+import org.tarn.api.ImportScan;
+import org.tarn.api.SkippedDevice;
+import org.tarn.engine.importer.DeviceScanner;
+import org.tarn.engine.importer.PoolCandidate;
 import org.tarn.engine.label.DeviceLabels;
 import org.tarn.engine.label.LabelConfig;
 import org.tarn.engine.label.LabelLayout;
 import org.tarn.engine.label.LabelReader;
 import org.tarn.engine.label.PoolLabelState;
 import org.tarn.engine.label.Uberblock;
-import org.tarn.engine.label.VdevConfig;
 import org.tarn.engine.vdev.Vdev;
 
 /**
@@ -54,6 +58,7 @@ public final class SpaNamespace implements PoolManager {
     private final Map<String, Spa> pools = new ConcurrentHashMap<>();
     private final Set<String> busyNames = ConcurrentHashMap.newKeySet();
     private final SecureRandom random = new SecureRandom();
+    private volatile boolean closing;
 
     public SpaNamespace(EngineSettings settings, List<VdevDriver> drivers) {
         this.settings = settings;
@@ -88,6 +93,86 @@ public final class SpaNamespace implements PoolManager {
 
     private void gone(Spa spa) {
         pools.remove(spa.name(), spa);
+        if (!closing) {
+            saveCache();
+        }
+    }
+
+    @Override
+    public long hostId() {
+        return settings.host().hostId();
+    }
+
+    @Override
+    public String hostname() {
+        return settings.host().hostname();
+    }
+
+    @Override
+    public List<String> searchPaths() {
+        return settings.searchPaths().stream().map(java.nio.file.Path::toString).toList();
+    }
+
+    // ---- cache file --------------------------------------------------------
+
+    private final Object cacheLock = new Object();
+
+    /** Rewrites the cache file from the imported pools (not read-only ones). */
+    private void saveCache() {
+        settings.cacheFile().ifPresent(file -> {
+            synchronized (cacheLock) {
+                List<CacheFile.Entry> entries = new ArrayList<>();
+                for (Spa spa : pools.values()) {
+                    if (!spa.readOnly() && spa.state() != org.tarn.api.PoolState.EXPORTED) {
+                        entries.add(new CacheFile.Entry(spa.name(), spa.guid(),
+                                spa.rootVdev().leaves().stream().map(Vdev::path).toList()));
+                    }
+                }
+                entries.sort(java.util.Comparator.comparing(CacheFile.Entry::name));
+                try {
+                    CacheFile.write(file, entries);
+                } catch (IOException e) {
+                    LOG.error("cannot write the cache file {}: {}", file, e.toString());
+                }
+            }
+        });
+    }
+
+    /**
+     * Imports the pools the cache file lists, each with the checks of any
+     * import; a pool that fails (in use by another host, devices gone) is
+     * logged and dropped from the cache.
+     *
+     * @return the names of the pools imported
+     */
+    public List<String> importCached() {
+        Optional<java.nio.file.Path> file = settings.cacheFile();
+        if (file.isEmpty()) {
+            return List.of();
+        }
+        List<CacheFile.Entry> entries;
+        try {
+            entries = CacheFile.read(file.get());
+        } catch (IOException | RuntimeException e) {
+            LOG.error("cannot read the cache file {} ({}); importing nothing from it", file.get(), e.toString());
+            return List.of();
+        }
+        List<String> imported = new ArrayList<>();
+        for (CacheFile.Entry e : entries) {
+            try {
+                List<SkippedDevice> skipped = new ArrayList<>();
+                List<PoolCandidate> found = PoolCandidate.assemble(scanner().scan(e.devices()), hostId(), skipped);
+                PoolCandidate c = found.stream().filter(p -> p.guid() == e.guid()).findFirst()
+                        .orElseThrow(() -> new TarnException(ErrorCode.POOL_NOT_FOUND, "its devices "
+                                + e.devices() + " no longer hold it"));
+                Spa spa = load(c, ImportOptions.defaults().withNewName(e.name()));
+                imported.add(spa.name());
+            } catch (TarnException ex) {
+                LOG.warn("cached pool '{}' not imported: {}", e.name(), ex.getMessage());
+            }
+        }
+        saveCache();
+        return imported;
     }
 
     // ---- devices -----------------------------------------------------------
@@ -198,6 +283,7 @@ public final class SpaNamespace implements PoolManager {
                 throw e;
             }
             spa.event("created", layout.toString());
+            saveCache();
             opened.clear();
             return spa;
         } finally {
@@ -221,60 +307,127 @@ public final class SpaNamespace implements PoolManager {
         }
     }
 
-    // ---- open --------------------------------------------------------------
+    // ---- open and import ---------------------------------------------------
 
     @Override
     public Pool openPool(List<String> devicePaths, boolean readOnly) {
         if (devicePaths == null || devicePaths.isEmpty()) {
             throw new TarnException(ErrorCode.INVALID_ARGUMENT, "name at least one device of the pool");
         }
-        List<BlockDevice> opened = new ArrayList<>();
-        Map<Long, BlockDevice> byLeafGuid = new LinkedHashMap<>();
-        Map<BlockDevice, DeviceLabels> labels = new LinkedHashMap<>();
-        LabelConfig newest = null;
+        List<SkippedDevice> skipped = new ArrayList<>();
+        List<PoolCandidate> found = PoolCandidate.assemble(scanner().scan(devicePaths), hostId(), skipped);
+        if (!skipped.isEmpty()) {
+            SkippedDevice s = skipped.get(0);
+            throw new TarnException(ErrorCode.NO_VALID_LABEL, "device '" + s.path() + "' cannot be used: "
+                    + s.reason());
+        }
+        if (found.size() != 1) {
+            throw new TarnException(ErrorCode.INVALID_ARGUMENT, "the devices belong to " + found.size()
+                    + " pools: " + found.stream().map(PoolCandidate::name).toList());
+        }
+        return load(found.get(0), ImportOptions.defaults().withReadOnly(readOnly).withForce(true));
+    }
+
+    @Override
+    public ImportScan scan(List<String> dirs) {
+        List<String> where = dirs == null || dirs.isEmpty() ? searchPaths() : dirs;
+        if (where.isEmpty()) {
+            throw new TarnException(ErrorCode.INVALID_ARGUMENT,
+                    "no directory to scan: give one, or configure search paths");
+        }
+        List<SkippedDevice> skipped = new ArrayList<>();
+        List<PoolCandidate> found = PoolCandidate.assemble(scanner().scan(DeviceScanner.listDevices(where)), hostId(),
+                skipped);
+        return new ImportScan(found.stream().map(PoolCandidate::view).toList(), skipped);
+    }
+
+    @Override
+    public Pool importPool(String nameOrGuid, ImportOptions options) {
+        if (nameOrGuid == null || nameOrGuid.isBlank()) {
+            throw new TarnException(ErrorCode.INVALID_ARGUMENT, "name the pool to import (name or GUID)");
+        }
+        ImportOptions opts = options == null ? ImportOptions.defaults() : options;
+        List<String> where = opts.dirs().isEmpty() ? searchPaths() : opts.dirs();
+        if (where.isEmpty()) {
+            throw new TarnException(ErrorCode.INVALID_ARGUMENT,
+                    "no directory to scan: give dir=PATH, or configure search paths");
+        }
+        List<PoolCandidate> found = PoolCandidate.assemble(scanner().scan(DeviceScanner.listDevices(where)),
+                hostId(), new ArrayList<>());
+        return load(select(found, nameOrGuid, where), opts);
+    }
+
+    private static PoolCandidate select(List<PoolCandidate> found, String nameOrGuid, List<String> where) {
+        Long guid = parseGuid(nameOrGuid);
+        List<PoolCandidate> matches = new ArrayList<>();
+        for (PoolCandidate c : found) {
+            if ((guid != null && c.guid() == guid) || c.name().equals(nameOrGuid)) {
+                matches.add(c);
+            }
+        }
+        if (matches.isEmpty()) {
+            throw new TarnException(ErrorCode.POOL_NOT_FOUND, "no pool '" + nameOrGuid + "' on the devices in "
+                    + where + (found.isEmpty() ? "" : "; found: " + found.stream()
+                    .map(c -> c.name() + " (" + Long.toUnsignedString(c.guid()) + ")").toList()));
+        }
+        if (matches.size() > 1) {
+            throw new TarnException(ErrorCode.INVALID_ARGUMENT, "several pools are named '" + nameOrGuid
+                    + "': import one by GUID: " + matches.stream().map(c -> Long.toUnsignedString(c.guid())).toList());
+        }
+        return matches.get(0);
+    }
+
+    private static Long parseGuid(String s) {
         try {
-            for (String path : devicePaths) {
-                BlockDevice dev = openDevice(path, readOnly);
-                opened.add(dev);
-                DeviceLabels l = LabelReader.read(dev);
-                Optional<LabelConfig> cfg = l.bestConfig();
-                if (cfg.isEmpty()) {
-                    throw new TarnException(ErrorCode.NO_VALID_LABEL, "device '" + path + "' has no valid label: "
-                            + l.rejectionSummary());
-                }
-                if (newest != null && newest.poolGuid() != cfg.get().poolGuid()) {
-                    throw new TarnException(ErrorCode.INVALID_ARGUMENT, "device '" + path + "' belongs to pool '"
-                            + cfg.get().poolName() + "', not to '" + newest.poolName() + "'");
-                }
-                if (newest == null || cfg.get().txg() > newest.txg()) {
-                    newest = cfg.get();
-                }
-                byLeafGuid.put(cfg.get().vdevGuid(), dev);
-                labels.put(dev, l);
+            if (s.startsWith("0x") || s.startsWith("0X")) {
+                return Long.parseUnsignedLong(s.substring(2), 16);
             }
-            if (newest.formatVersion() > LabelLayout.FORMAT_VERSION) {
-                throw new TarnException(ErrorCode.UNSUPPORTED_VERSION, "pool '" + newest.poolName()
-                        + "' has format version " + newest.formatVersion() + "; this engine reads up to "
-                        + LabelLayout.FORMAT_VERSION);
-            }
-            String name = newest.poolName();
-            reserve(name);
-            try {
-                Spa spa = assemble(newest, byLeafGuid, labels, readOnly);
-                opened.clear();
-                return spa;
-            } finally {
-                busyNames.remove(name);
-            }
-        } finally {
-            closeQuietly(opened);
+            return s.chars().allMatch(Character::isDigit) ? Long.parseUnsignedLong(s) : null;
+        } catch (NumberFormatException e) {
+            return null;
         }
     }
 
-    private Spa assemble(LabelConfig cfg, Map<Long, BlockDevice> byLeafGuid, Map<BlockDevice, DeviceLabels> labels,
-                         boolean readOnly) {
-        String name = cfg.poolName();
-        Vdev root = VdevConfigs.fromConfig(cfg.vdevTree());
+    private DeviceScanner scanner() {
+        return new DeviceScanner(path -> drivers.stream().filter(d -> d.accepts(path)).findFirst().orElse(null),
+                settings.ioTimeoutMillis());
+    }
+
+    /** Imports a candidate: in-use checks, device open, uberblock choice (rewind), activation. */
+    private Spa load(PoolCandidate c, ImportOptions opts) {
+        if (c.blocker() != null) {
+            throw new TarnException(c.blocker(), "pool '" + c.name() + "' cannot be imported: "
+                    + String.join("; ", c.problems()));
+        }
+        if (c.activeElsewhere(hostId()) && !opts.force()) {
+            throw new TarnException(ErrorCode.POOL_IN_USE_ELSEWHERE, "pool '" + c.name() + "' is "
+                    + PoolCandidate.inUseMessageFor(c));
+        }
+        String name = opts.newName() != null ? opts.newName() : c.name();
+        checkName(name);
+        boolean readOnly = opts.readOnly() || opts.txg() > 0;
+        reserve(name);
+        List<BlockDevice> opened = new ArrayList<>();
+        try {
+            Map<Long, BlockDevice> byLeafGuid = new LinkedHashMap<>();
+            for (Map.Entry<Long, String> e : c.leafPaths().entrySet()) {
+                BlockDevice dev = openDevice(e.getValue(), readOnly);
+                opened.add(dev);
+                byLeafGuid.put(e.getKey(), dev);
+            }
+            Spa spa = assemble(name, c, byLeafGuid, readOnly, opts);
+            opened.clear();
+            return spa;
+        } finally {
+            closeQuietly(opened);
+            busyNames.remove(name);
+        }
+    }
+
+    private Spa assemble(String name, PoolCandidate c, Map<Long, BlockDevice> byLeafGuid, boolean readOnly,
+                         ImportOptions opts) {
+        LabelConfig cfg = c.config();
+        Vdev root = VdevConfigs.fromConfig(cfg.vdevTree(), c.leafPaths());
         for (Vdev leaf : root.leaves()) {
             BlockDevice dev = byLeafGuid.get(leaf.guid());
             if (dev != null) {
@@ -283,45 +436,89 @@ public final class SpaNamespace implements PoolManager {
                 leaf.markMissing();
             }
         }
-        for (Vdev top : root.topLevel()) {
-            boolean any = top.leaves().stream().anyMatch(l -> l.device() != null);
-            if (!any) {
-                List<String> missing = top.leaves().stream().map(Vdev::path).toList();
-                root.leaves().forEach(Vdev::detach);
-                throw new TarnException(ErrorCode.MISSING_VDEV, "pool '" + name + "' cannot be opened: top-level vdev "
-                        + top.id() + " is missing (" + String.join(", ", missing) + ")");
+        try {
+            IoPipeline probe = new IoPipeline(name, root, settings.ioTimeoutMillis(), new BlockCache(1 << 20));
+            Uberblock ub = chooseUberblock(name, c.uberblocks(), probe, opts);
+            PoolDirectory dir = PoolDirectory.decode(probe.read(ub.rootBp(), false));
+            long newest = c.uberblocks().get(0).txg();
+            // after a rewind, new txgs must outrank the damaged newer uberblocks still in the rings
+            long startTxg = readOnly ? ub.txg() : Math.max(ub.txg(), newest);
+            Spa spa = new Spa(name, cfg.poolGuid(), settings.host(), root, dir, ub.rootBp(), startTxg,
+                    dir.properties(), readOnly, settings.ioTimeoutMillis(), this::gone);
+            pools.put(name, spa);
+            spa.activate();
+            if (ub.txg() < newest) {
+                spa.event("rewound", "imported at txg " + ub.txg() + "; " + (newest - ub.txg())
+                        + " newer txg(s) discarded");
             }
+            if (!name.equals(cfg.poolName())) {
+                spa.event("renamed", "imported as '" + name + "' (was '" + cfg.poolName() + "')");
+            }
+            saveCache();
+            return spa;
+        } catch (RuntimeException e) {
+            root.leaves().forEach(Vdev::detach);
+            throw e;
         }
-        long guidSum = cfg.vdevTree().guidSum();
-        List<Uberblock> candidates = new ArrayList<>();
-        for (DeviceLabels l : labels.values()) {
-            for (DeviceLabels.FoundUberblock found : l.uberblocks()) {
-                Uberblock ub = found.uberblock();
-                if (ub.guidSum() == guidSum) {
-                    candidates.add(ub);
+    }
+
+    /**
+     * The newest uberblock whose tree verifies; older ones only with rewind;
+     * exactly the asked one with {@code txg=}.
+     */
+    private Uberblock chooseUberblock(String name, List<Uberblock> ubs, IoPipeline probe, ImportOptions opts) {
+        if (opts.txg() > 0) {
+            for (Uberblock ub : ubs) {
+                if (ub.txg() == opts.txg()) {
+                    String why = verify(ub, probe);
+                    if (why != null) {
+                        throw new TarnException(ErrorCode.CHECKSUM_MISMATCH, "pool '" + name + "': txg "
+                                + opts.txg() + " does not verify: " + why);
+                    }
+                    return ub;
                 }
             }
+            throw new TarnException(ErrorCode.NOT_FOUND, "pool '" + name + "' has no uberblock for txg "
+                    + opts.txg() + "; available: " + ubs.stream().map(Uberblock::txg).distinct().toList());
         }
-        candidates.sort(Uberblock.ORDER.reversed());
-        if (candidates.isEmpty()) {
-            root.leaves().forEach(Vdev::detach);
-            throw new TarnException(ErrorCode.NO_VALID_LABEL, "pool '" + name + "' has no valid uberblock");
+        String newestWhy = null;
+        for (Uberblock ub : ubs) {
+            String why = verify(ub, probe);
+            if (why == null) {
+                if (ub == ubs.get(0) || opts.rewind()) {
+                    return ub;
+                }
+                throw new TarnException(ErrorCode.CHECKSUM_MISMATCH, "pool '" + name + "': the newest txg "
+                        + ubs.get(0).txg() + " does not verify (" + newestWhy + "); txg " + ub.txg()
+                        + " does: import with rewind=true to discard " + (ubs.get(0).txg() - ub.txg())
+                        + " txg(s)");
+            }
+            if (newestWhy == null) {
+                newestWhy = why;
+            }
         }
-        Uberblock ub = candidates.get(0);
-        IoPipeline probe = new IoPipeline(name, root, settings.ioTimeoutMillis(), new BlockCache(1 << 20));
-        PoolDirectory dir;
+        throw new TarnException(ErrorCode.CHECKSUM_MISMATCH, "pool '" + name + "': no uberblock's tree verifies ("
+                + newestWhy + ")");
+    }
+
+    /** Reads the directory, object set blocks and space maps of an uberblock; null when all verify. */
+    private static String verify(Uberblock ub, IoPipeline probe) {
         try {
-            dir = PoolDirectory.decode(probe.read(ub.rootBp(), false));
+            PoolDirectory dir = PoolDirectory.decode(probe.read(ub.rootBp(), false));
+            for (DatasetRecord r : dir.datasets()) {
+                probe.read(r.objsetBp(), false);
+            }
+            for (List<org.tarn.engine.io.BlockPointer> chunks : dir.spaceMaps()) {
+                for (org.tarn.engine.io.BlockPointer bp : chunks) {
+                    if (!bp.isHole()) {
+                        probe.read(bp, false);
+                    }
+                }
+            }
+            return null;
         } catch (TarnException e) {
-            root.leaves().forEach(Vdev::detach);
-            throw new TarnException(e.code(), "pool '" + name + "': the directory of txg " + ub.txg()
-                    + " cannot be read: " + e.getMessage(), e);
+            return e.getMessage();
         }
-        Spa spa = new Spa(name, cfg.poolGuid(), settings.host(), root, dir, ub.rootBp(), ub.txg(),
-                dir.properties(), readOnly, settings.ioTimeoutMillis(), this::gone);
-        pools.put(name, spa);
-        spa.activate();
-        return spa;
     }
 
     // ---- lookup and export -------------------------------------------------
@@ -359,8 +556,13 @@ public final class SpaNamespace implements PoolManager {
         require(name).forceExport("requested by an operator");
     }
 
+    /**
+     * Exports every pool (force-exporting those that do not finish in time)
+     * but keeps them in the cache file, so the next start imports them again.
+     */
     @Override
     public void close() {
+        closing = true;
         List<java.util.concurrent.CompletableFuture<Void>> exports = new ArrayList<>();
         for (Spa spa : new ArrayList<>(pools.values())) {
             exports.add(java.util.concurrent.CompletableFuture.runAsync(() -> exportOrForce(spa),

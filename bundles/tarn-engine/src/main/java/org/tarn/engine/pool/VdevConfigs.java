@@ -2,6 +2,7 @@ package org.tarn.engine.pool;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import org.tarn.engine.label.VdevConfig;
 import org.tarn.engine.vdev.Vdev;
@@ -31,15 +32,20 @@ final class VdevConfigs {
 
     /** Builds the runtime tree (no devices attached) with each top-level's space map. */
     static Vdev fromConfig(VdevConfig root) {
+        return fromConfig(root, Map.of());
+    }
+
+    /** As {@link #fromConfig(VdevConfig)}, with leaves found at other paths than their labels say. */
+    static Vdev fromConfig(VdevConfig root, Map<Long, String> paths) {
         List<Vdev> tops = new ArrayList<>();
         for (VdevConfig t : root.children()) {
             Vdev top;
             if (t.isLeaf()) {
-                top = Vdev.leaf(t.guid(), t.id(), t.type(), t.path());
+                top = Vdev.leaf(t.guid(), t.id(), t.type(), paths.getOrDefault(t.guid(), t.path()));
             } else {
                 List<Vdev> leaves = new ArrayList<>();
                 for (VdevConfig l : t.children()) {
-                    leaves.add(Vdev.leaf(l.guid(), l.id(), l.type(), l.path()));
+                    leaves.add(Vdev.leaf(l.guid(), l.id(), l.type(), paths.getOrDefault(l.guid(), l.path())));
                 }
                 top = Vdev.mirror(t.guid(), t.id(), leaves);
             }

@@ -21,6 +21,7 @@ import org.tarn.api.CommitStatus;
 import org.tarn.api.Dataset;
 import org.tarn.api.ErrorCode;
 import org.tarn.api.Pool;
+import org.tarn.api.PoolEvent;
 import org.tarn.api.PoolState;
 import org.tarn.api.TarnException;
 import org.tarn.api.Transaction;

@@ -1,4 +1,4 @@
-package org.tarn.engine.pool;
+package org.tarn.api;
 
 import java.time.Instant;
 
@@ -6,7 +6,8 @@ import java.time.Instant;
  * One entry of a pool's bounded event history.
  *
  * @param time   when it happened
- * @param type   what happened, e.g. {@code imported}, {@code suspended}
+ * @param type   what happened: {@code created}, {@code imported}, {@code suspended}, {@code resumed},
+ *               {@code vdev-faulted}, {@code exported}, {@code force-exported}, ...
  * @param detail why, for an operator
  */
 public record PoolEvent(Instant time, String type, String detail) {
