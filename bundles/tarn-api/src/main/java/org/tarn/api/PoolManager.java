@@ -55,6 +55,11 @@ public interface PoolManager extends AutoCloseable {
     /** Directories scanned when an import names none. */
     List<String> searchPaths();
 
+    /** Registers a listener for the events of every pool, present and future. */
+    void addEventListener(PoolEventListener listener);
+
+    void removeEventListener(PoolEventListener listener);
+
     /** The imported pool of that name, if any. */
     Optional<Pool> pool(String name);
 

@@ -50,6 +50,12 @@ public final class IoPipeline {
     private final BlockCache cache;
     private final Set<CompletableFuture<?>> inFlight = ConcurrentHashMap.newKeySet();
     private volatile TarnException abandoned;
+    private volatile java.util.function.BiConsumer<Vdev, String> faultListener = (v, why) -> { };
+
+    /** Told when a leaf goes from ONLINE to FAULTED, with the reason. */
+    public void onFault(java.util.function.BiConsumer<Vdev, String> listener) {
+        this.faultListener = listener;
+    }
 
     public IoPipeline(String poolName, Vdev root, long ioTimeoutMillis, BlockCache cache) {
         this.poolName = poolName;
@@ -178,10 +184,12 @@ public final class IoPipeline {
         }
         leaf.writeErrors().incrementAndGet();
         if (!(e instanceof DeviceFullException)) {
-            if (leaf.state() == VdevState.ONLINE) {
-                LOG.warn("pool '{}': device {} faulted after write error: {}", poolName, leaf.path(), describe(e));
-            }
+            boolean wasOnline = leaf.state() == VdevState.ONLINE;
             leaf.fault();
+            if (wasOnline) {
+                LOG.warn("pool '{}': device {} faulted after write error: {}", poolName, leaf.path(), describe(e));
+                faultListener.accept(leaf, "write error: " + describe(e));
+            }
         }
     }
 

@@ -99,6 +99,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
     private final TxgManager txgs;
     private final boolean readOnly;
     private final Consumer<Spa> onGone;
+    private volatile java.util.function.BiConsumer<Spa, PoolEvent> eventSink = (spa, e) -> { };
     private final Map<String, String> props;
 
     private final Object stateLock = new Object();
@@ -160,6 +161,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
         this.io = new IoPipeline(name, root, ioTimeoutMillis,
                 new org.tarn.engine.io.BlockCache(PoolDefaults.BLOCK_CACHE_BYTES));
         this.txgs = new TxgManager(name, syncedTxg, this, this, new Limits());
+        this.io.onFault((leaf, why) -> event("vdev-faulted", leaf.path() + " " + why));
         int tops = root.topLevel().size();
         this.chunkBps = new BlockPointer[tops][];
         for (int v = 0; v < tops; v++) {
@@ -306,13 +308,20 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
     }
 
     void event(String type, String detail) {
+        PoolEvent e = new PoolEvent(Instant.now(), type, detail);
         synchronized (events) {
-            events.addLast(new PoolEvent(Instant.now(), type, detail));
+            events.addLast(e);
             while (events.size() > PoolDefaults.EVENT_HISTORY) {
                 events.removeFirst();
             }
         }
         LOG.info("pool '{}': {} {}", name, type, detail);
+        eventSink.accept(this, e);
+    }
+
+    /** Where events go besides the history (the namespace's listeners). */
+    void eventSink(java.util.function.BiConsumer<Spa, PoolEvent> sink) {
+        this.eventSink = sink;
     }
 
     // ---- properties --------------------------------------------------------
@@ -924,7 +933,10 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
                     }
                     all = false;
                     e.getKey().writeErrors().incrementAndGet();
-                    e.getKey().fault();
+                    if (e.getKey().state() == VdevState.ONLINE) {
+                        e.getKey().fault();
+                        event("vdev-faulted", e.getKey().path() + " label write error: " + ex.getMessage());
+                    }
                 }
             }
             if (all) {

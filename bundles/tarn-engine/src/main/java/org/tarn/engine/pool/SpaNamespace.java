@@ -59,6 +59,41 @@ public final class SpaNamespace implements PoolManager {
     private final Set<String> busyNames = ConcurrentHashMap.newKeySet();
     private final SecureRandom random = new SecureRandom();
     private volatile boolean closing;
+    private final List<org.tarn.api.PoolEventListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Delivers events in order, off the threads that raise them. */
+    private final java.util.concurrent.ExecutorService eventExecutor =
+            java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "tarn-events");
+                t.setDaemon(true);
+                return t;
+            });
+
+    @Override
+    public void addEventListener(org.tarn.api.PoolEventListener listener) {
+        listeners.add(java.util.Objects.requireNonNull(listener, "listener"));
+    }
+
+    @Override
+    public void removeEventListener(org.tarn.api.PoolEventListener listener) {
+        listeners.remove(listener);
+    }
+
+    private void publish(Spa spa, org.tarn.api.PoolEvent e) {
+        if (listeners.isEmpty()) {
+            return;
+        }
+        String name = spa.name();
+        long guid = spa.guid();
+        eventExecutor.execute(() -> {
+            for (org.tarn.api.PoolEventListener l : listeners) {
+                try {
+                    l.onEvent(name, guid, e);
+                } catch (RuntimeException ex) {
+                    LOG.warn("event listener failed on {} of pool '{}'", e.type(), name, ex);
+                }
+            }
+        });
+    }
 
     public SpaNamespace(EngineSettings settings, List<VdevDriver> drivers) {
         this.settings = settings;
@@ -274,6 +309,7 @@ public final class SpaNamespace implements PoolManager {
             wipeLabels(opened);
             Spa spa = new Spa(name, poolGuid, settings.host(), root, null, null, 0, props, false,
                     settings.ioTimeoutMillis(), this::gone);
+            spa.eventSink(this::publish);
             spa.activate();
             pools.put(name, spa);
             try {
@@ -445,6 +481,7 @@ public final class SpaNamespace implements PoolManager {
             long startTxg = readOnly ? ub.txg() : Math.max(ub.txg(), newest);
             Spa spa = new Spa(name, cfg.poolGuid(), settings.host(), root, dir, ub.rootBp(), startTxg,
                     dir.properties(), readOnly, settings.ioTimeoutMillis(), this::gone);
+            spa.eventSink(this::publish);
             pools.put(name, spa);
             spa.activate();
             if (ub.txg() < newest) {
