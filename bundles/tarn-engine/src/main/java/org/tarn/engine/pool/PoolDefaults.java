@@ -46,8 +46,9 @@ public final class PoolDefaults {
     private PoolDefaults() {
     }
 
-    /** The default value of every pool property. */
-    public static Map<String, String> properties() {
+    private static final Map<String, String> DEFAULT_PROPERTIES;
+
+    static {
         Map<String, String> p = new LinkedHashMap<>();
         p.put(PoolProperty.FAILMODE, "wait");
         p.put(PoolProperty.CHECKSUM, "crc32c");
@@ -57,6 +58,21 @@ public final class PoolDefaults {
         p.put(PoolProperty.DIRTY_MAX_BYTES, Long.toString(DIRTY_MAX_BYTES));
         p.put(PoolProperty.RECORD_SIZE_BYTES, Integer.toString(RECORD_SIZE_BYTES));
         p.put(PoolProperty.COMMENT, "");
-        return p;
+        DEFAULT_PROPERTIES = java.util.Collections.unmodifiableMap(p);
+    }
+
+    /** The default value of every pool property (a new, modifiable copy). */
+    public static Map<String, String> properties() {
+        return new LinkedHashMap<>(DEFAULT_PROPERTIES);
+    }
+
+    /** The default of one property, or null for an unknown name. */
+    public static String defaultOf(String property) {
+        return DEFAULT_PROPERTIES.get(property);
+    }
+
+    /** Whether a property name is known. */
+    public static boolean isKnown(String property) {
+        return DEFAULT_PROPERTIES.containsKey(property);
     }
 }

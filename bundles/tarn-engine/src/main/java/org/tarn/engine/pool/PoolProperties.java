@@ -18,7 +18,7 @@ public final class PoolProperties {
      * @throws TarnException {@link ErrorCode#INVALID_ARGUMENT} naming the property and what is allowed
      */
     public static String validate(String name, String value) {
-        if (name == null || !PoolDefaults.properties().containsKey(name)) {
+        if (name == null || !PoolDefaults.isKnown(name)) {
             throw new TarnException(ErrorCode.INVALID_ARGUMENT, "unknown pool property '" + name + "'; known: "
                     + String.join(", ", PoolDefaults.properties().keySet()));
         }

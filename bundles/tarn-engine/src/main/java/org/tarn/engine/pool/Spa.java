@@ -346,7 +346,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
     }
 
     private String prop(String key) {
-        return props.getOrDefault(key, PoolDefaults.properties().get(key));
+        return props.getOrDefault(key, PoolDefaults.defaultOf(key));
     }
 
     private long longProp(String key) {

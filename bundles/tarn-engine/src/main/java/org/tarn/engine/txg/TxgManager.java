@@ -231,8 +231,11 @@ public final class TxgManager {
                     return;
                 }
                 done = true;
-                holds.merge(txg, -1, Integer::sum);
-                changed.signalAll();
+                int left = holds.merge(txg, -1, Integer::sum);
+                if (left == 0 && txg != openTxg) {
+                    // only the sync thread, quiescing this group, waits for its holds to drain
+                    changed.signalAll();
+                }
             } finally {
                 lock.unlock();
             }
