@@ -484,6 +484,16 @@ public final class SpaNamespace implements PoolManager {
             spa.eventSink(this::publish);
             pools.put(name, spa);
             spa.activate();
+            if (!readOnly) {
+                // claim the pool on disk now (ACTIVE, our host id), before anyone can see it imported
+                try {
+                    spa.sync();
+                } catch (TarnException e) {
+                    spa.forceExport("import could not write its labels: " + e.getMessage());
+                    throw new TarnException(e.code(), "pool '" + name + "' cannot be imported: its labels cannot be "
+                            + "written: " + e.getMessage(), e);
+                }
+            }
             if (ub.txg() < newest) {
                 spa.event("rewound", "imported at txg " + ub.txg() + "; " + (newest - ub.txg())
                         + " newer txg(s) discarded");
