@@ -1020,7 +1020,8 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
             }
             state = PoolState.EXPORTING;
         }
-        event("exporting", force ? "forced: closing open handles" : "clean");
+        int open = openHandles().size();
+        event("exporting", open == 0 ? "no open datasets" : "closing " + open + " open dataset handle(s)");
         openHandles().forEach(DatasetHandle::close);
         if (!readOnly) {
             labelState = PoolLabelState.EXPORTED;

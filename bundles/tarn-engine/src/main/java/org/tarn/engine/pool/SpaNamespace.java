@@ -315,7 +315,9 @@ public final class SpaNamespace implements PoolManager {
             try {
                 spa.sync();
             } catch (TarnException e) {
-                spa.forceExport("creation failed: " + e.getMessage());
+                if (spa.state() != org.tarn.api.PoolState.EXPORTED) {
+                    spa.forceExport("creation failed: " + e.getMessage());
+                }
                 throw e;
             }
             spa.event("created", layout.toString());
@@ -489,7 +491,9 @@ public final class SpaNamespace implements PoolManager {
                 try {
                     spa.sync();
                 } catch (TarnException e) {
-                    spa.forceExport("import could not write its labels: " + e.getMessage());
+                    if (spa.state() != org.tarn.api.PoolState.EXPORTED) {
+                        spa.forceExport("import could not write its labels: " + e.getMessage());
+                    }
                     throw new TarnException(e.code(), "pool '" + name + "' cannot be imported: its labels cannot be "
                             + "written: " + e.getMessage(), e);
                 }

@@ -216,4 +216,38 @@ class ForceExportTest {
         assertThat(((Spa) pool).events()).extracting(PoolEvent::type).contains("force-exported");
         drivers.fault.injector(dev).clear();
     }
+
+    @Test
+    void force_export_overtakes_a_clean_export_stuck_on_a_hung_device_pos() throws Exception {
+        List<String> d = TestPools.devices(dir, 1);
+        String dev = "fault:" + d.get(0);
+        try (SpaNamespace engine = engine()) {
+            Pool pool = engine.createPool("ost1", VdevLayout.parse(dev), Map.of(), false);
+            pool.createDataset("a");
+            drivers.fault.injector(dev).add(FaultRule.hang().on(FaultRule.Op.WRITE));
+            try (Dataset ds = pool.openDataset("a"); Transaction tx = pool.begin()) {
+                ds.write(tx, ds.createObject(tx), 0, ByteBuffer.wrap(new byte[10_000]));
+            }
+            CompletableFuture<Throwable> export = CompletableFuture.supplyAsync(() -> {
+                try {
+                    engine.exportPool("ost1", false);
+                    return null;
+                } catch (TarnException e) {
+                    return e;
+                }
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> pool.state() == PoolState.EXPORTING
+                    && drivers.fault.injector(dev).hungCount() > 0);
+            assertThatThrownBy(() -> engine.exportPool("ost1", false))
+                    .extracting(e -> ((TarnException) e).code()).isEqualTo(ErrorCode.IN_PROGRESS);
+            long t0 = System.nanoTime();
+            engine.forceExport("ost1");
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isLessThan(1000);
+            assertThat(export.get(5, TimeUnit.SECONDS)).isInstanceOf(TarnException.class)
+                    .extracting(e -> ((TarnException) e).code()).isEqualTo(ErrorCode.POOL_EXPORTED);
+            assertThat(pool.state()).isEqualTo(PoolState.EXPORTED);
+            assertThat(engine.pools()).isEmpty();
+            drivers.fault.injector(dev).clear();
+        }
+    }
 }
