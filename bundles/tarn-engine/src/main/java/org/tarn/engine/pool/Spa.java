@@ -120,7 +120,9 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
     private BlockPointer[][] chunkBps;
     private TreeMap<Long, List<DeferredFree>> deferred = new TreeMap<>();
     private BlockPointer directoryBp;
-    private long mmpSequence;
+    private final java.util.concurrent.atomic.AtomicLong mmpSequence = new java.util.concurrent.atomic.AtomicLong();
+    private volatile Uberblock lastUberblock;
+    private org.tarn.engine.mmp.MultihostWriter heartbeat;
     private int rotor;
     private long rotorBytes;
 
@@ -204,6 +206,17 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
     /** Starts the sync thread and makes the pool usable. */
     void activate() {
         txgs.start();
+        if (!readOnly) {
+            heartbeat = new org.tarn.engine.mmp.MultihostWriter(name, io, this::activeLeaves, () -> lastUberblock,
+                    mmpSequence, () -> "on".equals(prop(PoolProperty.MULTIHOST)) && state != PoolState.EXPORTED,
+                    why -> {
+                        event("multihost-failed", why);
+                        if ("export".equals(prop(PoolProperty.FAILMODE))) {
+                            forceExport("failmode=export after multihost failure: " + why);
+                        }
+                    });
+            heartbeat.start();
+        }
         synchronized (stateLock) {
             state = PoolState.ACTIVE;
         }
@@ -889,8 +902,8 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
                     labelConfig(leaf, txg, stateToWrite), LabelSet.EVEN));
             io.flush(leaves);
         }
-        Uberblock ub = new Uberblock(txg, System.currentTimeMillis(), root.guidSum(), dirBp, ++mmpSequence,
-                LabelConfig.FORMAT_VERSION);
+        Uberblock ub = new Uberblock(txg, System.currentTimeMillis(), root.guidSum(), dirBp,
+                mmpSequence.incrementAndGet(), LabelConfig.FORMAT_VERSION);
         int ok = labelPass(activeLeaves(), leaf -> LabelWriter.uberblockWrites(leaf.device().sizeBytes(), ub));
         if (ok == 0) {
             throw new TarnException(ErrorCode.IO_ERROR, "pool '" + name + "': no device took the uberblock of txg "
@@ -909,6 +922,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
         if (withConfig && stateToWrite == labelState) {
             configDirty = false;
         }
+        lastUberblock = ub;
     }
 
     /** Runs one set of label writes on every leaf; returns how many leaves took all of theirs. */
@@ -1043,6 +1057,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
             state = PoolState.EXPORTED;
             deadReason = new TarnException(ErrorCode.POOL_EXPORTED, "pool '" + name + "' was exported");
         }
+        stopHeartbeat();
         io.abandon(deadReason);
         root.leaves().forEach(Vdev::detach);
         event("exported", "at txg " + txgs.syncedTxg());
@@ -1065,6 +1080,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
                     + reason + "); import it again to use it");
             deadReason = dead;
         }
+        stopHeartbeat();
         io.abandon(dead);
         int aborted = txgs.abort(dead);
         synchronized (nsLock) {
@@ -1080,6 +1096,12 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
         event("force-exported", reason + "; last synced txg " + txgs.syncedTxg() + ", " + aborted
                 + " commit callbacks aborted");
         onGone.accept(this);
+    }
+
+    private void stopHeartbeat() {
+        if (heartbeat != null) {
+            heartbeat.close();
+        }
     }
 
     /** Closes every device on a helper thread so a hung device cannot stall the caller. */

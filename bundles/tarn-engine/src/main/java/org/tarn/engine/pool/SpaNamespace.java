@@ -426,6 +426,33 @@ public final class SpaNamespace implements PoolManager {
         }
     }
 
+    /**
+     * The multihost activity check: watch the pool's best uberblock for a few
+     * heartbeat intervals and refuse, even with force, when it moves.
+     */
+    private void activityCheck(PoolCandidate c) {
+        Uberblock before = c.uberblocks().isEmpty() ? null : c.uberblocks().get(0);
+        long waitMillis = org.tarn.engine.mmp.MultihostWriter.INTERVAL_MILLIS
+                * org.tarn.engine.mmp.MultihostWriter.IMPORT_INTERVALS;
+        try {
+            Thread.sleep(waitMillis); // the protocol itself: give a live host time to beat
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TarnException(ErrorCode.TIMED_OUT, "import of '" + c.name() + "' interrupted during the "
+                    + "multihost activity check", e);
+        }
+        List<PoolCandidate> again = PoolCandidate.assemble(scanner().scan(List.copyOf(c.leafPaths().values())),
+                hostId(), new ArrayList<>());
+        Uberblock after = again.stream().filter(p -> p.guid() == c.guid()).findFirst()
+                .map(p -> p.uberblocks().isEmpty() ? null : p.uberblocks().get(0)).orElse(null);
+        if (after != null && (before == null || Uberblock.ORDER.compare(after, before) != 0)) {
+            throw new TarnException(ErrorCode.POOL_IN_USE_ELSEWHERE, "pool '" + c.name() + "' is being written by host "
+                    + c.config().hostname() + " (hostid " + String.format("%08x", c.config().hostid())
+                    + "): its heartbeat moved during the " + waitMillis + " ms activity check (multihost=on); "
+                    + "it cannot be imported, even with force, until that host stops");
+        }
+    }
+
     private DeviceScanner scanner() {
         return new DeviceScanner(path -> drivers.stream().filter(d -> d.accepts(path)).findFirst().orElse(null),
                 settings.ioTimeoutMillis());
@@ -440,6 +467,10 @@ public final class SpaNamespace implements PoolManager {
         if (c.activeElsewhere(hostId()) && !opts.force()) {
             throw new TarnException(ErrorCode.POOL_IN_USE_ELSEWHERE, "pool '" + c.name() + "' is "
                     + PoolCandidate.inUseMessageFor(c));
+        }
+        if (c.config().state() == PoolLabelState.ACTIVE
+                && "on".equals(c.config().properties().get(org.tarn.api.PoolProperty.MULTIHOST))) {
+            activityCheck(c);
         }
         String name = opts.newName() != null ? opts.newName() : c.name();
         checkName(name);

@@ -1,0 +1,71 @@
+package org.tarn.engine.mmp;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tarn.api.ErrorCode;
+import org.tarn.api.ImportOptions;
+import org.tarn.api.Pool;
+import org.tarn.api.PoolState;
+import org.tarn.api.TarnException;
+import org.tarn.api.VdevLayout;
+import org.tarn.engine.EngineSettings;
+import org.tarn.engine.TarnEngine;
+import org.tarn.engine.TestPools;
+import org.tarn.engine.pool.SpaNamespace;
+import org.tarn.vdev.fault.FaultRule;
+
+class MultihostTest {
+    @TempDir
+    Path dir;
+
+    private final TestPools.Drivers drivers = new TestPools.Drivers();
+
+    private SpaNamespace engine(String state) {
+        return TarnEngine.start(EngineSettings.persistent(dir.resolve(state)).withIoTimeoutMillis(2000),
+                drivers.list());
+    }
+
+    @Test
+    void import_is_refused_even_with_force_while_the_other_host_beats_neg() throws Exception {
+        Path devs = Files.createDirectories(dir.resolve("devs"));
+        List<String> d = TestPools.devices(devs, 1);
+        ImportOptions forced = ImportOptions.defaults().withDirs(List.of(devs.toString())).withForce(true);
+        try (SpaNamespace a = engine("a"); SpaNamespace b = engine("b")) {
+            a.createPool("ost1", VdevLayout.parse(d.get(0)), Map.of("multihost", "on"), false);
+            assertThatThrownBy(() -> b.importPool("ost1", forced))
+                    .hasMessageContaining("heartbeat moved")
+                    .extracting(e -> ((TarnException) e).code()).isEqualTo(ErrorCode.POOL_IN_USE_ELSEWHERE);
+            assertThat(b.pools()).isEmpty();
+            // host a dies (its heartbeat stops): now a forced import goes through
+            a.forceExport("ost1");
+            Pool taken = b.importPool("ost1", forced);
+            assertThat(taken.state()).isEqualTo(PoolState.ACTIVE);
+        }
+    }
+
+    @Test
+    void failing_heartbeats_with_failmode_export_force_export_the_pool_pos() throws Exception {
+        List<String> d = TestPools.devices(dir, 1);
+        String dev = "fault:" + d.get(0);
+        try (SpaNamespace a = engine("a")) {
+            Pool pool = a.createPool("ost1", VdevLayout.parse(dev), Map.of("multihost", "on", "failmode", "export"),
+                    false);
+            await().atMost(Duration.ofSeconds(10)).until(() -> drivers.fault.injector(dev).ioCount(FaultRule.Op.WRITE)
+                    > 0);
+            drivers.fault.injector(dev).add(FaultRule.error().on(FaultRule.Op.WRITE));
+            await().atMost(Duration.ofSeconds(30)).until(() -> pool.state() == PoolState.EXPORTED);
+            assertThat(pool.events()).extracting(e -> e.type()).contains("multihost-failed", "force-exported");
+            drivers.fault.injector(dev).clear();
+        }
+    }
+}
