@@ -203,8 +203,12 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
         }
     }
 
-    /** Starts the sync thread and makes the pool usable. */
+    /** Starts the sync thread and makes the pool usable; an imported pool says so in its events. */
     void activate() {
+        activate(true);
+    }
+
+    void activate(boolean imported) {
         txgs.start();
         if (!readOnly) {
             heartbeat = new org.tarn.engine.mmp.MultihostWriter(name, io, this::activeLeaves, () -> lastUberblock,
@@ -220,7 +224,9 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
         synchronized (stateLock) {
             state = PoolState.ACTIVE;
         }
-        event("imported", readOnly ? "read-only at txg " + txgs.syncedTxg() : "at txg " + txgs.syncedTxg());
+        if (imported) {
+            event("imported", readOnly ? "read-only at txg " + txgs.syncedTxg() : "at txg " + txgs.syncedTxg());
+        }
     }
 
     // ---- identity and state ------------------------------------------------

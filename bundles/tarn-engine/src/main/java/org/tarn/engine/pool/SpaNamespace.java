@@ -310,8 +310,8 @@ public final class SpaNamespace implements PoolManager {
             Spa spa = new Spa(name, poolGuid, settings.host(), root, null, null, 0, props, false,
                     settings.ioTimeoutMillis(), this::gone);
             spa.eventSink(this::publish);
-            spa.activate();
             pools.put(name, spa);
+            spa.activate(false);
             try {
                 spa.sync();
             } catch (TarnException e) {

@@ -1,0 +1,52 @@
+package org.tarn.jmx.internal;
+
+import javax.management.MBeanAttributeInfo;
+import javax.management.MBeanInfo;
+import javax.management.MBeanOperationInfo;
+import javax.management.MBeanParameterInfo;
+import javax.management.NotificationEmitter;
+import javax.management.StandardEmitterMBean;
+
+/**
+ * A standard MBean (open types only) that emits notifications, whose metadata
+ * comes from the annotations on its interface; the notification types come
+ * from the emitter's {@code getNotificationInfo}.
+ */
+final class DescribedEmitterMBean extends StandardEmitterMBean {
+    private final Describer describer;
+
+    <T> DescribedEmitterMBean(T implementation, Class<T> mbeanInterface, NotificationEmitter emitter) {
+        super(implementation, mbeanInterface, false, emitter);
+        this.describer = new Describer(mbeanInterface);
+    }
+
+    @Override
+    protected String getDescription(MBeanInfo info) {
+        return describer.mbean(info);
+    }
+
+    @Override
+    protected String getDescription(MBeanAttributeInfo info) {
+        return describer.attribute(info);
+    }
+
+    @Override
+    protected String getDescription(MBeanOperationInfo info) {
+        return describer.operation(info);
+    }
+
+    @Override
+    protected int getImpact(MBeanOperationInfo info) {
+        return describer.impact(info, MBeanOperationInfo.UNKNOWN);
+    }
+
+    @Override
+    protected String getParameterName(MBeanOperationInfo op, MBeanParameterInfo param, int sequence) {
+        return describer.parameterName(op, param, sequence);
+    }
+
+    @Override
+    protected String getDescription(MBeanOperationInfo op, MBeanParameterInfo param, int sequence) {
+        return describer.parameterDescription(op, param, sequence);
+    }
+}

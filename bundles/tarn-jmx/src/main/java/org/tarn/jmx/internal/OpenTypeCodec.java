@@ -1,0 +1,198 @@
+package org.tarn.jmx.internal;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import javax.management.openmbean.CompositeData;
+import javax.management.openmbean.CompositeDataSupport;
+import javax.management.openmbean.CompositeType;
+import javax.management.openmbean.OpenDataException;
+import javax.management.openmbean.OpenType;
+import javax.management.openmbean.SimpleType;
+import javax.management.openmbean.TabularData;
+import javax.management.openmbean.TabularDataSupport;
+import javax.management.openmbean.TabularType;
+
+import org.tarn.api.ImportScan;
+import org.tarn.api.ImportablePool;
+import org.tarn.api.PoolEvent;
+import org.tarn.api.VdevStatus;
+
+/**
+ * Every conversion between Tarn values and open types. Each table has one
+ * simple index (vdev GUID, pool GUID, property name) so Jolokia renders it as
+ * a flat map. GUIDs travel as unsigned decimal strings.
+ */
+public final class OpenTypeCodec {
+    /** One vdev of a pool's tree. */
+    public static final CompositeType VDEV_ROW;
+    /** The vdev tree, indexed by {@code guid}. */
+    public static final TabularType VDEV_TREE;
+    /** One pool found by a scan. */
+    public static final CompositeType IMPORTABLE_ROW;
+    /** The pools found by a scan, indexed by {@code guid}. */
+    public static final TabularType IMPORTABLE_POOLS;
+    /** One pool property. */
+    public static final CompositeType PROPERTY_ROW;
+    /** Pool properties, indexed by {@code name}. */
+    public static final TabularType PROPERTIES;
+    /** The user data of a notification. */
+    public static final CompositeType EVENT;
+
+    // CompositeType sorts its item names; rows are written in declaration order
+    // (declared before the static block, which fills it).
+    private static final Map<CompositeType, String[]> DECLARED = new java.util.concurrent.ConcurrentHashMap<>();
+
+    static {
+        try {
+            VDEV_ROW = composite("tarn.Vdev", "One vdev of a pool's tree",
+                    "guid", "The vdev's GUID (unsigned decimal), unique within the pool", SimpleType.STRING,
+                    "parentGuid", "The parent vdev's GUID; empty for the root", SimpleType.STRING,
+                    "depth", "Depth in the tree: 0 for the root, 1 for top-level vdevs", SimpleType.INTEGER,
+                    "type", "root, mirror or the leaf driver type (file, fault, ...)", SimpleType.STRING,
+                    "path", "The device path of a leaf; the type for interior vdevs", SimpleType.STRING,
+                    "state", "ONLINE, DEGRADED, FAULTED or REMOVED", SimpleType.STRING,
+                    "readErrors", "Failed reads since import or the last clear", SimpleType.LONG,
+                    "writeErrors", "Failed writes since import or the last clear", SimpleType.LONG,
+                    "checksumErrors", "Reads whose data did not match its checksum", SimpleType.LONG);
+            VDEV_TREE = new TabularType("tarn.VdevTree", "The vdevs of a pool by GUID", VDEV_ROW,
+                    new String[] {"guid"});
+            IMPORTABLE_ROW = composite("tarn.ImportablePool", "A pool found on the scanned devices",
+                    "guid", "The pool's GUID (unsigned decimal)", SimpleType.STRING,
+                    "name", "The pool's name", SimpleType.STRING,
+                    "state", "The state its labels record: ACTIVE, EXPORTED or DESTROYED", SimpleType.STRING,
+                    "host", "The host that last imported it: name and hex host id", SimpleType.STRING,
+                    "txg", "The newest transaction group found", SimpleType.LONG,
+                    "lastWritten", "When that group was written (ISO-8601)", SimpleType.STRING,
+                    "importable", "Whether an import can succeed (possibly with force)", SimpleType.BOOLEAN,
+                    "problems", "What would stop or degrade an import, separated by '; '", SimpleType.STRING,
+                    "devices", "Its devices with their state, in layout order", SimpleType.STRING);
+            IMPORTABLE_POOLS = new TabularType("tarn.ImportablePools", "Pools found by a scan, by GUID",
+                    IMPORTABLE_ROW, new String[] {"guid"});
+            PROPERTY_ROW = composite("tarn.PoolProperty", "A pool property",
+                    "name", "The property's name", SimpleType.STRING,
+                    "value", "Its current value", SimpleType.STRING);
+            PROPERTIES = new TabularType("tarn.PoolProperties", "Pool properties by name", PROPERTY_ROW,
+                    new String[] {"name"});
+            EVENT = composite("tarn.PoolEvent", "A pool event",
+                    "pool", "The pool's name", SimpleType.STRING,
+                    "guid", "The pool's GUID (unsigned decimal)", SimpleType.STRING,
+                    "type", "The engine's event type: created, imported, exported, ...", SimpleType.STRING,
+                    "detail", "Why, for an operator", SimpleType.STRING,
+                    "time", "When it happened (epoch milliseconds)", SimpleType.LONG);
+        } catch (OpenDataException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    private OpenTypeCodec() {
+    }
+
+    /** A GUID as it travels over JMX: unsigned decimal. */
+    public static String guid(long guid) {
+        return Long.toUnsignedString(guid);
+    }
+
+    /** The vdev tree, one row per vdev. */
+    public static TabularData vdevTree(VdevStatus root) {
+        TabularDataSupport table = new TabularDataSupport(VDEV_TREE);
+        addVdev(table, root, null, 0);
+        return table;
+    }
+
+    private static void addVdev(TabularDataSupport table, VdevStatus v, VdevStatus parent, int depth) {
+        table.put(row(VDEV_ROW, guid(v.guid()), parent == null ? "" : guid(parent.guid()), depth, v.type(),
+                v.path(), v.state().name(), v.readErrors(), v.writeErrors(), v.checksumErrors()));
+        for (VdevStatus child : v.children()) {
+            addVdev(table, child, v, depth + 1);
+        }
+    }
+
+    /** The pools of a scan, one row per pool. */
+    public static TabularData importablePools(ImportScan scan) {
+        TabularDataSupport table = new TabularDataSupport(IMPORTABLE_POOLS);
+        for (ImportablePool p : scan.pools()) {
+            table.put(row(IMPORTABLE_ROW, guid(p.guid()), p.name(), p.state(),
+                    p.hostname() + " (hostid " + String.format("%08x", p.hostId()) + ")", p.txg(),
+                    Instant.ofEpochMilli(p.lastWrittenMillis()).toString(), p.importable(),
+                    String.join("; ", p.problems()), devices(p.vdevTree())));
+        }
+        return table;
+    }
+
+    /**
+     * The devices of a tree in one line: {@code mirror(/d0 ONLINE, /d1 REMOVED) /d2 ONLINE}.
+     */
+    public static String devices(VdevStatus root) {
+        List<String> parts = new ArrayList<>();
+        List<VdevStatus> tops = root.isLeaf() ? List.of(root) : root.children();
+        for (VdevStatus top : tops) {
+            if (top.isLeaf()) {
+                parts.add(top.path() + " " + top.state());
+            } else {
+                List<String> leaves = new ArrayList<>();
+                top.children().forEach(c -> leaves.add(c.path() + " " + c.state()));
+                parts.add(top.type() + "(" + String.join(", ", leaves) + ")");
+            }
+        }
+        return String.join(" ", parts);
+    }
+
+    /** Pool properties, one row per property. */
+    public static TabularData properties(Map<String, String> props) {
+        TabularDataSupport table = new TabularDataSupport(PROPERTIES);
+        props.forEach((k, v) -> table.put(row(PROPERTY_ROW, k, v == null ? "" : v)));
+        return table;
+    }
+
+    /** The user data of the notification of a pool event. */
+    public static CompositeData event(String pool, long guid, PoolEvent e) {
+        return row(EVENT, pool, guid(guid), e.type(), e.detail() == null ? "" : e.detail(),
+                e.time().toEpochMilli());
+    }
+
+    /** One line of a pool's event history: time, type, detail. */
+    public static String eventLine(PoolEvent e) {
+        return e.time() + " " + e.type() + (e.detail() == null || e.detail().isEmpty() ? "" : " " + e.detail());
+    }
+
+    private static CompositeData row(CompositeType type, Object... values) {
+        try {
+            return new CompositeDataSupport(type, type.keySet().toArray(String[]::new), orderedLike(type, values));
+        } catch (OpenDataException e) {
+            throw new IllegalStateException("cannot encode " + type.getTypeName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Object[] orderedLike(CompositeType type, Object[] declaredOrderValues) {
+        String[] declared = DECLARED.get(type);
+        String[] sorted = type.keySet().toArray(String[]::new);
+        Object[] out = new Object[sorted.length];
+        for (int i = 0; i < sorted.length; i++) {
+            for (int j = 0; j < declared.length; j++) {
+                if (declared[j].equals(sorted[i])) {
+                    out[i] = declaredOrderValues[j];
+                }
+            }
+        }
+        return out;
+    }
+
+    private static CompositeType composite(String name, String description, Object... triples)
+            throws OpenDataException {
+        int n = triples.length / 3;
+        String[] names = new String[n];
+        String[] descriptions = new String[n];
+        OpenType<?>[] types = new OpenType<?>[n];
+        for (int i = 0; i < n; i++) {
+            names[i] = (String) triples[3 * i];
+            descriptions[i] = (String) triples[3 * i + 1];
+            types[i] = (OpenType<?>) triples[3 * i + 2];
+        }
+        CompositeType type = new CompositeType(name, description, names, descriptions, types);
+        DECLARED.put(type, names);
+        return type;
+    }
+}

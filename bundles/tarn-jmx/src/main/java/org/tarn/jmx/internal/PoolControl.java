@@ -1,0 +1,176 @@
+package org.tarn.jmx.internal;
+
+import java.util.function.Consumer;
+
+import javax.management.openmbean.TabularData;
+
+import org.tarn.api.ErrorCode;
+import org.tarn.api.Pool;
+import org.tarn.api.PoolManager;
+import org.tarn.api.PoolProperty;
+import org.tarn.api.TarnException;
+import org.tarn.jmx.PoolMXBean;
+
+/** The Pool MBean of one imported pool (one GUID). */
+final class PoolControl implements PoolMXBean {
+    private final PoolManager engine;
+    private final Pool pool;
+    private final Consumer<String> refresh;
+
+    PoolControl(PoolManager engine, Pool pool, Consumer<String> refresh) {
+        this.engine = engine;
+        this.pool = pool;
+        this.refresh = refresh;
+    }
+
+    long guid() {
+        return pool.guid();
+    }
+
+    @Override
+    public String getName() {
+        return pool.name();
+    }
+
+    @Override
+    public String getGuid() {
+        return OpenTypeCodec.guid(pool.guid());
+    }
+
+    @Override
+    public String getState() {
+        return Errors.call(() -> pool.state().name());
+    }
+
+    @Override
+    public String getHealth() {
+        return Errors.call(() -> pool.health().name());
+    }
+
+    @Override
+    public long getSyncedTxg() {
+        return Errors.call(pool::syncedTxg);
+    }
+
+    @Override
+    public long getOpenTxg() {
+        return Errors.call(pool::openTxg);
+    }
+
+    @Override
+    public long getDirtyBytes() {
+        return Errors.call(pool::dirtyBytes);
+    }
+
+    @Override
+    public long getDirtyMaxBytes() {
+        return Errors.call(() -> {
+            String v = pool.properties().get(PoolProperty.DIRTY_MAX_BYTES);
+            try {
+                return v == null ? -1L : Long.parseLong(v.trim());
+            } catch (NumberFormatException e) {
+                return -1L;
+            }
+        });
+    }
+
+    @Override
+    public long getSizeBytes() {
+        return Errors.call(pool::sizeBytes);
+    }
+
+    @Override
+    public long getAllocatedBytes() {
+        return Errors.call(pool::allocatedBytes);
+    }
+
+    @Override
+    public long getFreeBytes() {
+        return Errors.call(() -> Math.max(0, pool.sizeBytes() - pool.allocatedBytes()));
+    }
+
+    @Override
+    public String getFailmode() {
+        return Errors.call(() -> pool.properties().getOrDefault(PoolProperty.FAILMODE, ""));
+    }
+
+    @Override
+    public TabularData getProperties() {
+        return Errors.call(() -> OpenTypeCodec.properties(pool.properties()));
+    }
+
+    @Override
+    public boolean isReadOnly() {
+        return pool.readOnly();
+    }
+
+    @Override
+    public String[] getDatasets() {
+        return Errors.call(() -> pool.datasets().toArray(String[]::new));
+    }
+
+    @Override
+    public TabularData getVdevTree() {
+        return Errors.call(() -> OpenTypeCodec.vdevTree(pool.vdevTree()));
+    }
+
+    @Override
+    public void export() {
+        String name = pool.name();
+        try {
+            Errors.run(() -> {
+                requireCurrent();
+                engine.exportPool(name, false);
+            });
+        } finally {
+            refresh.accept(name);
+        }
+    }
+
+    @Override
+    public void forceExport() {
+        String name = pool.name();
+        try {
+            Errors.run(() -> {
+                requireCurrent();
+                engine.forceExport(name);
+            });
+        } finally {
+            refresh.accept(name);
+        }
+    }
+
+    @Override
+    public void clear() {
+        Errors.run(pool::clear);
+    }
+
+    @Override
+    public void sync() {
+        Errors.run(pool::sync);
+    }
+
+    @Override
+    public void setProperty(String name, String value) {
+        Errors.run(() -> pool.setProperty(name, value));
+    }
+
+    @Override
+    public String status() {
+        return Errors.call(() -> StatusText.of(pool));
+    }
+
+    @Override
+    public String[] events() {
+        return Errors.call(() -> pool.events().stream().map(OpenTypeCodec::eventLine).toArray(String[]::new));
+    }
+
+    /** Refuses to act by name on another pool that took this one's name. */
+    private void requireCurrent() {
+        boolean current = engine.pool(pool.name()).map(p -> p.guid() == pool.guid()).orElse(false);
+        if (!current) {
+            throw new TarnException(ErrorCode.POOL_EXPORTED, "pool '" + pool.name() + "' (guid "
+                    + OpenTypeCodec.guid(pool.guid()) + ") is no longer imported here");
+        }
+    }
+}

@@ -1,0 +1,148 @@
+package org.tarn.jmx.internal;
+
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+import javax.management.MBeanNotificationInfo;
+import javax.management.Notification;
+import javax.management.NotificationBroadcasterSupport;
+import javax.management.openmbean.TabularData;
+
+import org.tarn.api.ErrorCode;
+import org.tarn.api.ImportOptions;
+import org.tarn.api.Pool;
+import org.tarn.api.PoolEvent;
+import org.tarn.api.PoolManager;
+import org.tarn.api.TarnException;
+import org.tarn.api.VdevLayout;
+import org.tarn.jmx.ObjectNames;
+import org.tarn.jmx.PoolManagerMXBean;
+import org.tarn.jmx.TarnNotifications;
+
+/**
+ * The PoolManager MBean. Its notifications are sent by the executor given to
+ * {@link NotificationBroadcasterSupport}, never on the caller's thread.
+ */
+final class PoolManagerControl extends NotificationBroadcasterSupport implements PoolManagerMXBean {
+    private final PoolManager engine;
+    private final Consumer<String> refresh;
+    private final AtomicLong sequence = new AtomicLong();
+
+    PoolManagerControl(PoolManager engine, Executor notifier, Consumer<String> refresh) {
+        super(notifier, notificationInfo());
+        this.engine = engine;
+        this.refresh = refresh;
+    }
+
+    static MBeanNotificationInfo[] notificationInfo() {
+        return new MBeanNotificationInfo[] {
+            new MBeanNotificationInfo(TarnNotifications.all(), Notification.class.getName(),
+                    "A pool was created, imported, exported, force-exported, suspended or resumed, or a vdev "
+                    + "faulted (other pool events: " + TarnNotifications.POOL_EVENT + "); user data is a "
+                    + "CompositeData with pool, guid, type, detail and time")
+        };
+    }
+
+    /** Sends the notification of an engine event (called on the engine's event thread). */
+    void emit(String pool, long guid, PoolEvent event) {
+        Notification n = new Notification(TarnNotifications.typeOf(event.type()), ObjectNames.poolManager(),
+                sequence.incrementAndGet(), event.time().toEpochMilli(),
+                "pool '" + pool + "': " + event.type() + (event.detail() == null ? "" : " " + event.detail()));
+        n.setUserData(OpenTypeCodec.event(pool, guid, event));
+        sendNotification(n);
+    }
+
+    @Override
+    public String[] getPools() {
+        return Errors.call(() -> engine.pools().toArray(String[]::new));
+    }
+
+    @Override
+    public String getHostId() {
+        return Errors.call(() -> String.format("%08x", engine.hostId()));
+    }
+
+    @Override
+    public String getHostname() {
+        return Errors.call(engine::hostname);
+    }
+
+    @Override
+    public String[] getSearchPaths() {
+        return Errors.call(() -> engine.searchPaths().toArray(String[]::new));
+    }
+
+    @Override
+    public String createPool(String name, String layout, String properties) {
+        Pool pool = Errors.call(() -> engine.createPool(name, VdevLayout.parse(layout), parseProperties(properties),
+                false));
+        refresh.accept(pool.name());
+        return OpenTypeCodec.guid(pool.guid());
+    }
+
+    @Override
+    public TabularData importablePools(String dirs) {
+        return Errors.call(() -> OpenTypeCodec.importablePools(engine.scan(splitDirs(dirs))));
+    }
+
+    @Override
+    public String importPool(String nameOrGuid, String options) {
+        Pool pool = Errors.call(() -> engine.importPool(nameOrGuid, ImportOptions.parse(options)));
+        refresh.accept(pool.name());
+        return pool.name();
+    }
+
+    @Override
+    public void exportPool(String name, boolean force) {
+        try {
+            Errors.run(() -> engine.exportPool(name, force));
+        } finally {
+            if (name != null) {
+                refresh.accept(name);
+            }
+        }
+    }
+
+    @Override
+    public void forceExport(String name) {
+        try {
+            Errors.run(() -> engine.forceExport(name));
+        } finally {
+            if (name != null) {
+                refresh.accept(name);
+            }
+        }
+    }
+
+    /** Parses {@code key=value,key=value}; empty or null for none. Duplicate keys are refused. */
+    static Map<String, String> parseProperties(String spec) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (spec == null || spec.isBlank()) {
+            return out;
+        }
+        for (String part : spec.split(",")) {
+            int eq = part.indexOf('=');
+            if (eq <= 0 || part.substring(0, eq).isBlank()) {
+                throw new TarnException(ErrorCode.INVALID_ARGUMENT, "expected key=value in pool properties, got '"
+                        + part.trim() + "'; write them as key=value,key=value");
+            }
+            String key = part.substring(0, eq).trim();
+            if (out.put(key, part.substring(eq + 1).trim()) != null) {
+                throw new TarnException(ErrorCode.INVALID_ARGUMENT, "pool property '" + key + "' is given twice");
+            }
+        }
+        return out;
+    }
+
+    static List<String> splitDirs(String dirs) {
+        if (dirs == null || dirs.isBlank()) {
+            return List.of();
+        }
+        return Arrays.stream(dirs.split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList();
+    }
+}

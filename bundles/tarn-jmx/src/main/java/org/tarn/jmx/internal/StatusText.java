@@ -1,0 +1,95 @@
+package org.tarn.jmx.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.tarn.api.Health;
+import org.tarn.api.Pool;
+import org.tarn.api.PoolState;
+import org.tarn.api.VdevStatus;
+
+/** Formats a pool's status as {@code zpool status} prints it. */
+final class StatusText {
+    private StatusText() {
+    }
+
+    static String of(Pool pool) {
+        String name = pool.name();
+        PoolState state = pool.state();
+        Health health = pool.health();
+        VdevStatus root = pool.vdevTree();
+        List<String[]> rows = new ArrayList<>();
+        addRows(rows, root, name, 0, 0);
+        int width = "NAME".length();
+        for (String[] r : rows) {
+            width = Math.max(width, r[0].length());
+        }
+        StringBuilder sb = new StringBuilder();
+        sb.append("  pool: ").append(name).append('\n');
+        sb.append("  guid: ").append(OpenTypeCodec.guid(pool.guid())).append('\n');
+        sb.append(" state: ").append(health).append('\n');
+        String status = statusLine(state, health, pool.readOnly());
+        if (status != null) {
+            sb.append("status: ").append(status).append('\n');
+        }
+        if (state != PoolState.EXPORTED) {
+            sb.append("   txg: synced ").append(pool.syncedTxg()).append(", open ").append(pool.openTxg())
+                    .append(", dirty ").append(pool.dirtyBytes()).append(" bytes\n");
+        }
+        sb.append("config:\n\n");
+        sb.append(String.format("\t%-" + width + "s  %-8s %5s %5s %5s%n", "NAME", "STATE", "READ", "WRITE", "CKSUM"));
+        for (String[] r : rows) {
+            sb.append(String.format("\t%-" + width + "s  %-8s %5s %5s %5s%n", r[0], r[1], r[2], r[3], r[4]));
+        }
+        long errors = sumErrors(root);
+        sb.append('\n');
+        sb.append("errors: ").append(errors == 0 ? "No known data errors"
+                : errors + " device error(s) counted above; clear() resets the counters once the devices work")
+                .append('\n');
+        return sb.toString();
+    }
+
+    private static String statusLine(PoolState state, Health health, boolean readOnly) {
+        if (state == PoolState.SUSPENDED) {
+            return "The pool is suspended: a transaction group could not be synced. Fix the devices, then clear().";
+        }
+        if (state == PoolState.EXPORTED) {
+            return "The pool is exported; import it again to use it.";
+        }
+        if (state != PoolState.ACTIVE) {
+            return "The pool is " + state.name().toLowerCase() + ".";
+        }
+        if (health == Health.DEGRADED) {
+            return "One or more devices are faulted or missing; the pool continues with reduced redundancy.";
+        }
+        if (health == Health.FAULTED) {
+            return "One or more top-level vdevs are unusable; data may be unreachable.";
+        }
+        return readOnly ? "The pool is imported read-only." : null;
+    }
+
+    private static void addRows(List<String[]> rows, VdevStatus v, String rootName, int depth, int index) {
+        String label;
+        if (depth == 0) {
+            label = rootName;
+        } else if (v.isLeaf()) {
+            label = v.path();
+        } else {
+            label = v.type() + "-" + index;
+        }
+        rows.add(new String[] {"  ".repeat(depth) + label, v.state().name(), Long.toString(v.readErrors()),
+            Long.toString(v.writeErrors()), Long.toString(v.checksumErrors())});
+        int i = 0;
+        for (VdevStatus c : v.children()) {
+            addRows(rows, c, rootName, depth + 1, i++);
+        }
+    }
+
+    private static long sumErrors(VdevStatus v) {
+        long n = v.readErrors() + v.writeErrors() + v.checksumErrors();
+        for (VdevStatus c : v.children()) {
+            n += sumErrors(c);
+        }
+        return n;
+    }
+}
