@@ -1,0 +1,108 @@
+package org.tarn.dist;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The server's settings: defaults here, overridden by
+ * {@code <data dir>/tarn.properties} (or {@code --config FILE}), then by
+ * {@code -Dtarn.<key>=...} system properties.
+ *
+ * <pre>
+ * hostid                  hex host id; default: created once in state/hostid
+ * search.paths            comma-separated device directories (default: devices)
+ * jmx.host / jmx.port     remote JMX (RMI) endpoint (127.0.0.1 / 9010; port 0: off)
+ * jolokia.host / .port    Jolokia HTTP agent (127.0.0.1 / 8778; port 0: off)
+ * jolokia.policy          Jolokia policy file (default: the bundled jolokia-access.xml)
+ * default.pool            pool created on first start (tank; empty: none)
+ * default.pool.devices    its mirrored file devices (2)
+ * default.device.bytes    size of each (268435456)
+ * io.timeout.millis       device I/O deadline (10000)
+ * shutdown.export.millis  clean-export deadline at shutdown before force export (10000)
+ * </pre>
+ */
+public record ServerConfig(Path dataDir, Map<String, String> values) {
+
+    /** Every key with its default, in one place. */
+    public static Map<String, String> defaults() {
+        Map<String, String> d = new LinkedHashMap<>();
+        d.put("hostid", "");
+        d.put("search.paths", "devices");
+        d.put("jmx.host", "127.0.0.1");
+        d.put("jmx.port", "9010");
+        d.put("jolokia.host", "127.0.0.1");
+        d.put("jolokia.port", "8778");
+        d.put("jolokia.policy", "");
+        d.put("default.pool", "tank");
+        d.put("default.pool.devices", "2");
+        d.put("default.device.bytes", Long.toString(256L * 1024 * 1024));
+        d.put("io.timeout.millis", "10000");
+        d.put("shutdown.export.millis", "10000");
+        return d;
+    }
+
+    /** Loads the configuration of a data directory. */
+    public static ServerConfig load(Path dataDir, Path configFile) throws IOException {
+        Map<String, String> v = defaults();
+        Path file = configFile != null ? configFile : dataDir.resolve("tarn.properties");
+        if (Files.exists(file)) {
+            Properties p = new Properties();
+            try (Reader r = Files.newBufferedReader(file)) {
+                p.load(r);
+            }
+            for (String k : p.stringPropertyNames()) {
+                if (!v.containsKey(k)) {
+                    throw new IllegalArgumentException("unknown key '" + k + "' in " + file + "; known: " + v.keySet());
+                }
+                v.put(k, p.getProperty(k).trim());
+            }
+        } else if (configFile != null) {
+            throw new IllegalArgumentException("config file " + configFile + " does not exist");
+        }
+        for (String k : List.copyOf(v.keySet())) {
+            String sys = System.getProperty("tarn." + k);
+            if (sys != null) {
+                v.put(k, sys.trim());
+            }
+        }
+        return new ServerConfig(dataDir, v);
+    }
+
+    public String get(String key) {
+        return values.get(key);
+    }
+
+    public int intValue(String key) {
+        try {
+            return Integer.parseInt(get(key));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + key + "' must be a number, got '" + get(key) + "'");
+        }
+    }
+
+    public long longValue(String key) {
+        try {
+            return Long.parseLong(get(key));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + key + "' must be a number, got '" + get(key) + "'");
+        }
+    }
+
+    /** Search paths, relative ones resolved against the data directory. */
+    public List<Path> searchPaths() {
+        List<Path> out = new ArrayList<>();
+        for (String s : get("search.paths").split(",")) {
+            if (!s.isBlank()) {
+                out.add(dataDir.resolve(s.trim()).toAbsolutePath().normalize());
+            }
+        }
+        return out;
+    }
+}

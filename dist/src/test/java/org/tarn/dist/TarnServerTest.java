@@ -1,0 +1,96 @@
+package org.tarn.dist;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import javax.management.MBeanServerConnection;
+import javax.management.ObjectName;
+import javax.management.remote.JMXConnector;
+import javax.management.remote.JMXConnectorFactory;
+import javax.management.remote.JMXServiceURL;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The server over real loopback HTTP (Jolokia) and RMI (remote JMX). */
+class TarnServerTest {
+    @TempDir
+    Path data;
+
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private TarnServer server(int jmxPort, int jolokiaPort) throws IOException {
+        Files.writeString(data.resolve("tarn.properties"), "jmx.port=" + jmxPort + "\njolokia.port=" + jolokiaPort
+                + "\ndefault.device.bytes=" + (32L * 1024 * 1024) + "\n");
+        return new TarnServer(ServerConfig.load(data, null));
+    }
+
+    private String post(String url, String json) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    @Test
+    void first_start_creates_tank_and_serves_jolokia_and_jmx_on_loopback_pos() throws Exception {
+        int jmxPort = freePort();
+        int jolokiaPort = freePort();
+        try (TarnServer server = server(jmxPort, jolokiaPort)) {
+            server.start();
+            assertThat(server.engine().pools()).containsExactly("tank");
+            String url = "http://127.0.0.1:" + jolokiaPort + "/jolokia";
+            assertThat(server.jolokiaUrl()).startsWith("http://127.0.0.1:" + jolokiaPort);
+            String pools = post(url, "{\"type\":\"read\",\"mbean\":\"tarn:type=PoolManager\",\"attribute\":\"Pools\"}");
+            assertThat(pools).contains("\"status\":200").contains("\"tank\"");
+            String health = post(url, "{\"type\":\"read\",\"mbean\":\"tarn:type=Pool,name=\\\"tank\\\"\","
+                    + "\"attribute\":\"Health\"}");
+            assertThat(health).contains("\"value\":\"ONLINE\"");
+            String sync = post(url, "{\"type\":\"exec\",\"mbean\":\"tarn:type=Pool,name=\\\"tank\\\"\","
+                    + "\"operation\":\"sync\",\"arguments\":[]}");
+            assertThat(sync).contains("\"status\":200");
+            // the policy forbids operations outside Tarn's domain
+            String gc = post(url, "{\"type\":\"exec\",\"mbean\":\"java.lang:type=Memory\",\"operation\":\"gc\"}");
+            assertThat(gc).contains("\"status\":403");
+            // management may not touch files outside the search paths
+            String outside = post(url, "{\"type\":\"exec\",\"mbean\":\"tarn:type=PoolManager\","
+                    + "\"operation\":\"createPool\",\"arguments\":[\"evil\",\"/etc/hostname /etc/passwd\",\"\"]}");
+            assertThat(outside).doesNotContain("\"status\":200").contains("outside the search paths");
+
+            try (JMXConnector c = JMXConnectorFactory.connect(new JMXServiceURL(server.jmxUrl()))) {
+                MBeanServerConnection mbs = c.getMBeanServerConnection();
+                assertThat((String[]) mbs.getAttribute(new ObjectName("tarn:type=PoolManager"), "Pools"))
+                        .containsExactly("tank");
+            }
+        }
+    }
+
+    @Test
+    void second_server_on_the_same_data_dir_is_refused_and_restart_reimports_neg() throws Exception {
+        try (TarnServer first = server(0, 0)) {
+            first.start();
+            TarnServer second = server(0, 0);
+            assertThatThrownBy(second::start).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("another Tarn server").hasMessageContaining(data.toString());
+        }
+        try (TarnServer again = server(0, 0)) {
+            again.start();
+            assertThat(again.engine().pools()).containsExactly("tank");
+            assertThat(again.engine().pool("tank").orElseThrow().events())
+                    .extracting(e -> e.type()).contains("imported");
+        }
+    }
+}
