@@ -198,8 +198,8 @@ final class Dnode {
             long blk = pos / bs;
             int inOff = (int) (pos % bs);
             int n = (int) Math.min(bs - inOff, in.remaining());
-            byte[] chunk = new byte[n];
-            in.get(chunk);
+            ByteBuffer chunk = in.slice(in.position(), n);
+            in.position(in.position() + n);
             prepareBlock(txg, blk, inOff == 0 && n == bs);
             synchronized (this) {
                 for (DirtyRecord r : dirty.tailMap(txg, true).values()) {
@@ -212,7 +212,7 @@ final class Dnode {
                         r.sizeBytes = Math.max(r.sizeBytes, pos + n);
                         continue;
                     }
-                    System.arraycopy(chunk, 0, buf, inOff, n);
+                    chunk.duplicate().get(buf, inOff, n);
                     r.sizeBytes = Math.max(r.sizeBytes, pos + n);
                 }
             }

@@ -144,7 +144,16 @@ public final class IoPipeline {
      * {@link IOException} (or {@link DeviceFullException}) when none was.
      */
     public CompletableFuture<Void> write(BlockPointer bp, ByteBuffer data) {
-        Vdev top = root.topLevel().get(bp.vdev());
+        return writeExtent(bp.vdev(), bp.offset(), data);
+    }
+
+    /**
+     * Writes a run of bytes (one block or several adjacent ones) at the same
+     * offset on every writable child of top-level vdev {@code vdev}; same
+     * success rule as {@link #write}.
+     */
+    public CompletableFuture<Void> writeExtent(int vdev, long offset, ByteBuffer data) {
+        Vdev top = root.topLevel().get(vdev);
         List<Vdev> targets = new ArrayList<>();
         for (Vdev leaf : top.leaves()) {
             if (leaf.state() == VdevState.ONLINE) {
@@ -156,7 +165,7 @@ public final class IoPipeline {
         }
         List<CompletableFuture<Void>> parts = new ArrayList<>();
         for (Vdev leaf : targets) {
-            parts.add(writeLeaf(leaf, bp.offset(), data).handle((v, e) -> {
+            parts.add(writeLeaf(leaf, offset, data).handle((v, e) -> {
                 if (e != null) {
                     noteWriteError(leaf, unwrap(e));
                     throw new CompletionException(unwrap(e));

@@ -88,6 +88,8 @@ import org.tarn.engine.vdev.Vdev;
 public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.SuspendListener {
     private static final Logger LOG = LoggerFactory.getLogger(Spa.class);
     private static final Pattern DATASET_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.:-]{0,254}");
+    /** Largest merged device write of a sync. */
+    private static final int RUN_BYTES = 1024 * 1024;
     /** Bytes written to one top-level vdev before the allocator moves to the next. */
     private static final long ROTOR_BYTES = 1024 * 1024;
 
@@ -673,8 +675,42 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
         private final List<ObjectSet> synced = new ArrayList<>();
         private final Map<DatasetEntry, BlockPointer> newBps = new HashMap<>();
 
+        /** Adjacent blocks waiting to go out as one device write. */
+        private ByteBuffer run;
+        private int runVdev = -1;
+        private long runOffset;
+
         SyncRun(long txg) {
             this.txg = txg;
+        }
+
+        /**
+         * Queues a block for writing, merged with the blocks before it while
+         * they are adjacent on the same top-level vdev: the allocator hands
+         * out space sequentially, so a sync turns into few large writes.
+         */
+        private void coalesce(int vdev, long offset, ByteBuffer data) {
+            if (run != null && (vdev != runVdev || offset != runOffset + run.position()
+                    || run.remaining() < data.remaining())) {
+                flushRun();
+            }
+            if (data.remaining() >= RUN_BYTES) {
+                writes.add(io.writeExtent(vdev, offset, data));
+                return;
+            }
+            if (run == null) {
+                run = ByteBuffer.allocateDirect(RUN_BYTES);
+                runVdev = vdev;
+                runOffset = offset;
+            }
+            run.put(data.duplicate());
+        }
+
+        private void flushRun() {
+            if (run != null && run.position() > 0) {
+                writes.add(io.writeExtent(runVdev, runOffset, run.flip()));
+            }
+            run = null;
         }
 
         @Override
@@ -693,7 +729,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
         private BlockPointer writeAt(long[] at, ByteBuffer data, BlockType type) {
             BlockPointer bp = new BlockPointer((int) at[0], at[1], data.remaining(), txg, checksum, type,
                     checksum.compute(data));
-            writes.add(io.write(bp, data));
+            coalesce((int) at[0], at[1], data);
             if (type != BlockType.DATA) {
                 io.cache().put(bp, data);
             }
@@ -797,6 +833,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
             ByteBuffer dirData = ByteBuffer.allocate(dirSize);
             dirData.put(directory(newChunks, 0).encode());
             BlockPointer newDirBp = writeAt(dirAt, dirData.clear(), BlockType.DIRECTORY);
+            flushRun();
             for (CompletableFuture<Void> w : writes) {
                 io.await(w);
             }
