@@ -1,0 +1,577 @@
+package org.tarn.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.function.Function;
+
+import javax.management.ObjectName;
+
+import org.tarn.api.vdev.BlockDevice;
+import org.tarn.engine.label.LabelDump;
+import org.tarn.jmx.ObjectNames;
+import org.tarn.vdev.file.FileVdevDriver;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+
+/** The subcommands of {@link TarnCtl}. */
+final class Commands {
+    private Commands() {
+    }
+
+    /** What every subcommand shares: the backend, the output and zpool-style failures. */
+    abstract static class Base implements Callable<Integer> {
+        @ParentCommand
+        TarnCtl root;
+
+        @Spec
+        CommandSpec spec;
+
+        Backend backend() {
+            return root.backend();
+        }
+
+        PrintWriter out() {
+            return spec.commandLine().getOut();
+        }
+
+        PrintWriter err() {
+            return spec.commandLine().getErr();
+        }
+
+        ParameterException usage(String message) {
+            return new ParameterException(spec.commandLine(), message);
+        }
+
+        Object manager(String operation, Object... args) {
+            return backend().exec(ObjectNames.poolManager(), operation, args);
+        }
+
+        Object pool(String pool, String operation, Object... args) {
+            return backend().exec(ObjectNames.pool(pool), operation, args);
+        }
+
+        Object attribute(ObjectName mbean, String name) {
+            return backend().read(mbean, name);
+        }
+
+        /** The named pools, or every imported pool when none is named. */
+        List<String> poolsOrAll(List<String> named) {
+            if (named != null && !named.isEmpty()) {
+                return named;
+            }
+            return Values.strings(attribute(ObjectNames.poolManager(), "Pools"));
+        }
+
+        /** Runs a remote call, prefixing its failure with what was being done: {@code cannot export 'tank': ...}. */
+        static <T> T cannot(String what, java.util.function.Supplier<T> call) {
+            try {
+                return call.get();
+            } catch (CliException e) {
+                throw new CliException("cannot " + what + ": " + e.getMessage(), e);
+            }
+        }
+
+        /** Per-pool work that reports a pool's failure and goes on with the next; returns the exit status. */
+        int eachPool(List<String> pools, String verb, java.util.function.Consumer<String> body) {
+            int status = 0;
+            for (String p : pools) {
+                try {
+                    body.accept(p);
+                } catch (CliException e) {
+                    err().println("cannot " + verb + " '" + p + "': " + e.getMessage());
+                    err().flush();
+                    status = TarnCtl.EXIT_ERROR;
+                }
+            }
+            return status;
+        }
+    }
+
+    @Command(mixinStandardHelpOptions = true, name = "create", description = "Creates a pool on the given devices and imports it.")
+    static final class Create extends Base {
+        @Option(names = "-o", paramLabel = "PROPERTY=VALUE", description = "a pool property; may repeat")
+        List<String> properties = new ArrayList<>();
+
+        @Parameters(index = "0", paramLabel = "POOL", description = "name of the new pool")
+        String name;
+
+        @Parameters(index = "1..*", arity = "1..*", paramLabel = "VDEV",
+                description = "devices in zpool syntax: DEV... or mirror DEV DEV ...")
+        List<String> vdevs;
+
+        @Override
+        public Integer call() {
+            for (String p : properties) {
+                if (p.indexOf('=') <= 0) {
+                    throw usage("bad property '" + p + "': expected PROPERTY=VALUE");
+                }
+            }
+            cannot("create '" + name + "'",
+                    () -> manager("createPool", name, String.join(" ", vdevs), String.join(",", properties)));
+            return 0;
+        }
+    }
+
+    /** The columns of {@code list}, each computed from a pool's attributes. */
+    private static final Map<String, Column> LIST_COLUMNS = new LinkedHashMap<>();
+
+    private record Column(String header, Function<PoolStats, String> value) {
+    }
+
+    /** The attributes of one pool that list and get show. */
+    private record PoolStats(String name, Map<String, Object> attributes, boolean exact) {
+        long num(String attribute) {
+            return Values.number(attributes.get(attribute));
+        }
+
+        String str(String attribute) {
+            return Values.string(attributes.get(attribute));
+        }
+
+        static PoolStats read(Backend backend, String pool, boolean exact, List<String> attributes) {
+            ObjectName on = ObjectNames.pool(pool);
+            Map<String, Object> values = new LinkedHashMap<>();
+            for (String a : attributes) {
+                values.put(a, backend.read(on, a));
+            }
+            return new PoolStats(pool, values, exact);
+        }
+    }
+
+    private static final List<String> STAT_ATTRIBUTES = List.of("SizeBytes", "AllocatedBytes", "FreeBytes",
+            "DirtyBytes", "SyncedTxg", "Health", "State", "Guid", "ReadOnly", "Failmode");
+
+    static {
+        LIST_COLUMNS.put("name", new Column("NAME", PoolStats::name));
+        LIST_COLUMNS.put("size", new Column("SIZE>", s -> Sizes.bytes(s.num("SizeBytes"), s.exact())));
+        LIST_COLUMNS.put("alloc", new Column("ALLOC>", s -> Sizes.bytes(s.num("AllocatedBytes"), s.exact())));
+        LIST_COLUMNS.put("free", new Column("FREE>", s -> Sizes.bytes(s.num("FreeBytes"), s.exact())));
+        LIST_COLUMNS.put("cap", new Column("CAP>",
+                s -> Sizes.capacity(s.num("AllocatedBytes"), s.num("SizeBytes"), s.exact())));
+        LIST_COLUMNS.put("dirty", new Column("DIRTY>", s -> Sizes.bytes(s.num("DirtyBytes"), s.exact())));
+        LIST_COLUMNS.put("txg", new Column("TXG>", s -> Long.toString(s.num("SyncedTxg"))));
+        LIST_COLUMNS.put("health", new Column("HEALTH", s -> s.str("Health")));
+        LIST_COLUMNS.put("state", new Column("STATE", s -> s.str("State")));
+        LIST_COLUMNS.put("guid", new Column("GUID", s -> s.str("Guid")));
+        LIST_COLUMNS.put("readonly", new Column("RO", s -> Values.bool(s.attributes().get("ReadOnly")) ? "on" : "off"));
+        LIST_COLUMNS.put("failmode", new Column("FAILMODE", s -> s.str("Failmode")));
+    }
+
+    @Command(mixinStandardHelpOptions = true, name = "list", description = "Lists imported pools with their size, use and health.")
+    static final class ListCmd extends Base {
+        @Option(names = "-H", description = "scripted mode: no header, fields separated by one tab")
+        boolean scripted;
+
+        @Option(names = "-p", description = "exact (parsable) numbers instead of human sizes")
+        boolean exact;
+
+        @Option(names = "-o", split = ",", paramLabel = "FIELD",
+                description = "columns, comma-separated: name,size,alloc,free,cap,dirty,txg,health,state,guid,"
+                        + "readonly,failmode (default ${DEFAULT-VALUE})",
+                defaultValue = "name,size,alloc,free,cap,dirty,txg,health")
+        List<String> fields;
+
+        @Parameters(paramLabel = "POOL", description = "pools to list (default: all)")
+        List<String> pools = new ArrayList<>();
+
+        @Override
+        public Integer call() {
+            List<Column> columns = new ArrayList<>();
+            for (String f : fields) {
+                Column c = LIST_COLUMNS.get(f.trim().toLowerCase());
+                if (c == null) {
+                    throw usage("invalid field '" + f + "'; fields are " + String.join(",", LIST_COLUMNS.keySet()));
+                }
+                columns.add(c);
+            }
+            List<String> names = poolsOrAll(pools);
+            if (names.isEmpty()) {
+                out().println("no pools available");
+                return 0;
+            }
+            Table table = new Table(columns.stream().map(Column::header).toArray(String[]::new));
+            int status = eachPool(names, "open", p -> {
+                PoolStats s = PoolStats.read(backend(), p, exact, STAT_ATTRIBUTES);
+                table.row(columns.stream().map(c -> c.value().apply(s)).toArray());
+            });
+            if (!table.isEmpty()) {
+                table.print(out(), scripted);
+            }
+            return status;
+        }
+    }
+
+    @Command(mixinStandardHelpOptions = true, name = "status", description = "Shows the state, vdev tree and error counters of pools.")
+    static final class Status extends Base {
+        @Option(names = "-v", description = "verbose: also the pool's recent events")
+        boolean verbose;
+
+        @Option(names = "-x", description = "only pools that are not healthy")
+        boolean unhealthyOnly;
+
+        @Parameters(paramLabel = "POOL", description = "pools to show (default: all)")
+        List<String> pools = new ArrayList<>();
+
+        @Override
+        public Integer call() {
+            List<String> names = poolsOrAll(pools);
+            if (names.isEmpty()) {
+                out().println("no pools available");
+                return 0;
+            }
+            int[] shown = {0};
+            int status = eachPool(names, "open", p -> {
+                if (unhealthyOnly && "ONLINE".equals(Values.string(attribute(ObjectNames.pool(p), "Health")))) {
+                    return;
+                }
+                String text = Values.string(pool(p, "status"));
+                if (shown[0]++ > 0) {
+                    out().println();
+                }
+                out().print(text.endsWith("\n") ? text : text + "\n");
+                if (verbose) {
+                    List<String> events = Values.strings(pool(p, "events"));
+                    out().println();
+                    out().println("events:");
+                    if (events.isEmpty()) {
+                        out().println("\t(none)");
+                    }
+                    events.forEach(e -> out().println("\t" + e));
+                }
+            });
+            if (unhealthyOnly && shown[0] == 0 && status == 0) {
+                out().println("all pools are healthy");
+            }
+            out().flush();
+            return status;
+        }
+    }
+
+    @Command(mixinStandardHelpOptions = true, name = "import", description = {
+        "Without a pool: scans the devices and lists the pools that can be imported.",
+        "With a pool name or GUID: imports it, optionally under NEWNAME."})
+    static final class Import extends Base {
+        @Option(names = "-d", paramLabel = "DIR", description = "directory to scan for devices; may repeat "
+                + "(default: the engine's search paths)")
+        List<String> dirs = new ArrayList<>();
+
+        @Option(names = "-f", description = "import even if the pool looks active on another host")
+        boolean force;
+
+        @Option(names = "-o", paramLabel = "OPTION=VALUE", description = "import option, e.g. readonly=on; may repeat")
+        List<String> options = new ArrayList<>();
+
+        @Option(names = "-F", description = "rewind: import at an earlier transaction group if the newest is damaged")
+        boolean rewind;
+
+        @Option(names = "-T", paramLabel = "TXG", description = "import at this transaction group")
+        Long txg;
+
+        @Option(names = "-H", description = "scripted listing: no header, tab-separated")
+        boolean scripted;
+
+        @Parameters(index = "0", arity = "0..1", paramLabel = "POOL|GUID")
+        String pool;
+
+        @Parameters(index = "1", arity = "0..1", paramLabel = "NEWNAME")
+        String newName;
+
+        @Override
+        public Integer call() {
+            if (pool == null) {
+                if (force || rewind || txg != null || !options.isEmpty() || newName != null) {
+                    throw usage("-f, -F, -T and -o need a pool to import");
+                }
+                return list();
+            }
+            List<String> opts = new ArrayList<>();
+            if (force) {
+                opts.add("force=true");
+            }
+            if (rewind) {
+                opts.add("rewind=true");
+            }
+            if (txg != null) {
+                opts.add("txg=" + txg);
+            }
+            for (String o : options) {
+                if (o.indexOf('=') <= 0) {
+                    throw usage("bad option '" + o + "': expected OPTION=VALUE");
+                }
+                opts.add(o);
+            }
+            if (newName != null) {
+                opts.add("rename=" + newName);
+            }
+            dirs.forEach(d -> opts.add("dir=" + d));
+            cannot("import '" + pool + "'", () -> manager("importPool", pool, String.join(",", opts)));
+            return 0;
+        }
+
+        private int list() {
+            Object table;
+            try (ProgressLine progress = ProgressLine.start(err(), scanDirs())) {
+                table = cannot("scan for pools", () -> manager("importablePools", String.join(",", dirs)));
+            }
+            List<Map<String, Object>> rows = Values.rows(table, "guid");
+            if (rows.isEmpty()) {
+                out().println("no pools available to import");
+                out().flush();
+                return 0;
+            }
+            if (scripted) {
+                Table t = new Table("NAME", "GUID", "STATE", "IMPORTABLE", "TXG", "HOST", "PROBLEMS", "DEVICES");
+                rows.forEach(r -> t.row(r.get("name"), r.get("guid"), r.get("state"),
+                        Values.bool(r.get("importable")) ? "yes" : "no", r.get("txg"), r.get("host"),
+                        Values.string(r.get("problems")).isEmpty() ? "-" : r.get("problems"), r.get("devices")));
+                t.print(out(), true);
+                return 0;
+            }
+            boolean first = true;
+            for (Map<String, Object> r : rows) {
+                if (!first) {
+                    out().println();
+                }
+                first = false;
+                String problems = Values.string(r.get("problems"));
+                boolean importable = Values.bool(r.get("importable"));
+                out().println("   pool: " + Values.string(r.get("name")));
+                out().println("     id: " + Values.string(r.get("guid")));
+                out().println("  state: " + Values.string(r.get("state")));
+                out().println("   host: " + Values.string(r.get("host")));
+                out().println("    txg: " + Values.string(r.get("txg")) + " (written "
+                        + Values.string(r.get("lastWritten")) + ")");
+                if (!problems.isEmpty()) {
+                    out().println(" status: " + problems);
+                }
+                out().println(" action: " + (!importable ? "The pool cannot be imported."
+                        : problems.isEmpty() ? "The pool can be imported using its name or numeric identifier."
+                        : "The pool can be imported, perhaps only with -f; see status."));
+                out().println("devices: " + Values.string(r.get("devices")));
+            }
+            out().flush();
+            return 0;
+        }
+
+        /** The directories a scan reads, as far as this host can see them (for the progress line). */
+        private List<Path> scanDirs() {
+            List<String> names = dirs;
+            if (names.isEmpty()) {
+                try {
+                    names = Values.strings(attribute(ObjectNames.poolManager(), "SearchPaths"));
+                } catch (CliException e) {
+                    names = List.of();
+                }
+            }
+            return names.stream().map(Path::of).toList();
+        }
+    }
+
+    @Command(mixinStandardHelpOptions = true, name = "export", description = "Exports pools: syncs them, marks their labels EXPORTED and "
+            + "releases their devices.")
+    static final class Export extends Base {
+        @Option(names = "-f", description = "close open datasets instead of refusing")
+        boolean force;
+
+        @Option(names = "-F", description = "force export in bounded time, discarding unsynced changes "
+                + "and writing nothing")
+        boolean forceExport;
+
+        @Parameters(arity = "1..*", paramLabel = "POOL")
+        List<String> pools;
+
+        @Override
+        public Integer call() {
+            if (force && forceExport) {
+                throw usage("-f and -F are exclusive");
+            }
+            return eachPool(pools, "export", p -> {
+                if (forceExport) {
+                    manager("forceExport", p);
+                } else {
+                    manager("exportPool", p, force);
+                }
+            });
+        }
+    }
+
+    @Command(mixinStandardHelpOptions = true, name = "clear", description = "Clears device errors and resumes a suspended pool.")
+    static final class Clear extends Base {
+        @Parameters(arity = "1..*", paramLabel = "POOL")
+        List<String> pools;
+
+        @Override
+        public Integer call() {
+            return eachPool(pools, "clear", p -> pool(p, "clear"));
+        }
+    }
+
+    @Command(mixinStandardHelpOptions = true, name = "sync", description = "Waits until every change made so far is on disk.")
+    static final class Sync extends Base {
+        @Parameters(paramLabel = "POOL", description = "pools to sync (default: all)")
+        List<String> pools = new ArrayList<>();
+
+        @Override
+        public Integer call() {
+            return eachPool(poolsOrAll(pools), "sync", p -> pool(p, "sync"));
+        }
+    }
+
+    /** Statistics get shows besides the pool's properties: property name to list column. */
+    private static final Map<String, String> STAT_PROPERTIES = new LinkedHashMap<>();
+
+    static {
+        STAT_PROPERTIES.put("size", "size");
+        STAT_PROPERTIES.put("allocated", "alloc");
+        STAT_PROPERTIES.put("free", "free");
+        STAT_PROPERTIES.put("capacity", "cap");
+        STAT_PROPERTIES.put("dirty", "dirty");
+        STAT_PROPERTIES.put("txg", "txg");
+        STAT_PROPERTIES.put("health", "health");
+        STAT_PROPERTIES.put("state", "state");
+        STAT_PROPERTIES.put("guid", "guid");
+        STAT_PROPERTIES.put("readonly", "readonly");
+    }
+
+    @Command(mixinStandardHelpOptions = true, name = "get", description = "Shows pool properties and statistics as NAME PROPERTY VALUE SOURCE.")
+    static final class Get extends Base {
+        @Option(names = "-H", description = "scripted mode: no header, fields separated by one tab")
+        boolean scripted;
+
+        @Option(names = "-p", description = "exact (parsable) numbers")
+        boolean exact;
+
+        @Parameters(index = "0", paramLabel = "PROPERTY[,...]|all")
+        String properties;
+
+        @Parameters(index = "1..*", paramLabel = "POOL", description = "pools (default: all)")
+        List<String> pools = new ArrayList<>();
+
+        @Override
+        public Integer call() {
+            List<String> wanted = new ArrayList<>();
+            for (String p : properties.split(",")) {
+                if (!p.isBlank()) {
+                    wanted.add(p.trim());
+                }
+            }
+            if (wanted.isEmpty()) {
+                throw usage("no property named");
+            }
+            Table table = new Table("NAME", "PROPERTY", "VALUE", "SOURCE");
+            int status = eachPool(poolsOrAll(pools), "get properties of", p -> {
+                PoolStats s = PoolStats.read(backend(), p, exact, STAT_ATTRIBUTES);
+                Map<String, String> props = new LinkedHashMap<>();
+                for (Map<String, Object> row : Values.rows(attribute(ObjectNames.pool(p), "Properties"), "name")) {
+                    props.put(Values.string(row.get("name")), Values.string(row.get("value")));
+                }
+                boolean all = wanted.size() == 1 && wanted.get(0).equals("all");
+                List<String> names = all ? new ArrayList<>(STAT_PROPERTIES.keySet()) : wanted;
+                if (all) {
+                    props.keySet().stream().sorted().forEach(names::add);
+                }
+                for (String name : names) {
+                    String column = STAT_PROPERTIES.get(name);
+                    if (column != null) {
+                        table.row(p, name, LIST_COLUMNS.get(column).value().apply(s), "-");
+                    } else if (props.containsKey(name)) {
+                        String v = props.get(name);
+                        table.row(p, name, v.isEmpty() ? "-" : v, "local");
+                    } else {
+                        throw new CliException("no property '" + name + "'; properties are "
+                                + String.join(",", STAT_PROPERTIES.keySet()) + "," + String.join(",", props.keySet()));
+                    }
+                }
+            });
+            if (!table.isEmpty()) {
+                table.print(out(), scripted);
+            }
+            return status;
+        }
+    }
+
+    @Command(mixinStandardHelpOptions = true, name = "set", description = "Changes a pool property.")
+    static final class SetCmd extends Base {
+        @Parameters(index = "0", paramLabel = "PROPERTY=VALUE")
+        String assignment;
+
+        @Parameters(index = "1", paramLabel = "POOL")
+        String pool;
+
+        @Override
+        public Integer call() {
+            int eq = assignment.indexOf('=');
+            if (eq <= 0) {
+                throw usage("bad assignment '" + assignment + "': expected PROPERTY=VALUE");
+            }
+            String name = assignment.substring(0, eq).trim();
+            String value = assignment.substring(eq + 1);
+            cannot("set property for '" + pool + "'", () -> pool(pool, "setProperty", name, value));
+            return 0;
+        }
+    }
+
+    @Command(mixinStandardHelpOptions = true, name = "events", description = "Lists the recent events of pools, oldest first.")
+    static final class Events extends Base {
+        @Option(names = "-H", description = "scripted mode: no header, fields separated by one tab")
+        boolean scripted;
+
+        @Parameters(paramLabel = "POOL", description = "pools (default: all)")
+        List<String> pools = new ArrayList<>();
+
+        @Override
+        public Integer call() {
+            Table table = new Table("TIME", "POOL", "CLASS", "DETAIL");
+            int status = eachPool(poolsOrAll(pools), "get events of", p -> {
+                for (String line : Values.strings(pool(p, "events"))) {
+                    String[] parts = line.split(" ", 3);
+                    table.row(parts[0], p, parts.length > 1 ? parts[1] : "-", parts.length > 2 ? parts[2] : "-");
+                }
+            });
+            if (!table.isEmpty()) {
+                table.print(out(), scripted);
+            }
+            return status;
+        }
+    }
+
+    @Command(mixinStandardHelpOptions = true, name = "label", description = "Prints a device's labels and uberblocks (like zdb -l); needs no server.")
+    static final class Label extends Base {
+        @Parameters(paramLabel = "DEVICE", description = "device file or block device")
+        String device;
+
+        @Override
+        public Integer call() {
+            FileVdevDriver driver = new FileVdevDriver();
+            if (!driver.accepts(device)) {
+                throw new CliException("cannot read labels of '" + device + "': not a file or block device path");
+            }
+            try (BlockDevice dev = driver.open(device, true)) {
+                out().print(LabelDump.dump(dev));
+                out().flush();
+            } catch (NoSuchFileException e) {
+                throw new CliException("cannot read labels of '" + device + "': no such file", e);
+            } catch (IOException e) {
+                throw new CliException("cannot read labels of '" + device + "': "
+                        + CliException.clean(e.toString()), e);
+            } catch (RuntimeException e) {
+                throw new CliException("cannot read labels of '" + device + "': " + CliException.clean(
+                        e.getMessage() == null ? e.toString() : e.getMessage()), e);
+            }
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,178 @@
+package org.tarn.cli;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import javax.management.ObjectName;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * A {@link Backend} over Jolokia's HTTP protocol: one POST per call with a
+ * JSON {@code read} or {@code exec} request. Jolokia answers HTTP 200 with a
+ * {@code status} inside the JSON; a status other than 200 carries
+ * {@code error_type} and {@code error}, which become a {@link CliException}.
+ * TabularData with one simple index arrives as a map keyed by the index value,
+ * the shape {@link Backend} specifies.
+ */
+public final class JolokiaBackend implements Backend {
+    /** Where tarnctl looks for Jolokia when no connection option is given. */
+    public static final String DEFAULT_URL = "http://127.0.0.1:8778/jolokia";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final URI uri;
+    private final HttpClient http;
+    private final Duration timeout;
+
+    public JolokiaBackend(String url) {
+        this(url, Duration.ofMinutes(10));
+    }
+
+    /** @param timeout how long one request may take (an import scan of many devices is slow) */
+    public JolokiaBackend(String url, Duration timeout) {
+        try {
+            this.uri = URI.create(url.endsWith("/") ? url : url + "/");
+        } catch (IllegalArgumentException e) {
+            throw new CliException("bad Jolokia URL '" + url + "': " + e.getMessage());
+        }
+        if (uri.getScheme() == null || !uri.getScheme().startsWith("http")) {
+            throw new CliException("bad Jolokia URL '" + url + "': expected http://HOST:PORT/jolokia");
+        }
+        this.timeout = timeout;
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    }
+
+    @Override
+    public Object read(ObjectName mbean, String attribute) {
+        ObjectNode req = JSON.createObjectNode();
+        req.put("type", "read");
+        req.put("mbean", mbean.getCanonicalName());
+        req.put("attribute", attribute);
+        return plain(send(mbean, req).get("value"));
+    }
+
+    @Override
+    public Object exec(ObjectName mbean, String operation, Object... args) {
+        ObjectNode req = JSON.createObjectNode();
+        req.put("type", "exec");
+        req.put("mbean", mbean.getCanonicalName());
+        req.put("operation", operation);
+        ArrayNode arguments = req.putArray("arguments");
+        for (Object a : args) {
+            if (a == null) {
+                arguments.addNull();
+            } else if (a instanceof Boolean b) {
+                arguments.add(b);
+            } else if (a instanceof Long l) {
+                arguments.add(l);
+            } else {
+                arguments.add(a.toString());
+            }
+        }
+        return plain(send(mbean, req).get("value"));
+    }
+
+    @Override
+    public String target() {
+        return uri.toString();
+    }
+
+    @Override
+    public void close() {
+        // HttpClient holds no connection that must be closed on Java 17
+    }
+
+    private JsonNode send(ObjectName mbean, ObjectNode request) {
+        HttpRequest httpRequest;
+        try {
+            httpRequest = HttpRequest.newBuilder(uri)
+                    .timeout(timeout)
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(request)))
+                    .build();
+        } catch (IOException e) {
+            throw new CliException("cannot encode request: " + e.getMessage(), e);
+        }
+        HttpResponse<String> response;
+        try {
+            response = http.send(httpRequest, HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new CliException("cannot reach Jolokia at " + uri + ": " + reason(e), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliException("interrupted while waiting for " + uri, e);
+        }
+        JsonNode body;
+        try {
+            body = JSON.readTree(response.body());
+        } catch (IOException e) {
+            body = null;
+        }
+        if (body == null || !body.isObject()) {
+            throw new CliException("unexpected answer from " + uri + ": HTTP " + response.statusCode()
+                    + (response.statusCode() == 404 ? " (is this a Jolokia URL?)" : ""));
+        }
+        int status = body.path("status").asInt(response.statusCode());
+        if (status != 200) {
+            String type = body.path("error_type").asText("");
+            if (type.endsWith("InstanceNotFoundException")) {
+                throw new CliException(Pools.notRegistered(mbean, target()));
+            }
+            String error = body.path("error").asText("");
+            throw new CliException(CliException.clean(error.isEmpty() ? "HTTP status " + status : error));
+        }
+        return body;
+    }
+
+    /** Why a connection failed, in words: the first message in the cause chain. */
+    private static String reason(IOException e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t.getMessage() != null && !t.getMessage().isBlank()) {
+                return CliException.clean(t.getMessage());
+            }
+        }
+        return e instanceof java.net.ConnectException ? "connection refused (is the Jolokia agent running?)"
+                : e.getClass().getSimpleName();
+    }
+
+    /** JSON to the plain shapes of {@link Backend}. */
+    static Object plain(JsonNode n) {
+        if (n == null || n.isNull() || n.isMissingNode()) {
+            return null;
+        }
+        if (n.isTextual()) {
+            return n.asText();
+        }
+        if (n.isBoolean()) {
+            return n.asBoolean();
+        }
+        if (n.isIntegralNumber()) {
+            return n.asLong();
+        }
+        if (n.isNumber()) {
+            return n.asDouble();
+        }
+        if (n.isArray()) {
+            List<Object> list = new ArrayList<>();
+            n.forEach(e -> list.add(plain(e)));
+            return list;
+        }
+        Map<String, Object> map = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> e : n.properties()) {
+            map.put(e.getKey(), plain(e.getValue()));
+        }
+        return map;
+    }
+}

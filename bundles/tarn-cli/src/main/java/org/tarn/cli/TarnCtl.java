@@ -1,0 +1,134 @@
+package org.tarn.cli;
+
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+
+import picocli.CommandLine;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code tarnctl}: manages the pools of a Tarn engine the way {@code zpool}
+ * manages ZFS pools. Exit status 0 on success, 1 on an error (one line on
+ * stderr), 2 on bad usage.
+ */
+@Command(name = "tarnctl", mixinStandardHelpOptions = true, versionProvider = TarnCtl.Version.class,
+        description = "Manages the pools of a Tarn engine over Jolokia (default " + JolokiaBackend.DEFAULT_URL
+                + "), JMX or local attach.",
+        subcommands = {
+            Commands.Create.class, Commands.ListCmd.class, Commands.Status.class, Commands.Import.class,
+            Commands.Export.class, Commands.Clear.class, Commands.Get.class, Commands.SetCmd.class,
+            Commands.Events.class, Commands.Sync.class, Commands.Label.class, CommandLine.HelpCommand.class},
+        footer = {"", "Exit status: 0 success, 1 error, 2 usage error."})
+public final class TarnCtl implements Callable<Integer> {
+    /** Exit status of a failed command. */
+    public static final int EXIT_ERROR = 1;
+    /** Exit status of bad usage. */
+    public static final int EXIT_USAGE = 2;
+
+    /** How to reach the engine; at most one. */
+    static final class Connection {
+        @Option(names = "--jolokia", paramLabel = "URL",
+                description = "Jolokia agent URL (default " + JolokiaBackend.DEFAULT_URL + ")")
+        String jolokia;
+
+        @Option(names = "--jmx", paramLabel = "SERVICE_URL",
+                description = "JMX service URL, e.g. service:jmx:rmi:///jndi/rmi://127.0.0.1:9010/jmxrmi, "
+                        + "or HOST:PORT of an RMI registry")
+        String jmx;
+
+        @Option(names = "--pid", paramLabel = "PID", description = "attach to the local JVM with this process id")
+        String pid;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
+    Connection connection;
+
+    @Spec
+    CommandSpec spec;
+
+    private final Backend fixed;
+    private Backend backend;
+
+    /** @param fixed the backend to use whatever the options say (tests); null to connect per the options */
+    TarnCtl(Backend fixed) {
+        this.fixed = fixed;
+    }
+
+    /**
+     * Runs tarnctl.
+     *
+     * @param backend null to connect as the options say, else the backend every command uses
+     * @return the exit status
+     */
+    public static int run(String[] args, PrintWriter out, PrintWriter err, Backend backend) {
+        TarnCtl app = new TarnCtl(backend);
+        CommandLine cl = new CommandLine(app);
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setParameterExceptionHandler((ex, rest) -> {
+            CommandLine failed = ex.getCommandLine();
+            err.println(failed.getCommandName() + ": " + CliException.clean(ex.getMessage()));
+            err.println("Try '" + failed.getCommandSpec().qualifiedName() + " --help' for usage.");
+            err.flush();
+            return EXIT_USAGE;
+        });
+        cl.setExecutionExceptionHandler((ex, failed, parsed) -> {
+            String message = ex instanceof CliException ? ex.getMessage() : CliException.clean(ex.toString());
+            err.println(message);
+            err.flush();
+            return EXIT_ERROR;
+        });
+        try {
+            return cl.execute(args);
+        } finally {
+            out.flush();
+            err.flush();
+            app.closeBackend();
+        }
+    }
+
+    @Override
+    public Integer call() {
+        spec.commandLine().getErr().println("tarnctl: missing command");
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return EXIT_USAGE;
+    }
+
+    /** The backend, connected on first use. */
+    Backend backend() {
+        if (fixed != null) {
+            return fixed;
+        }
+        if (backend == null) {
+            Connection c = connection == null ? new Connection() : connection;
+            if (c.jmx != null) {
+                backend = JmxBackend.connect(c.jmx);
+            } else if (c.pid != null) {
+                backend = JmxBackend.attach(c.pid);
+            } else {
+                backend = new JolokiaBackend(c.jolokia == null ? JolokiaBackend.DEFAULT_URL : c.jolokia);
+            }
+        }
+        return backend;
+    }
+
+    private void closeBackend() {
+        if (backend != null) {
+            backend.close();
+            backend = null;
+        }
+    }
+
+    /** The version from the jar manifest, if any. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = TarnCtl.class.getPackage().getImplementationVersion();
+            return new String[] {"tarnctl " + (v == null ? "(development build)" : v)};
+        }
+    }
+}
