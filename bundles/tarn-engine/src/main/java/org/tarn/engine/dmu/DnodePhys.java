@@ -38,7 +38,13 @@ record DnodePhys(int type, int levels, int blockSizeBytes, long sizeBytes, Block
 
     static DnodePhys decode(ByteBuffer in) {
         int start = in.position();
-        int type = in.get();
+        int type = in.get(start);
+        if (type == TYPE_FREE) {
+            // a slot never written (an id whose txg was lost in a crash) is as free as a freed one
+            in.position(start + BYTES);
+            return FREE;
+        }
+        in.get();
         int levels = in.get();
         in.getShort();
         int blockSize = in.getInt();

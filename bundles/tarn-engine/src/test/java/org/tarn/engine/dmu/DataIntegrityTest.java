@@ -15,6 +15,10 @@ import java.util.NavigableMap;
 import java.util.Random;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,6 +52,7 @@ class DataIntegrityTest {
     private static final int OPS = Integer.getInteger("tarn.dmu.ops", 3000);
     private static final int VERIFY_EVERY_OPS = 300;
     private static final int REOPEN_EVERY_OPS = 550;
+    private static final long OBJECTS_TIMEOUT_SECONDS = 20;
 
     @TempDir
     Path dir;
@@ -107,6 +112,7 @@ class DataIntegrityTest {
             Dataset ds = pool.openDataset("ds");
             Workload work = new Workload(rnd, model, recordSizeBytes);
             int reopens = 0;
+            int deepest = 0;
             int nextVerify = VERIFY_EVERY_OPS;
             int nextReopen = REOPEN_EVERY_OPS;
             while (work.ops < OPS) {
@@ -119,10 +125,11 @@ class DataIntegrityTest {
                 if (rnd.nextInt(50) == 0) {
                     pool.sync();
                 }
-                String ctx = "seed=" + seed + " " + shape + " recordSizeBytes=" + recordSizeBytes
+                String ctx = "tarn.seed=" + SEED + " " + shape + " recordSizeBytes=" + recordSizeBytes
                         + " after op " + work.ops;
                 if (work.ops >= nextVerify) {
                     verify(ds, model, rnd, ctx);
+                    deepest = Math.max(deepest, deepestTree(ds, model));
                     nextVerify += VERIFY_EVERY_OPS;
                 }
                 if (work.ops >= nextReopen) {
@@ -137,16 +144,13 @@ class DataIntegrityTest {
                     nextReopen += REOPEN_EVERY_OPS;
                 }
             }
-            String ctx = "seed=" + seed + " " + shape + " recordSizeBytes=" + recordSizeBytes + " at the end";
+            String ctx = "tarn.seed=" + SEED + " " + shape + " recordSizeBytes=" + recordSizeBytes + " at the end";
             verify(ds, model, rnd, ctx);
             pool.sync();
             assertThat(pool.syncedTxg() - firstTxg).as("%s: transaction groups synced", ctx).isGreaterThan(20);
             assertThat(work.writes).as(ctx).isGreaterThan(OPS / 2);
-            int levels = 0;
-            for (long id : model.objects.keySet()) {
-                levels = Math.max(levels, ((DatasetHandle) ds).objectSet().dnode(id).committed().levels());
-            }
-            assertThat(levels).as("%s: deepest block tree", ctx).isGreaterThanOrEqualTo(2);
+            assertThat(deepest).as("%s: deepest block tree seen", ctx)
+                    .isGreaterThanOrEqualTo(recordSizeBytes == 4096 ? 3 : 2);
             ds.close();
             engine.exportPool("tank", false);
             pool = engine.openPool(d, false);
@@ -154,6 +158,63 @@ class DataIntegrityTest {
                 verify(again, model, rnd, ctx + " and final reopen");
             }
         }
+    }
+
+    @Test
+    void concurrent_writers_match_their_models_pos() throws Exception {
+        long seed = SEED ^ 0xc0cc;
+        int threads = 3;
+        List<String> d = TestPools.devices(dir, 2, DEVICE_BYTES);
+        try (SpaNamespace engine = TestPools.engine(drivers)) {
+            Pool pool = engine.createPool("tank", layout("stripe", d), props(8192, "20"), false);
+            pool.createDataset("ds");
+            List<Model> models = new ArrayList<>();
+            for (int round = 0; round < 2; round++) {
+                Pool p = pool;
+                try (Dataset ds = pool.openDataset("ds")) {
+                    List<CompletableFuture<Void>> writers = new ArrayList<>();
+                    for (int t = 0; t < threads; t++) {
+                        if (round == 0) {
+                            models.add(new Model());
+                        }
+                        Model model = models.get(t);
+                        Random rnd = new Random(seed * 31 + t * 7 + round);
+                        writers.add(CompletableFuture.runAsync(() -> {
+                            Workload work = new Workload(rnd, model, 8192);
+                            work.maxObjects = 4;
+                            while (work.ops < OPS / 3) {
+                                try (Transaction tx = p.begin()) {
+                                    int n = 1 + rnd.nextInt(3);
+                                    for (int i = 0; i < n; i++) {
+                                        work.step(ds, tx);
+                                    }
+                                }
+                                if (rnd.nextInt(60) == 0) {
+                                    p.sync();
+                                }
+                            }
+                        }, r -> new Thread(r, "writer").start()));
+                    }
+                    CompletableFuture.allOf(writers.toArray(CompletableFuture[]::new)).get(120, TimeUnit.SECONDS);
+                    verify(ds, merged(models), new Random(seed), "tarn.seed=" + SEED + " round " + round);
+                }
+                engine.exportPool("tank", false);
+                pool = engine.openPool(d, false);
+                try (Dataset ds = pool.openDataset("ds")) {
+                    verify(ds, merged(models), new Random(seed),
+                            "tarn.seed=" + SEED + " round " + round + " reopened");
+                }
+            }
+        }
+    }
+
+    private static Model merged(List<Model> models) {
+        Model all = new Model();
+        for (Model m : models) {
+            all.objects.putAll(m.objects);
+            all.freed.addAll(m.freed);
+        }
+        return all;
     }
 
     @Test
@@ -178,7 +239,7 @@ class DataIntegrityTest {
                     ds.write(tx, ids.get(4), 5000, ByteBuffer.wrap(new byte[] {1, 2, 3}));
                     model.write(ids.get(4), 5000, new byte[] {1, 2, 3});
                 }
-                assertThat(ds.objects()).containsExactlyElementsOf(model.objects.keySet());
+                assertThat(objectsWithin(ds, "")).containsExactlyElementsOf(model.objects.keySet());
                 pool.sync();
                 try (Transaction tx = pool.begin()) {
                     for (int i : new int[] {0, 7, 19}) {
@@ -189,16 +250,35 @@ class DataIntegrityTest {
                     assertThat(id).as("ids are not reused").isGreaterThan(ids.get(19));
                     model.create(id);
                 }
-                assertThat(ds.objects()).containsExactlyElementsOf(model.objects.keySet());
+                assertThat(objectsWithin(ds, "")).containsExactlyElementsOf(model.objects.keySet());
                 pool.sync();
-                assertThat(ds.objects()).containsExactlyElementsOf(model.objects.keySet());
+                assertThat(objectsWithin(ds, "")).containsExactlyElementsOf(model.objects.keySet());
                 verify(ds, model, new Random(1), "before export");
             }
             engine.exportPool("tank", false);
             pool = engine.openPool(d, false);
             try (Dataset ds = pool.openDataset("ds")) {
-                assertThat(ds.objects()).containsExactlyElementsOf(model.objects.keySet());
+                assertThat(objectsWithin(ds, "")).containsExactlyElementsOf(model.objects.keySet());
                 verify(ds, model, new Random(2), "after reopen");
+            }
+        }
+    }
+
+    @Test
+    void objects_lists_more_objects_than_the_dnode_cache_holds_pos() throws Exception {
+        List<String> d = TestPools.devices(dir, 1);
+        try (SpaNamespace engine = TestPools.engine(drivers)) {
+            Pool pool = engine.createPool("tank", VdevLayout.parse(d.get(0)), props(4096, "20"), false);
+            pool.createDataset("ds");
+            try (Dataset ds = pool.openDataset("ds")) {
+                List<Long> ids = new ArrayList<>();
+                try (Transaction tx = pool.begin()) {
+                    for (int i = 0; i < 11_000; i++) {
+                        ids.add(ds.createObject(tx));
+                    }
+                }
+                pool.sync();
+                assertThat(objectsWithin(ds, "11000 objects")).containsExactlyElementsOf(ids);
             }
         }
     }
@@ -416,7 +496,7 @@ class DataIntegrityTest {
                 }
                 // live: 2-3 objects; deferred: up to FREE_DEFER_TXGS+1 groups of one object each
                 long bound = baseline + (3 + PoolDefaults.FREE_DEFER_TXGS + 1) * (writeBytes + 64 * 1024L);
-                assertThat(maxAllocated).as("seed=%d: most bytes allocated after a sync", seed)
+                assertThat(maxAllocated).as("tarn.seed=%d: most bytes allocated after a sync", SEED)
                         .isLessThanOrEqualTo(bound);
                 assertThat(ds.objects()).containsExactlyElementsOf(live);
                 for (long id : live) {
@@ -424,7 +504,7 @@ class DataIntegrityTest {
                     readFully(ds, id, 0, back);
                     byte[] expected = contents.get(id);
                     byte[] tail = Arrays.copyOfRange(back.array(), back.capacity() - expected.length, back.capacity());
-                    assertThat(Arrays.mismatch(tail, expected)).as("seed=%d object %d", seed, id).isEqualTo(-1);
+                    assertThat(Arrays.mismatch(tail, expected)).as("tarn.seed=%d object %d", SEED, id).isEqualTo(-1);
                 }
                 try (Transaction tx = pool.begin()) {
                     for (long id : live) {
@@ -435,8 +515,8 @@ class DataIntegrityTest {
             for (int i = 0; i <= PoolDefaults.FREE_DEFER_TXGS + 1; i++) {
                 pool.sync();
             }
-            assertThat(pool.allocatedBytes()).as("seed=%d: allocated after freeing everything (baseline %d)",
-                    seed, baseline).isLessThanOrEqualTo(baseline + 512 * 1024);
+            assertThat(pool.allocatedBytes()).as("tarn.seed=%d: allocated after freeing everything (baseline %d)",
+                    SEED, baseline).isLessThanOrEqualTo(baseline + 512 * 1024);
         }
     }
 
@@ -447,7 +527,8 @@ class DataIntegrityTest {
         long slack = 256 * 1024;
         try (SpaNamespace engine = TestPools.engine(drivers)) {
             // the default (long) timeout: only sync() closes groups here
-            Pool pool = engine.createPool("tank", VdevLayout.parse(d.get(0)), Map.of(PoolProperty.FAILMODE, "continue"), false);
+            Pool pool = engine.createPool("tank", VdevLayout.parse(d.get(0)),
+                    Map.of(PoolProperty.FAILMODE, "continue"), false);
             pool.createDataset("ds");
             try (Dataset ds = pool.openDataset("ds")) {
                 long id;
@@ -487,6 +568,7 @@ class DataIntegrityTest {
         final Random rnd;
         final Model model;
         final int blockBytes;
+        int maxObjects = MAX_OBJECTS;
         int ops;
         int writes;
 
@@ -500,7 +582,7 @@ class DataIntegrityTest {
             ops++;
             int live = model.objects.size();
             int dice = rnd.nextInt(100);
-            if (live < 2 || (dice < 8 && live < MAX_OBJECTS)) {
+            if (live < 2 || (dice < 8 && live < maxObjects)) {
                 long id = ds.createObject(tx);
                 model.create(id);
             } else if (dice < 14 && live > 2) {
@@ -578,9 +660,50 @@ class DataIntegrityTest {
         }
     }
 
+    /** Levels of the tallest synced block tree among the model's objects. */
+    private static int deepestTree(Dataset ds, Model model) {
+        int levels = 0;
+        for (long id : model.objects.keySet()) {
+            levels = Math.max(levels, ((DatasetHandle) ds).objectSet().dnode(id).committed().levels());
+        }
+        return levels;
+    }
+
+    /**
+     * {@link Dataset#objects()} on a helper thread, so that a call that never
+     * returns fails the test; closing the handle then stops the call.
+     */
+    static List<Long> objectsWithin(Dataset ds, String ctx) {
+        CompletableFuture<List<Long>> listing = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                listing.complete(ds.objects());
+            } catch (Throwable e) {
+                listing.completeExceptionally(e);
+            }
+        }, "objects-of-" + ds.name());
+        t.setDaemon(true);
+        t.start();
+        try {
+            return listing.get(OBJECTS_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            StackTraceElement[] where = t.getStackTrace();
+            ds.close();
+            AssertionError failure = new AssertionError(ctx + ": objects() did not return within "
+                    + OBJECTS_TIMEOUT_SECONDS + " s");
+            failure.setStackTrace(where);
+            throw failure;
+        } catch (ExecutionException e) {
+            throw new AssertionError(ctx + ": objects() failed", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
     /** Checks the dataset against the model: ids, sizes, whole contents, some partial reads, EOF. */
     static void verify(Dataset ds, Model model, Random rnd, String ctx) {
-        assertThat(ds.objects()).as("%s: objects()", ctx).containsExactlyElementsOf(model.objects.keySet());
+        assertThat(objectsWithin(ds, ctx)).as("%s: objects()", ctx).containsExactlyElementsOf(model.objects.keySet());
         for (long id : model.freed) {
             assertThat(ds.exists(id)).as("%s: freed object %d exists", ctx, id).isFalse();
         }
