@@ -218,7 +218,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
                     why -> {
                         event("multihost-failed", why);
                         if ("export".equals(prop(PoolProperty.FAILMODE))) {
-                            forceExport("failmode=export after multihost failure: " + why);
+                            forceExportIfImported("failmode=export after multihost failure: " + why);
                         }
                     });
             heartbeat.start();
@@ -1021,13 +1021,16 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
     @Override
     public void suspended(long txg, TarnException cause) {
         synchronized (stateLock) {
+            if (state == PoolState.EXPORTED) {
+                return;
+            }
             if (state == PoolState.ACTIVE) {
                 state = PoolState.SUSPENDED;
             }
         }
         event("suspended", "txg " + txg + " could not be synced: " + cause.getMessage());
         if ("export".equals(prop(PoolProperty.FAILMODE))) {
-            Thread t = new Thread(() -> forceExport("failmode=export after: " + cause.getMessage()),
+            Thread t = new Thread(() -> forceExportIfImported("failmode=export after: " + cause.getMessage()),
                     "tarn-" + name + "-failmode-export");
             t.setDaemon(true);
             t.start();
@@ -1144,6 +1147,15 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
     private void stopHeartbeat() {
         if (heartbeat != null) {
             heartbeat.close();
+        }
+    }
+
+    /** Force-exports unless an operator (or another failure) already exported the pool. */
+    private void forceExportIfImported(String reason) {
+        try {
+            forceExport(reason);
+        } catch (TarnException alreadyGone) {
+            LOG.debug("pool '{}': {}", name, alreadyGone.getMessage());
         }
     }
 

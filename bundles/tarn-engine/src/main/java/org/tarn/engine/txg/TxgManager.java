@@ -395,7 +395,8 @@ public final class TxgManager {
             } catch (TarnException | IllegalStateException e) {
                 TarnException cause = e instanceof TarnException t ? t
                         : new TarnException(ErrorCode.IO_ERROR, e.getMessage(), e);
-                if (isAborted()) {
+                if (isAborted() || cause.code() == ErrorCode.POOL_EXPORTED) {
+                    // a force export abandoned this sync's I/O: that ends the pool, it does not suspend it
                     return false;
                 }
                 if (!suspended()) {
