@@ -1,0 +1,92 @@
+package org.tarn.dist;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.tarn.vdev.file.FileVdevDriver;
+
+/**
+ * An in-process {@link TarnServer} on free loopback ports over a temporary
+ * data directory, for the integration tests. It lives in the server's package
+ * because the server's constructor, {@code start()} and URL getters are
+ * package-private; everything else the tests do goes over JMX or HTTP.
+ *
+ * <p>The server registers its MBeans in the platform MBeanServer, so only one
+ * fixture may run at a time in a JVM (surefire runs test classes one after the
+ * other).
+ */
+public final class ServerFixture implements AutoCloseable {
+    /** Size of the sparse device files the tests create (and of the default pool's). */
+    public static final long DEVICE_BYTES = 32L * 1024 * 1024;
+
+    private final Path data;
+    private final TarnServer server;
+    private int nextDevice;
+
+    private ServerFixture(Path data, TarnServer server) {
+        this.data = data;
+        this.server = server;
+    }
+
+    /**
+     * Starts a server on {@code data} with remote JMX and/or Jolokia on free
+     * ports; its default pool {@code tank} is created on first start.
+     */
+    public static ServerFixture start(Path data, boolean jmx, boolean jolokia) throws IOException {
+        return start(data, jmx, jolokia, "");
+    }
+
+    /** As {@link #start(Path, boolean, boolean)}, with extra {@code tarn.properties} lines. */
+    public static ServerFixture start(Path data, boolean jmx, boolean jolokia, String extraProperties)
+            throws IOException {
+        Files.createDirectories(data);
+        Files.writeString(data.resolve("tarn.properties"), "jmx.port=" + (jmx ? freePort() : 0) + "\n"
+                + "jolokia.port=" + (jolokia ? freePort() : 0) + "\n"
+                + "default.device.bytes=" + DEVICE_BYTES + "\n"
+                + "io.timeout.millis=5000\nshutdown.export.millis=5000\n" + extraProperties);
+        TarnServer server = new TarnServer(ServerConfig.load(data, null));
+        server.start();
+        return new ServerFixture(data, server);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** The directory the server confines device paths to ({@code <data>/devices}). */
+    public Path devicesDir() {
+        return data.resolve("devices");
+    }
+
+    /** Creates {@code n} fresh sparse device files under {@link #devicesDir()}. */
+    public List<String> newDevices(String prefix, int n) throws IOException {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Path p = devicesDir().resolve(prefix + "-" + (nextDevice++));
+            FileVdevDriver.createSparseFile(p, DEVICE_BYTES);
+            out.add(p.toString());
+        }
+        return out;
+    }
+
+    /** {@code service:jmx:rmi:///jndi/rmi://127.0.0.1:<port>/jmxrmi}, or null when JMX is off. */
+    public String jmxUrl() {
+        return server.jmxUrl();
+    }
+
+    /** The Jolokia agent's URL ({@code http://127.0.0.1:<port>/jolokia/}), or null when it is off. */
+    public String jolokiaUrl() {
+        return server.jolokiaUrl();
+    }
+
+    @Override
+    public void close() {
+        server.close();
+    }
+}
