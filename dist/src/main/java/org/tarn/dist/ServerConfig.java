@@ -26,6 +26,7 @@ import java.util.Properties;
  * default.device.bytes    size of each (268435456)
  * io.timeout.millis       device I/O deadline (10000)
  * shutdown.export.millis  clean-export deadline at shutdown before force export (10000)
+ * fault.injection         register tarn:type=FaultInjection for drills and tests (false)
  * </pre>
  */
 public record ServerConfig(Path dataDir, Map<String, String> values) {
@@ -45,6 +46,7 @@ public record ServerConfig(Path dataDir, Map<String, String> values) {
         d.put("default.device.bytes", Long.toString(256L * 1024 * 1024));
         d.put("io.timeout.millis", "10000");
         d.put("shutdown.export.millis", "10000");
+        d.put("fault.injection", "false");
         return d;
     }
 

@@ -62,6 +62,8 @@ public final class TarnServer implements AutoCloseable {
     private FileChannel lockChannel;
     private FileLock lock;
     private SpaNamespace engine;
+    private FaultVdevDriver fault;
+    private javax.management.ObjectName faultInjection;
     private TarnMBeans mbeans;
     private JMXConnectorServer jmx;
     private Registry registry;
@@ -69,7 +71,7 @@ public final class TarnServer implements AutoCloseable {
     private String jmxUrl;
     private String jolokiaUrl;
 
-    TarnServer(ServerConfig config) {
+    public TarnServer(ServerConfig config) {
         this.config = config;
     }
 
@@ -117,7 +119,7 @@ public final class TarnServer implements AutoCloseable {
     }
 
     /** Starts everything; on failure stops what was started and throws. */
-    void start() throws IOException {
+    public void start() throws IOException {
         Path data = config.dataDir();
         Files.createDirectories(data);
         lockDataDir(data);
@@ -125,11 +127,18 @@ public final class TarnServer implements AutoCloseable {
             startEngine();
             mbeans = TarnMBeans.register(new ConfinedPoolManager(engine, config.searchPaths()),
                     ManagementFactory.getPlatformMBeanServer());
+            if (Boolean.parseBoolean(config.get("fault.injection"))) {
+                faultInjection = new javax.management.ObjectName("tarn:type=FaultInjection");
+                ManagementFactory.getPlatformMBeanServer().registerMBean(new FaultInjection(fault), faultInjection);
+            }
             startJmx();
             startJolokia();
         } catch (IOException | RuntimeException e) {
             close();
             throw e;
+        } catch (javax.management.JMException e) {
+            close();
+            throw new IllegalStateException("cannot register the fault injection MBean: " + e.getMessage(), e);
         }
         System.out.println("Tarn server running: data " + data + ", hostid " + String.format("%08x", engine.hostId())
                 + ", pools " + engine.pools());
@@ -176,7 +185,8 @@ public final class TarnServer implements AutoCloseable {
             Files.createDirectories(p);
         }
         FileVdevDriver file = new FileVdevDriver();
-        engine = TarnEngine.start(settings, List.of(new FaultVdevDriver(file), file));
+        fault = new FaultVdevDriver(file);
+        engine = TarnEngine.start(settings, List.of(fault, file));
         Path marker = data.resolve("state").resolve("initialized");
         if (!Files.exists(marker)) {
             createDefaultPool();
@@ -238,6 +248,9 @@ public final class TarnServer implements AutoCloseable {
         cfg.put("port", Integer.toString(port));
         cfg.put("policyLocation", policy.toUri().toString());
         cfg.put("discoveryEnabled", "false");
+        // several request threads: a call stuck on a hung pool must not block management of the others
+        cfg.put("executor", "fixed");
+        cfg.put("threadNr", "8");
         jolokia = new JolokiaServer(new JolokiaServerConfig(cfg));
         jolokia.start();
         jolokiaUrl = jolokia.getUrl();
@@ -274,6 +287,14 @@ public final class TarnServer implements AutoCloseable {
             mbeans.close();
             mbeans = null;
         }
+        if (faultInjection != null) {
+            try {
+                ManagementFactory.getPlatformMBeanServer().unregisterMBean(faultInjection);
+            } catch (javax.management.JMException ignored) {
+                // already gone
+            }
+            faultInjection = null;
+        }
         if (engine != null) {
             List<String> pools = engine.pools();
             engine.close();
@@ -292,15 +313,15 @@ public final class TarnServer implements AutoCloseable {
         }
     }
 
-    SpaNamespace engine() {
+    public SpaNamespace engine() {
         return engine;
     }
 
-    String jmxUrl() {
+    public String jmxUrl() {
         return jmxUrl;
     }
 
-    String jolokiaUrl() {
+    public String jolokiaUrl() {
         return jolokiaUrl;
     }
 }
