@@ -84,6 +84,9 @@ public final class SpaNamespace implements PoolManager {
         }
         String name = spa.name();
         long guid = spa.guid();
+        if (eventExecutor.isShutdown()) {
+            return;
+        }
         eventExecutor.execute(() -> {
             for (org.tarn.api.PoolEventListener l : listeners) {
                 try {
@@ -655,6 +658,8 @@ public final class SpaNamespace implements PoolManager {
                     }));
         }
         exports.forEach(java.util.concurrent.CompletableFuture::join);
+        // deliver the events of those exports, then let the event thread go
+        eventExecutor.shutdown();
     }
 
     /** Exports cleanly within the deadline; force-exports when devices hang or fail. */

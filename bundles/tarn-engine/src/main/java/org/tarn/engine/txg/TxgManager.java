@@ -392,7 +392,11 @@ public final class TxgManager {
             long started = System.nanoTime();
             try {
                 syncer.syncTxg(txg);
-            } catch (TarnException | IllegalStateException e) {
+            } catch (RuntimeException e) {
+                if (!(e instanceof TarnException)) {
+                    LOG.error("pool '{}': txg {} sync failed unexpectedly", poolName, txg, e);
+                }
+                // never let the sync thread die: waiters would hang; suspend and report instead
                 TarnException cause = e instanceof TarnException t ? t
                         : new TarnException(ErrorCode.IO_ERROR, e.getMessage(), e);
                 if (isAborted() || cause.code() == ErrorCode.POOL_EXPORTED) {
@@ -426,9 +430,6 @@ public final class TxgManager {
                     lock.unlock();
                 }
                 continue;
-            } catch (RuntimeException e) {
-                LOG.error("pool '{}': txg {} sync failed unexpectedly", poolName, txg, e);
-                throw e;
             }
             List<CommitCallback> done;
             lock.lock();
