@@ -1,0 +1,22 @@
+package org.tarn.osgi.internal;
+
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/** Configuration of the engine, PID {@value EngineComponent#PID}. */
+@ObjectClassDefinition(name = "Tarn engine", description = "Settings of the Tarn pool engine. A change "
+        + "restarts the engine: every pool is exported cleanly and the pools in the cache file are imported again.")
+@interface EngineConfig {
+
+    @AttributeDefinition(name = "State directory", description = "Where the engine keeps its host id and "
+            + "its cache file of imported pools. Empty: the bundle's private data area.")
+    String stateDir() default "";
+
+    @AttributeDefinition(name = "Search paths", description = "Directories scanned for devices when an "
+            + "import names none.")
+    String[] searchPaths() default {};
+
+    @AttributeDefinition(name = "I/O timeout (ms)", description = "How long a device I/O may take before it "
+            + "counts as failed; 0 or less: the engine's default.", min = "0")
+    long ioTimeoutMillis() default 0;
+}
