@@ -532,6 +532,9 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
     @Override
     public Dataset openDataset(String dataset) {
         checkReadable();
+        if (state == PoolState.EXPORTING) {
+            throw new TarnException(ErrorCode.BUSY, "pool '" + name + "' is being exported; no new handles");
+        }
         DatasetEntry e;
         synchronized (nsLock) {
             e = datasets.get(dataset);
@@ -551,6 +554,10 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
         }
         DatasetHandle h = new DatasetHandle(dataset, os, this);
         handles.add(h);
+        if (state == PoolState.EXPORTING) {
+            handles.remove(h);
+            throw new TarnException(ErrorCode.BUSY, "pool '" + name + "' is being exported; no new handles");
+        }
         checkReadable();
         return h;
     }
@@ -1082,7 +1089,9 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
         }
         int open = openHandles().size();
         event("exporting", open == 0 ? "no open datasets" : "closing " + open + " open dataset handle(s)");
-        openHandles().forEach(DatasetHandle::close);
+        if (force) {
+            openHandles().forEach(DatasetHandle::close);
+        }
         if (!readOnly) {
             labelState = PoolLabelState.EXPORTED;
             configDirty = true;

@@ -475,6 +475,12 @@ public final class SpaNamespace implements PoolManager {
                 && "on".equals(c.config().properties().get(org.tarn.api.PoolProperty.MULTIHOST))) {
             activityCheck(c);
         }
+        for (Spa imported : pools.values()) {
+            if (imported.guid() == c.guid()) {
+                throw new TarnException(ErrorCode.POOL_EXISTS, "pool " + Long.toUnsignedString(c.guid())
+                        + " is already imported here as '" + imported.name() + "'");
+            }
+        }
         String name = opts.newName() != null ? opts.newName() : c.name();
         checkName(name);
         boolean readOnly = opts.readOnly() || opts.txg() > 0;

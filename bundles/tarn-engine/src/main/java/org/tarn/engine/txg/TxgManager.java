@@ -212,14 +212,22 @@ public final class TxgManager {
 
         @Override
         public void onCommit(CommitCallback callback) {
+            boolean dropped;
             lock.lock();
             try {
                 if (done) {
                     throw new IllegalStateException("transaction already committed");
                 }
-                callbacks.computeIfAbsent(txg, t -> new ArrayList<>()).add(callback);
+                dropped = aborted != null;
+                if (!dropped) {
+                    callbacks.computeIfAbsent(txg, t -> new ArrayList<>()).add(callback);
+                }
             } finally {
                 lock.unlock();
+            }
+            if (dropped) {
+                // the group was already discarded: say so now, nobody will later
+                runCallbacks(List.of(callback), txg, CommitStatus.ABORTED);
             }
         }
 
