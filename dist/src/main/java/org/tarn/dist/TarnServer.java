@@ -38,6 +38,7 @@ import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
 import org.tarn.engine.pool.HostIdentity;
 import org.tarn.engine.pool.SpaNamespace;
+import org.tarn.jmx.ConfinedPoolManager;
 import org.tarn.jmx.TarnMBeans;
 import org.tarn.vdev.fault.FaultVdevDriver;
 import org.tarn.vdev.file.FileVdevDriver;
@@ -125,7 +126,8 @@ public final class TarnServer implements AutoCloseable {
         lockDataDir(data);
         try {
             startEngine();
-            mbeans = TarnMBeans.register(new ConfinedPoolManager(engine, config.searchPaths()),
+            mbeans = TarnMBeans.register(new ConfinedPoolManager(engine, config.searchPaths(),
+                    "add their directory to search.paths"),
                     ManagementFactory.getPlatformMBeanServer());
             if (Boolean.parseBoolean(config.get("fault.injection"))) {
                 faultInjection = new javax.management.ObjectName("tarn:type=FaultInjection");

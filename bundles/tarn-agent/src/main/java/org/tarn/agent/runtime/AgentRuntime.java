@@ -119,7 +119,8 @@ public final class AgentRuntime {
         FileVdevDriver file = new FileVdevDriver();
         engine = TarnEngine.start(settings, List.of(new FaultVdevDriver(file), file));
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-        mbeans = TarnMBeans.register(new ConfinedPoolManager(engine, options.searchPaths()), server);
+        mbeans = TarnMBeans.register(new org.tarn.jmx.ConfinedPoolManager(engine, options.searchPaths(),
+                "add their directory to the agent option search=DIR[:DIR]"), server);
         agentName = new ObjectName(AGENT_OBJECT_NAME);
         server.registerMBean(new DescribedAgentMBean(new Agent()), agentName);
         if (options.jolokiaPort() > 0) {

@@ -1,4 +1,4 @@
-package org.tarn.agent.runtime;
+package org.tarn.jmx;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -17,16 +17,23 @@ import org.tarn.api.VdevLayout;
 /**
  * The pool manager as management callers see it: every device and
  * directory they name must lie under the configured search paths, so a JMX
- * or Jolokia caller cannot read or overwrite arbitrary files. (A copy of
- * the standalone server's, which is package-private in tarn-dist.)
+ * or Jolokia caller cannot read or overwrite arbitrary files. Register the
+ * MBeans over this, not over the engine itself.
  */
-final class ConfinedPoolManager implements PoolManager {
+public final class ConfinedPoolManager implements PoolManager {
     private final PoolManager engine;
     private final List<Path> roots;
+    private final String howToWiden;
 
-    ConfinedPoolManager(PoolManager engine, List<Path> roots) {
+    /**
+     * @param engine     the engine
+     * @param roots      the directories management may name devices in
+     * @param howToWiden what an operator changes to allow another directory, for the error message
+     */
+    public ConfinedPoolManager(PoolManager engine, List<Path> roots, String howToWiden) {
         this.engine = engine;
         this.roots = List.copyOf(roots);
+        this.howToWiden = howToWiden;
     }
 
     private void check(String path) {
@@ -39,7 +46,7 @@ final class ConfinedPoolManager implements PoolManager {
             }
         }
         throw new TarnException(ErrorCode.INVALID_ARGUMENT, "path '" + path + "' is outside the search paths "
-                + roots + "; put devices there or add their directory to the agent option search=DIR[:DIR]");
+                + roots + "; put devices there or " + howToWiden);
     }
 
     @Override
