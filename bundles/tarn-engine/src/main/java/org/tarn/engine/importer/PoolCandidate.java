@@ -63,12 +63,24 @@ public record PoolCandidate(LabelConfig config, Map<Long, String> leafPaths, Lis
             }
         }
         Map<Long, String> leafPaths = new LinkedHashMap<>();
+        Map<Long, String> unusable = new LinkedHashMap<>();
         for (DeviceScanner.Scanned s : devices) {
             LabelConfig c = s.labels().bestConfig().orElseThrow();
-            if (newest.vdevTree().findByGuid(c.vdevGuid()).isPresent()) {
+            java.util.Optional<VdevConfig> leaf = newest.vdevTree().findByGuid(c.vdevGuid());
+            if (leaf.isEmpty()) {
+                continue;
+            }
+            long canHold = LabelLayout.dataEndBytes(s.labels().sizeBytes());
+            if (canHold < leaf.get().dataEndBytes()) {
+                // its front labels survive, but the pool's data (and its back labels) lay past the new end
+                unusable.putIfAbsent(c.vdevGuid(), "device " + s.path() + " is smaller (" + s.labels().sizeBytes()
+                        + " bytes) than when it joined the pool (data up to byte " + leaf.get().dataEndBytes()
+                        + "): truncated or replaced, not used");
+            } else {
                 leafPaths.putIfAbsent(c.vdevGuid(), s.path());
             }
         }
+        unusable.keySet().removeAll(leafPaths.keySet());
         long guidSum = newest.vdevTree().guidSum();
         List<Uberblock> ubs = new ArrayList<>();
         for (DeviceScanner.Scanned s : devices) {
@@ -80,7 +92,7 @@ public record PoolCandidate(LabelConfig config, Map<Long, String> leafPaths, Lis
         }
         ubs.sort(Uberblock.ORDER.reversed());
 
-        List<String> problems = new ArrayList<>();
+        List<String> problems = new ArrayList<>(unusable.values());
         ErrorCode blocker = null;
         for (VdevConfig top : newest.vdevTree().children()) {
             List<String> missing = new ArrayList<>();

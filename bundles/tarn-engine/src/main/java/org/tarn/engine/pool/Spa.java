@@ -211,6 +211,9 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
     }
 
     void activate(boolean imported) {
+        synchronized (stateLock) {
+            checkStillImporting();
+        }
         txgs.start();
         if (!readOnly) {
             heartbeat = new org.tarn.engine.mmp.MultihostWriter(name, io, this::activeLeaves, () -> lastUberblock,
@@ -224,10 +227,24 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
             heartbeat.start();
         }
         synchronized (stateLock) {
+            if (state != PoolState.IMPORTING) {
+                // force-exported while starting: that export stopped nothing it did not see yet
+                stopHeartbeat();
+                checkStillImporting();
+            }
             state = PoolState.ACTIVE;
         }
         if (imported) {
             event("imported", readOnly ? "read-only at txg " + txgs.syncedTxg() : "at txg " + txgs.syncedTxg());
+        }
+    }
+
+    /** Throws the force export's reason if one came in while this pool was being imported. */
+    private void checkStillImporting() {
+        if (state != PoolState.IMPORTING) {
+            TarnException dead = deadReason;
+            throw new TarnException(ErrorCode.POOL_EXPORTED, "pool '" + name + "' was force-exported while it was "
+                    + "being imported" + (dead == null ? "" : ": " + detail(dead)));
         }
     }
 
@@ -413,7 +430,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
     public void checkReadable() {
         TarnException dead = deadReason;
         if (dead != null) {
-            throw new TarnException(dead.code(), dead.getMessage().substring(dead.code().tag().length() + 1));
+            throw new TarnException(dead.code(), detail(dead));
         }
     }
 
@@ -574,6 +591,9 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
         checkReadable();
         if (readOnly) {
             throw new TarnException(ErrorCode.READ_ONLY, "pool '" + name + "' is imported read-only");
+        }
+        if (state == PoolState.EXPORTING) {
+            throw new TarnException(ErrorCode.BUSY, "pool '" + name + "' is being exported; no new transactions");
         }
         return txgs.begin();
     }
@@ -1100,15 +1120,19 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
         try {
             txgs.stopClean();
         } catch (TarnException e) {
-            labelState = PoolLabelState.ACTIVE;
             synchronized (stateLock) {
                 if (state == PoolState.EXPORTING) {
+                    labelState = PoolLabelState.ACTIVE;
                     state = txgs.suspended() ? PoolState.SUSPENDED : PoolState.ACTIVE;
+                    throw e;
                 }
             }
-            throw e;
+            throw forcedDuringExport();
         }
         synchronized (stateLock) {
+            if (state != PoolState.EXPORTING) {
+                throw forcedDuringExport();
+            }
             state = PoolState.EXPORTED;
             deadReason = new TarnException(ErrorCode.POOL_EXPORTED, "pool '" + name + "' was exported");
         }
@@ -1151,6 +1175,18 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
         event("force-exported", reason + "; last synced txg " + txgs.syncedTxg() + ", " + aborted
                 + " commit callbacks aborted");
         onGone.accept(this);
+    }
+
+    /** The error a clean export reports when a force export overtook it. */
+    private TarnException forcedDuringExport() {
+        TarnException dead = deadReason;
+        return new TarnException(ErrorCode.POOL_EXPORTED, "pool '" + name + "': the export was overtaken by a "
+                + "force export" + (dead == null ? "" : " (" + detail(dead) + ")"));
+    }
+
+    /** An error's message without its code tag, to quote it inside another. */
+    private static String detail(TarnException e) {
+        return e.getMessage().substring(e.code().tag().length() + 1);
     }
 
     private void stopHeartbeat() {

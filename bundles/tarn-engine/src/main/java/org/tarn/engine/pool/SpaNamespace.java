@@ -57,6 +57,14 @@ public final class SpaNamespace implements PoolManager {
     private final List<VdevDriver> drivers;
     private final Map<String, Spa> pools = new ConcurrentHashMap<>();
     private final Set<String> busyNames = ConcurrentHashMap.newKeySet();
+    /** GUIDs of pools being imported, so one pool is never imported twice at once under two names. */
+    private final Set<Long> busyGuids = ConcurrentHashMap.newKeySet();
+    /**
+     * Counts pools leaving this process (export, force export). An import
+     * whose labels were read before a departure reads them again once it has
+     * reserved the pool: the departing pool may have synced newer txgs since.
+     */
+    private final java.util.concurrent.atomic.AtomicLong departures = new java.util.concurrent.atomic.AtomicLong();
     private final SecureRandom random = new SecureRandom();
     private volatile boolean closing;
     private final List<org.tarn.api.PoolEventListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -130,6 +138,7 @@ public final class SpaNamespace implements PoolManager {
     }
 
     private void gone(Spa spa) {
+        departures.incrementAndGet(); // before the removal: whoever no longer sees the pool sees the count move
         pools.remove(spa.name(), spa);
         if (!closing) {
             saveCache();
@@ -198,12 +207,13 @@ public final class SpaNamespace implements PoolManager {
         List<String> imported = new ArrayList<>();
         for (CacheFile.Entry e : entries) {
             try {
+                long seen = departures.get();
                 List<SkippedDevice> skipped = new ArrayList<>();
                 List<PoolCandidate> found = PoolCandidate.assemble(scanner().scan(e.devices()), hostId(), skipped);
                 PoolCandidate c = found.stream().filter(p -> p.guid() == e.guid()).findFirst()
                         .orElseThrow(() -> new TarnException(ErrorCode.POOL_NOT_FOUND, "its devices "
                                 + e.devices() + " no longer hold it"));
-                Spa spa = load(c, ImportOptions.defaults().withNewName(e.name()));
+                Spa spa = load(c, ImportOptions.defaults().withNewName(e.name()), seen);
                 imported.add(spa.name());
             } catch (TarnException ex) {
                 LOG.warn("cached pool '{}' not imported: {}", e.name(), ex.getMessage());
@@ -355,6 +365,7 @@ public final class SpaNamespace implements PoolManager {
         if (devicePaths == null || devicePaths.isEmpty()) {
             throw new TarnException(ErrorCode.INVALID_ARGUMENT, "name at least one device of the pool");
         }
+        long seen = departures.get();
         List<SkippedDevice> skipped = new ArrayList<>();
         List<PoolCandidate> found = PoolCandidate.assemble(scanner().scan(devicePaths), hostId(), skipped);
         if (!skipped.isEmpty()) {
@@ -366,7 +377,7 @@ public final class SpaNamespace implements PoolManager {
             throw new TarnException(ErrorCode.INVALID_ARGUMENT, "the devices belong to " + found.size()
                     + " pools: " + found.stream().map(PoolCandidate::name).toList());
         }
-        return load(found.get(0), ImportOptions.defaults().withReadOnly(readOnly).withForce(true));
+        return load(found.get(0), ImportOptions.defaults().withReadOnly(readOnly).withForce(true), seen);
     }
 
     @Override
@@ -393,9 +404,10 @@ public final class SpaNamespace implements PoolManager {
             throw new TarnException(ErrorCode.INVALID_ARGUMENT,
                     "no directory to scan: give dir=PATH, or configure search paths");
         }
+        long seen = departures.get();
         List<PoolCandidate> found = PoolCandidate.assemble(scanner().scan(DeviceScanner.listDevices(where)),
                 hostId(), new ArrayList<>());
-        return load(select(found, nameOrGuid, where), opts);
+        return load(select(found, nameOrGuid, where), opts, seen);
     }
 
     private static PoolCandidate select(List<PoolCandidate> found, String nameOrGuid, List<String> where) {
@@ -461,32 +473,42 @@ public final class SpaNamespace implements PoolManager {
                 settings.ioTimeoutMillis());
     }
 
-    /** Imports a candidate: in-use checks, device open, uberblock choice (rewind), activation. */
-    private Spa load(PoolCandidate c, ImportOptions opts) {
-        if (c.blocker() != null) {
-            throw new TarnException(c.blocker(), "pool '" + c.name() + "' cannot be imported: "
-                    + String.join("; ", c.problems()));
-        }
-        if (c.activeElsewhere(hostId()) && !opts.force()) {
-            throw new TarnException(ErrorCode.POOL_IN_USE_ELSEWHERE, "pool '" + c.name() + "' is "
-                    + PoolCandidate.inUseMessageFor(c));
-        }
-        if (c.config().state() == PoolLabelState.ACTIVE
-                && "on".equals(c.config().properties().get(org.tarn.api.PoolProperty.MULTIHOST))) {
-            activityCheck(c);
-        }
-        for (Spa imported : pools.values()) {
-            if (imported.guid() == c.guid()) {
-                throw new TarnException(ErrorCode.POOL_EXISTS, "pool " + Long.toUnsignedString(c.guid())
-                        + " is already imported here as '" + imported.name() + "'");
-            }
-        }
-        String name = opts.newName() != null ? opts.newName() : c.name();
+    /**
+     * Imports a candidate: in-use checks, device open, uberblock choice
+     * (rewind), activation. The name and the GUID are reserved first; if a
+     * pool left this process since {@code seenDepartures} was read, the labels
+     * are read again under the reservation, so an import never starts from
+     * labels older than an export or force export that just finished here.
+     */
+    private Spa load(PoolCandidate candidate, ImportOptions opts, long seenDepartures) {
+        checkImportable(candidate, opts);
+        String name = opts.newName() != null ? opts.newName() : candidate.name();
         checkName(name);
         boolean readOnly = opts.readOnly() || opts.txg() > 0;
         reserve(name);
+        long guid = candidate.guid();
+        if (!busyGuids.add(guid)) {
+            busyNames.remove(name);
+            throw new TarnException(ErrorCode.IN_PROGRESS, "pool " + Long.toUnsignedString(guid)
+                    + " is already being imported");
+        }
         List<BlockDevice> opened = new ArrayList<>();
         try {
+            for (Spa imported : pools.values()) {
+                if (imported.guid() == guid) {
+                    throw new TarnException(ErrorCode.POOL_EXISTS, "pool " + Long.toUnsignedString(guid)
+                            + " is already imported here as '" + imported.name() + "'");
+                }
+            }
+            PoolCandidate c = candidate;
+            if (departures.get() != seenDepartures) {
+                c = reread(candidate);
+                checkImportable(c, opts);
+            }
+            if (c.config().state() == PoolLabelState.ACTIVE
+                    && "on".equals(c.config().properties().get(org.tarn.api.PoolProperty.MULTIHOST))) {
+                activityCheck(c);
+            }
             Map<Long, BlockDevice> byLeafGuid = new LinkedHashMap<>();
             for (Map.Entry<Long, String> e : c.leafPaths().entrySet()) {
                 BlockDevice dev = openDevice(e.getValue(), readOnly);
@@ -498,8 +520,30 @@ public final class SpaNamespace implements PoolManager {
             return spa;
         } finally {
             closeQuietly(opened);
+            busyGuids.remove(guid);
             busyNames.remove(name);
         }
+    }
+
+    /** Refusals that depend only on the labels: a blocker, or in use by another host without force. */
+    private void checkImportable(PoolCandidate c, ImportOptions opts) {
+        if (c.blocker() != null) {
+            throw new TarnException(c.blocker(), "pool '" + c.name() + "' cannot be imported: "
+                    + String.join("; ", c.problems()));
+        }
+        if (c.activeElsewhere(hostId()) && !opts.force()) {
+            throw new TarnException(ErrorCode.POOL_IN_USE_ELSEWHERE, "pool '" + c.name() + "' is "
+                    + PoolCandidate.inUseMessageFor(c));
+        }
+    }
+
+    /** The same pool assembled from a fresh read of the devices it was found on. */
+    private PoolCandidate reread(PoolCandidate c) {
+        List<PoolCandidate> again = PoolCandidate.assemble(scanner().scan(List.copyOf(c.leafPaths().values())),
+                hostId(), new ArrayList<>());
+        return again.stream().filter(p -> p.guid() == c.guid()).findFirst()
+                .orElseThrow(() -> new TarnException(ErrorCode.POOL_NOT_FOUND, "pool '" + c.name()
+                        + "' is no longer on its devices " + c.leafPaths().values()));
     }
 
     private Spa assemble(String name, PoolCandidate c, Map<Long, BlockDevice> byLeafGuid, boolean readOnly,

@@ -94,7 +94,10 @@ public final class TxgManager {
     private final Map<Long, List<CommitCallback>> callbacks = new HashMap<>();
     private boolean suspended;
     private boolean resumeRequested;
+    /** Set by a clean export: new transactions are refused, the thread exits once nothing is pending. */
     private boolean stopping;
+    /** The sync thread has returned. */
+    private boolean threadDone;
     private TarnException aborted;
     private TarnException lastFailure;
     private long lastSyncMillis;
@@ -124,7 +127,9 @@ public final class TxgManager {
     public Transaction begin() {
         lock.lock();
         try {
+            checkNotStopping();
             throttle();
+            checkNotStopping();
             long txg = openTxg;
             holds.merge(txg, 1, Integer::sum);
             return new Tx(txg);
@@ -161,6 +166,13 @@ public final class TxgManager {
                 return;
             }
             awaitUninterruptibly(Math.max(1, TimeUnit.NANOSECONDS.toMillis(delayUntil - now)));
+        }
+    }
+
+    private void checkNotStopping() {
+        if (stopping && aborted == null) {
+            throw new TarnException(ErrorCode.BUSY, "pool '" + poolName
+                    + "' is being exported; no new transactions");
         }
     }
 
@@ -322,7 +334,7 @@ public final class TxgManager {
                     throw new TarnException(ErrorCode.POOL_SUSPENDED, "pool '" + poolName + "' is suspended: "
                             + describe(lastFailure) + "; clear it or force-export it");
                 }
-                if (stopping && thread == null) {
+                if (threadDone) {
                     throw new TarnException(ErrorCode.POOL_EXPORTED, "pool '" + poolName + "' is stopped");
                 }
                 awaitUninterruptibly(100);
@@ -335,6 +347,20 @@ public final class TxgManager {
     // ---- the sync thread ---------------------------------------------------
 
     private void run() {
+        try {
+            syncLoop();
+        } finally {
+            lock.lock();
+            try {
+                threadDone = true;
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    private void syncLoop() {
         while (true) {
             long txg;
             lock.lock();
@@ -389,9 +415,10 @@ public final class TxgManager {
         return hasWork && clockMillis.getAsLong() - openedAtMillis >= limits.txgTimeoutMillis();
     }
 
+    /** Whether the open group holds anything a clean stop must still sync: data, holds or callbacks. */
     private boolean hasPendingChanges() {
         return dirtyBytes.getOrDefault(openTxg, 0L) > 0 || syncer.hasChanges(openTxg)
-                || holds.getOrDefault(openTxg, 0) > 0;
+                || holds.getOrDefault(openTxg, 0) > 0 || callbacks.containsKey(openTxg);
     }
 
     /** Syncs a group, parking on failure until resumed; false when aborted. */
@@ -498,7 +525,11 @@ public final class TxgManager {
 
     /**
      * Syncs whatever is dirty and stops the sync thread, waiting for it.
-     * Used by a clean export.
+     * Used by a clean export. From here on {@link #begin} is refused; groups
+     * that transactions begun earlier still hold (data or commit callbacks)
+     * are synced before the thread exits, so nothing committed is dropped.
+     * If a sync fails meanwhile the stop is called off (the pool stays
+     * suspended, its thread parked) and this throws POOL_SUSPENDED.
      */
     public void stopClean() {
         syncNow(true);
@@ -506,21 +537,25 @@ public final class TxgManager {
         try {
             stopping = true;
             changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
-        try {
-            thread.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        lock.lock();
-        try {
-            if (syncedTxg < openTxg - 1 && aborted == null) {
+            while (!threadDone) {
+                if (aborted != null) {
+                    throw aborted;
+                }
+                if (suspended) {
+                    stopping = false;
+                    changed.signalAll();
+                    throw new TarnException(ErrorCode.POOL_SUSPENDED, "pool '" + poolName + "' suspended while "
+                            + "exporting: " + describe(lastFailure) + "; clear it or force-export it");
+                }
+                awaitUninterruptibly(100);
+            }
+            if (aborted != null) {
+                throw aborted;
+            }
+            if (syncedTxg < openTxg - 1 || hasPendingChanges()) {
                 throw new TarnException(ErrorCode.IO_ERROR, "pool '" + poolName + "': sync thread stopped with txg "
                         + (syncedTxg + 1) + " unsynced");
             }
-            thread = null;
         } finally {
             lock.unlock();
         }

@@ -190,11 +190,59 @@ class ImportTest {
     }
 
     /**
-     * DESIGN.md: truncated files in the search path are skipped with a reason.
-     * A device cut to half its size keeps valid front labels, and the scan
-     * offers it ONLINE with no problem (DeviceScanner counts any valid label as
-     * usable; LabelReader.checkShrunk only marks the end labels truncated).
+     * A device cut to half its size keeps valid front labels, but the pool's
+     * data and its end labels are gone. Found failing: the scan offered it
+     * ONLINE and the import suspended on writes past its end. It must be
+     * reported as truncated and not used: a lone top-level vdev refuses the
+     * import at once, naming the device.
      */
+    @Test
+    void device_cut_to_half_its_size_is_reported_and_refused_neg() throws Exception {
+        Path dir = tmp.resolve("devs");
+        List<String> d = devices(dir, "d", 1);
+        try (SpaNamespace engine = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(2000)
+                .withShutdownExportMillis(500), drivers.list())) {
+            createExported(engine, "tank", d.get(0), bytes(1, 10_000));
+            try (RandomAccessFile f = new RandomAccessFile(d.get(0), "rw")) {
+                f.setLength(DEVICE_BYTES / 2);
+            }
+            ImportablePool found = named(engine.scan(List.of(dir.toString())), "tank");
+            assertThat(found.importable()).isFalse();
+            assertThat(found.problems()).anySatisfy(p -> assertThat(p).contains(d.get(0)).contains("truncated"));
+            assertThat(found.vdevTree().state()).isNotEqualTo(VdevState.ONLINE);
+
+            CompletableFuture<Pool> attempt = CompletableFuture.supplyAsync(() -> engine.importPool("tank", in(dir)));
+            assertThatThrownBy(() -> attempt.get(10, TimeUnit.SECONDS))
+                    .isInstanceOf(ExecutionException.class)
+                    .cause().hasMessageContaining(d.get(0)).hasMessageContaining("truncated")
+                    .extracting(ImportTest::code).isEqualTo(ErrorCode.MISSING_VDEV);
+            assertThat(engine.pools()).isEmpty();
+        }
+    }
+
+    @Test
+    void mirror_with_a_truncated_child_imports_degraded_from_the_other_pos() throws Exception {
+        Path dir = tmp.resolve("devs");
+        List<String> d = devices(dir, "d", 2);
+        byte[] data = bytes(13, 100_000);
+        try (SpaNamespace engine = TestPools.engine(drivers)) {
+            long obj = createExported(engine, "tank", "mirror " + d.get(0) + " " + d.get(1), data);
+            try (RandomAccessFile f = new RandomAccessFile(d.get(1), "rw")) {
+                f.setLength(DEVICE_BYTES / 2);
+            }
+            ImportablePool found = named(engine.scan(List.of(dir.toString())), "tank");
+            assertThat(found.importable()).isTrue();
+            assertThat(found.problems()).anySatisfy(p -> assertThat(p).contains(d.get(1)).contains("truncated"));
+            assertThat(found.vdevTree().state()).isEqualTo(VdevState.DEGRADED);
+
+            Pool pool = engine.importPool("tank", in(dir));
+            assertThat(pool.health()).isEqualTo(Health.DEGRADED);
+            assertObject(pool, obj, data);
+            long obj2 = writeAndSync(pool, -1, bytes(14, 20_000));
+            assertObject(pool, obj2, bytes(14, 20_000));
+        }
+    }
+
     @Test
     void scan_without_directories_or_search_paths_is_refused_neg() {
         try (SpaNamespace engine = TestPools.engine(drivers)) {
