@@ -250,4 +250,57 @@ class ForceExportTest {
             drivers.fault.injector(dev).clear();
         }
     }
+
+    /**
+     * An import claims the pool on disk (ACTIVE, this host) before it
+     * returns; when that write hangs, a force export ends the import in
+     * bounded time with POOL_EXPORTED, leaves nothing behind, and the pool
+     * imports again once the device answers, with its data.
+     */
+    @Test
+    void force_export_during_an_import_ends_it_and_the_pool_imports_later_pos() throws Exception {
+        List<String> d = TestPools.devices(dir, 1);
+        String dev = "fault:" + d.get(0);
+        byte[] data = new byte[40_000];
+        java.util.Arrays.fill(data, (byte) 3);
+        try (SpaNamespace engine = engine()) {
+            Pool pool = engine.createPool("ost1", VdevLayout.parse(dev), Map.of(), false);
+            pool.createDataset("a");
+            long obj;
+            try (Dataset ds = pool.openDataset("a"); Transaction tx = pool.begin()) {
+                obj = ds.createObject(tx);
+                ds.write(tx, obj, 0, ByteBuffer.wrap(data));
+            }
+            engine.exportPool("ost1", false);
+
+            drivers.fault.injector(dev).add(FaultRule.hang().on(FaultRule.Op.WRITE));
+            String dirOpt = "dir=" + dir;
+            CompletableFuture<Throwable> importing = CompletableFuture.supplyAsync(() -> {
+                try {
+                    engine.openPool(List.of(dev), false); // through the fault driver
+                    return null;
+                } catch (TarnException e) {
+                    return e;
+                }
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> drivers.fault.injector(dev).hungCount() > 0
+                    && engine.pools().contains("ost1"));
+            long t0 = System.nanoTime();
+            engine.forceExport("ost1");
+            long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertThat(millis).as("force export returned in %d ms", millis).isLessThan(1000);
+            assertThat(importing.get(5, TimeUnit.SECONDS)).isInstanceOf(TarnException.class)
+                    .extracting(e -> ((TarnException) e).code()).isEqualTo(ErrorCode.POOL_EXPORTED);
+            assertThat(engine.pools()).doesNotContain("ost1");
+
+            drivers.fault.injector(dev).clear();
+            Pool again = engine.importPool("ost1", org.tarn.api.ImportOptions.parse(dirOpt));
+            assertThat(again.state()).isEqualTo(PoolState.ACTIVE);
+            try (Dataset back = again.openDataset("a")) {
+                ByteBuffer b = ByteBuffer.allocate(data.length);
+                back.read(obj, 0, b);
+                assertThat(b.array()).isEqualTo(data);
+            }
+        }
+    }
 }
