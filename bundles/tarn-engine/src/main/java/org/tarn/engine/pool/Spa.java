@@ -1035,6 +1035,20 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
                 txg, LabelConfig.FORMAT_VERSION, properties(), VdevConfigs.toConfig(root));
     }
 
+    /**
+     * Refuses a pool whose config does not fit in a label (every label holds
+     * the whole vdev tree, so this bounds the number of devices).
+     */
+    void checkLabelFits() {
+        LabelConfig c = labelConfig(root.leaves().get(0), txgs.syncedTxg(), PoolLabelState.ACTIVE);
+        try {
+            org.tarn.engine.label.Label.encodeConfig(c);
+        } catch (IllegalArgumentException e) {
+            throw new TarnException(ErrorCode.INVALID_ARGUMENT, "pool '" + name + "' has " + root.leaves().size()
+                    + " devices: " + e.getMessage() + "; split the devices over several pools");
+        }
+    }
+
     private static Vdev topOf(Vdev leaf) {
         Vdev v = leaf;
         while (v.parent() != null && v.parent().kind() != Vdev.Kind.ROOT) {

@@ -319,9 +319,15 @@ public final class SpaNamespace implements PoolManager {
                 tops.add(top);
             }
             Vdev root = Vdev.root(newGuid(guids), tops);
-            wipeLabels(opened);
             Spa spa = new Spa(name, poolGuid, settings.host(), root, null, null, 0, props, false,
                     settings.ioTimeoutMillis(), this::gone);
+            try {
+                spa.checkLabelFits(); // before anything is written to the devices
+            } catch (TarnException e) {
+                root.leaves().forEach(Vdev::detach);
+                throw e;
+            }
+            wipeLabels(opened);
             spa.eventSink(this::publish);
             pools.put(name, spa);
             spa.activate(false);

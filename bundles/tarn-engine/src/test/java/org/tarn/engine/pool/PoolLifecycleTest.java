@@ -132,6 +132,32 @@ class PoolLifecycleTest {
         }
     }
 
+    /**
+     * Every label holds the whole vdev tree, so the tree must fit in a label's
+     * 128 KiB config area. Long paths make that limit reachable with a modest
+     * number of devices; the refusal comes before anything is written, so the
+     * devices keep the labels they had.
+     */
+    @Test
+    void create_refuses_a_tree_too_large_for_a_label_before_writing_neg() throws Exception {
+        Path deep = dir;
+        for (int i = 0; i < 4; i++) {
+            deep = deep.resolve("x".repeat(200) + i);
+        }
+        List<String> devs = TestPools.devices(java.nio.file.Files.createDirectories(deep), 160);
+        try (SpaNamespace engine = TestPools.engine(drivers)) {
+            Pool old = engine.createPool("old", VdevLayout.parse(devs.get(0)), Map.of(), false);
+            engine.exportPool("old", false);
+            assertThatThrownBy(() -> engine.createPool("big", VdevLayout.parse(String.join(" ", devs)), Map.of(),
+                    false))
+                    .hasMessageContaining("160 devices").hasMessageContaining("label")
+                    .extracting(e -> ((TarnException) e).code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
+            assertThat(engine.pools()).isEmpty();
+            // untouched: the exported pool on the first device still imports
+            assertThat(engine.openPool(List.of(devs.get(0)), false).guid()).isEqualTo(old.guid());
+        }
+    }
+
     @Test
     void create_refuses_bad_names_layouts_and_properties_neg() throws Exception {
         List<String> d = TestPools.devices(dir, 1);
