@@ -31,7 +31,8 @@ public interface PoolManager extends AutoCloseable {
     /**
      * Scans directories (empty: the search paths) for devices and lists the
      * pools they hold, with what would stop each import; unusable files are
-     * listed as skipped with the reason.
+     * listed as skipped with the reason. Like {@code zpool import}, it lists
+     * only pools that could be imported: not those imported here already.
      */
     ImportScan scan(List<String> dirs);
 

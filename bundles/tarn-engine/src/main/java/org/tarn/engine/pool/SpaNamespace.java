@@ -532,7 +532,11 @@ public final class SpaNamespace implements PoolManager {
         List<SkippedDevice> skipped = new ArrayList<>();
         List<PoolCandidate> found = PoolCandidate.assemble(scanner().scan(DeviceScanner.listDevices(where)), hostId(),
                 skipped);
-        return new ImportScan(found.stream().map(PoolCandidate::view).toList(), skipped);
+        // like `zpool import`, list only what could be imported: not the pools imported here already
+        Set<Long> here = new HashSet<>();
+        pools.values().forEach(spa -> here.add(spa.guid()));
+        return new ImportScan(found.stream().filter(c -> !here.contains(c.guid())).map(PoolCandidate::view).toList(),
+                skipped);
     }
 
     @Override

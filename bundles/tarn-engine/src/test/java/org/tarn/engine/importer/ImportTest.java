@@ -244,6 +244,22 @@ class ImportTest {
     }
 
     @Test
+    void scan_does_not_offer_a_pool_imported_here_neg() throws Exception {
+        Path dir = tmp.resolve("devs");
+        List<String> d = devices(dir, "d", 2);
+        try (SpaNamespace engine = TestPools.engine(drivers)) {
+            createExported(engine, "away", d.get(0), bytes(3, 1000));
+            createExported(engine, "here", d.get(1), bytes(4, 1000));
+            engine.importPool("here", in(dir));
+            assertThat(engine.scan(List.of(dir.toString())).pools()).extracting(ImportablePool::name)
+                    .containsExactly("away");
+            engine.exportPool("here", false);
+            assertThat(engine.scan(List.of(dir.toString())).pools()).extracting(ImportablePool::name)
+                    .containsExactly("away", "here");
+        }
+    }
+
+    @Test
     void scan_without_directories_or_search_paths_is_refused_neg() {
         try (SpaNamespace engine = TestPools.engine(drivers)) {
             assertThatThrownBy(() -> engine.scan(List.of()))
