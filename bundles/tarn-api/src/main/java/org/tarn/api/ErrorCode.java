@@ -48,7 +48,11 @@ public enum ErrorCode {
     /** A concurrent import, export or force export of the same pool is running. */
     IN_PROGRESS(21),
     /** The pool is in use by another host. */
-    POOL_IN_USE_ELSEWHERE(22);
+    POOL_IN_USE_ELSEWHERE(22),
+    /** A storage target is in its recovery window: only known clients may reconnect and replay. */
+    RECOVERING(23),
+    /** A client of a storage target was evicted; it must reconnect as a new client. */
+    EVICTED(24);
 
     private final int number;
 
