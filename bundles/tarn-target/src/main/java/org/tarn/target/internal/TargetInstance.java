@@ -175,7 +175,8 @@ final class TargetInstance implements Target {
 
     /**
      * Mounts a target: reads its records and opens the recovery window when
-     * it has clients. A target that cannot be read is returned FAILED.
+     * it has clients. A target that cannot be read is returned FAILED. Call
+     * {@link #announceMount()} once the handle is published.
      */
     static TargetInstance mount(Pool pool, String name, TargetSettings settings, Events events,
                                 ScheduledExecutorService timer, Executor workers) {
@@ -192,10 +193,18 @@ final class TargetInstance implements Target {
         } finally {
             t.lock.unlock();
         }
-        events.fire(t, "mounted", t.state == TargetState.RECOVERING
-                ? "recovering " + t.knownAtMount + " client(s) for up to " + settings.recoveryWindowMillis() + " ms"
-                : "no clients to recover");
         return t;
+    }
+
+    /** Tells the listeners of a successful mount; the caller publishes the handle first. */
+    void announceMount() {
+        if (state == TargetState.FAILED) {
+            events.fire(this, "failed", failure);
+            return;
+        }
+        events.fire(this, "mounted", knownAtMount > 0 && recovery.phase() == RecoveryStatus.Phase.RECOVERING
+                ? "recovering " + knownAtMount + " client(s) for up to " + settings.recoveryWindowMillis() + " ms"
+                : "no clients to recover");
     }
 
     private void load() {

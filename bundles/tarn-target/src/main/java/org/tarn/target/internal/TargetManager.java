@@ -152,7 +152,9 @@ public final class TargetManager implements TargetService, PoolEventListener {
                     || t.state() == TargetState.UNMOUNTING)) {
                 continue;
             }
-            pt.targets().put(target, TargetInstance.mount(pool, target, settings, this::fire, timer, workers));
+            TargetInstance mounted = TargetInstance.mount(pool, target, settings, this::fire, timer, workers);
+            pt.targets().put(target, mounted);
+            mounted.announceMount();
         }
     }
 
