@@ -39,7 +39,12 @@ import org.tarn.engine.TarnEngine;
 import org.tarn.engine.pool.HostIdentity;
 import org.tarn.engine.pool.SpaNamespace;
 import org.tarn.jmx.ConfinedPoolManager;
+import org.tarn.jmx.TargetMBeans;
 import org.tarn.jmx.TarnMBeans;
+import org.tarn.target.TargetAwarePoolManager;
+import org.tarn.target.TargetService;
+import org.tarn.target.TargetSettings;
+import org.tarn.target.Targets;
 import org.tarn.vdev.fault.FaultVdevDriver;
 import org.tarn.vdev.file.FileVdevDriver;
 
@@ -66,6 +71,8 @@ public final class TarnServer implements AutoCloseable {
     private FaultVdevDriver fault;
     private javax.management.ObjectName faultInjection;
     private TarnMBeans mbeans;
+    private TargetService targets;
+    private TargetMBeans targetMBeans;
     private JMXConnectorServer jmx;
     private Registry registry;
     private JolokiaServer jolokia;
@@ -126,9 +133,12 @@ public final class TarnServer implements AutoCloseable {
         lockDataDir(data);
         try {
             startEngine();
-            mbeans = TarnMBeans.register(new ConfinedPoolManager(engine, config.searchPaths(),
-                    "add their directory to search.paths"),
+            // targets mount with their pools; management exports through them so targets unmount first
+            targets = Targets.start(engine, TargetSettings.defaults());
+            mbeans = TarnMBeans.register(new TargetAwarePoolManager(new ConfinedPoolManager(engine,
+                    config.searchPaths(), "add their directory to search.paths"), targets),
                     ManagementFactory.getPlatformMBeanServer());
+            targetMBeans = TargetMBeans.register(targets, ManagementFactory.getPlatformMBeanServer());
             if (Boolean.parseBoolean(config.get("fault.injection"))) {
                 faultInjection = new javax.management.ObjectName("tarn:type=FaultInjection");
                 ManagementFactory.getPlatformMBeanServer().registerMBean(new FaultInjection(fault), faultInjection);
@@ -285,9 +295,18 @@ public final class TarnServer implements AutoCloseable {
             }
             registry = null;
         }
+        if (targetMBeans != null) {
+            targetMBeans.close();
+            targetMBeans = null;
+        }
         if (mbeans != null) {
             mbeans.close();
             mbeans = null;
+        }
+        if (targets != null) {
+            // unmount (sync) every target before the engine exports its pools
+            targets.close();
+            targets = null;
         }
         if (faultInjection != null) {
             try {
@@ -317,6 +336,10 @@ public final class TarnServer implements AutoCloseable {
 
     public SpaNamespace engine() {
         return engine;
+    }
+
+    public TargetService targets() {
+        return targets;
     }
 
     public String jmxUrl() {

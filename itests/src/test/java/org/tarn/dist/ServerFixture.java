@@ -85,6 +85,11 @@ public final class ServerFixture implements AutoCloseable {
         return server.jolokiaUrl();
     }
 
+    /** The server's target service, to play a target client (clients do not go over JMX). */
+    public org.tarn.target.TargetService targets() {
+        return server.targets();
+    }
+
     @Override
     public void close() {
         server.close();

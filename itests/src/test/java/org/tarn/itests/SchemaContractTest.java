@@ -27,6 +27,7 @@ import org.tarn.dist.ServerFixture;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SchemaContractTest {
     private static final String MANAGER = "tarn:type=PoolManager";
+    private static final String TARGET_MANAGER = "tarn:type=TargetManager";
 
     private Path data;
     private ServerFixture server;
@@ -40,6 +41,7 @@ class SchemaContractTest {
         data = Files.createTempDirectory("tarn-schemas");
         server = ServerFixture.start(data, false, true);
         jolokia = new JolokiaHttp(server.jolokiaUrl());
+        exec(TARGET_MANAGER, "createTarget", "tank", "ost0", "OST");
     }
 
     @AfterAll
@@ -52,6 +54,10 @@ class SchemaContractTest {
 
     private static String pool(String name) {
         return "tarn:type=Pool,name=" + ObjectName.quote(name);
+    }
+
+    private static String target(String pool, String name) {
+        return "tarn:type=Target,pool=" + ObjectName.quote(pool) + ",name=" + ObjectName.quote(name);
     }
 
     private static String typeOf(String mbean) throws Exception {
@@ -96,7 +102,7 @@ class SchemaContractTest {
     void every_mbean_read_matches_its_schema_pos() throws Exception {
         createPool("second");
         List<String> mbeans = tarnMBeans();
-        assertThat(mbeans).contains(MANAGER, pool("tank"), pool("second"));
+        assertThat(mbeans).contains(MANAGER, pool("tank"), pool("second"), TARGET_MANAGER, target("tank", "ost0"));
         for (String mbean : mbeans) {
             read(mbean);
         }
@@ -115,6 +121,14 @@ class SchemaContractTest {
         assertThat(exec(ops, "events")).isNotEmpty();
         exec(ops, "clear");
 
+        exec(TARGET_MANAGER, "createTarget", "ops", "t1", "MDT");
+        String t1 = target("ops", "t1");
+        assertThat(exec(t1, "status").asText()).contains("ops/t1");
+        assertThat(exec(t1, "abortRecovery").asText()).contains("not recovering");
+        server.targets().target("ops", "t1").orElseThrow().connect("client-1");
+        exec(t1, "evictClient", "client-1");
+        assertThat(ok(jolokia.read(target("ops", "t1"))).path("Clients")).isEmpty();
+
         exec(MANAGER, "exportPool", "ops", false);
         JsonNode importable = exec(MANAGER, "importablePools", "");
         assertThat(importable.path(guid).path("name").asText()).isEqualTo("ops");
@@ -126,9 +140,11 @@ class SchemaContractTest {
         exec(MANAGER, "importPool", "ops", "");
         exec(ops, "forceExport");
         assertThat(tarnMBeans()).doesNotContain(ops);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20))
+                .until(() -> !tarnMBeans().contains(t1));
 
         // every operation the MBeans offer was executed and validated above
-        for (String mbean : List.of(MANAGER, pool("tank"))) {
+        for (String mbean : List.of(MANAGER, pool("tank"), TARGET_MANAGER, target("tank", "ost0"))) {
             String type = typeOf(mbean);
             assertThat(executed.get(type)).as("operations of %s executed", type).isEqualTo(operations(mbean));
         }
@@ -137,7 +153,7 @@ class SchemaContractTest {
     @Test
     void every_attribute_and_operation_has_a_schema_and_every_schema_a_counterpart() throws Exception {
         TreeSet<String> expectedFiles = new TreeSet<>();
-        for (String mbean : List.of(MANAGER, pool("tank"))) {
+        for (String mbean : List.of(MANAGER, pool("tank"), TARGET_MANAGER, target("tank", "ost0"))) {
             String type = typeOf(mbean);
             JsonNode info = ok(jolokia.list(mbean));
 

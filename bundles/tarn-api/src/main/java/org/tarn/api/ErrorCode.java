@@ -50,7 +50,11 @@ public enum ErrorCode {
     /** The pool is in use by another host. */
     POOL_IN_USE_ELSEWHERE(22),
     /** No vdev driver of the device's type is deployed (e.g. its driver bundle was removed). */
-    DRIVER_MISSING(23);
+    DRIVER_MISSING(23),
+    /** A storage target is in its recovery window: only known clients may reconnect and replay. */
+    RECOVERING(24),
+    /** A client of a storage target was evicted; it must reconnect as a new client. */
+    EVICTED(25);
 
     private final int number;
 

@@ -18,6 +18,8 @@ public final class ObjectNames {
     public static final String TYPE_POOL = "Pool";
     /** The {@code type} of a target MBean. */
     public static final String TYPE_TARGET = "Target";
+    /** The {@code type} of the target manager MBean. */
+    public static final String TYPE_TARGET_MANAGER = "TargetManager";
 
     private ObjectNames() {
     }
@@ -41,6 +43,16 @@ public final class ObjectNames {
     public static ObjectName target(String pool, String target) {
         return of(DOMAIN + ":type=" + TYPE_TARGET + ",pool=" + ObjectName.quote(Objects.requireNonNull(pool, "pool"))
                 + ",name=" + ObjectName.quote(Objects.requireNonNull(target, "target")));
+    }
+
+    /** The pattern {@code tarn:type=Target,*} matching every target MBean. */
+    public static ObjectName allTargets() {
+        return of(DOMAIN + ":type=" + TYPE_TARGET + ",*");
+    }
+
+    /** {@code tarn:type=TargetManager}. */
+    public static ObjectName targetManager() {
+        return of(DOMAIN + ":type=" + TYPE_TARGET_MANAGER);
     }
 
     /** The pool name of a pool (or target) ObjectName, unquoted; null when it has none. */
