@@ -64,14 +64,32 @@ final class RemoteJmx implements AutoCloseable {
         this.url = url;
     }
 
-    /** Checks the settings and starts the endpoint; null when {@code jmx.port} is 0. */
-    static RemoteJmx start(ServerConfig config, MBeanServer mbs) throws IOException {
+    /** A checked configuration, ready to {@linkplain #start start}. */
+    record Plan(String host, int port, Map<String, Object> env, RMIClientSocketFactory csf,
+            RMIServerSocketFactory ssf, boolean authentication, boolean ssl) {
+
+        /** Starts the registry and the connector. */
+        RemoteJmx start(MBeanServer mbs) throws IOException {
+            return RemoteJmx.start(this, mbs);
+        }
+    }
+
+    /**
+     * Checks the settings (files, keystore, loopback rule) without listening
+     * anywhere; null when {@code jmx.port} is 0.
+     */
+    static Plan check(ServerConfig config) {
         int port = config.intValue("jmx.port");
         if (port == 0) {
             return null;
         }
         String host = config.get("jmx.host");
-        InetAddress bind = InetAddress.getByName(host);
+        InetAddress bind;
+        try {
+            bind = InetAddress.getByName(host);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException("jmx.host: unknown host '" + host + "'", e);
+        }
         Path passwordFile = config.path("jmx.password.file");
         Path accessFile = config.path("jmx.access.file");
         boolean ssl = config.flag("jmx.ssl");
@@ -116,6 +134,15 @@ final class RemoteJmx implements AutoCloseable {
             ssf = p -> new ServerSocket(p, 50, bind);
         }
 
+        return new Plan(host, port, env, csf, ssf, passwordFile != null, ssl);
+    }
+
+    private static RemoteJmx start(Plan plan, MBeanServer mbs) throws IOException {
+        String host = plan.host();
+        int port = plan.port();
+        Map<String, Object> env = plan.env();
+        RMIClientSocketFactory csf = plan.csf();
+        RMIServerSocketFactory ssf = plan.ssf();
         // unguessable object ids, as the JDK's own agent sets: a connection cannot be hijacked by guessing one
         System.setProperty("java.rmi.server.randomIDs", "true");
         System.setProperty("java.rmi.server.hostname", host);
@@ -139,8 +166,8 @@ final class RemoteJmx implements AutoCloseable {
             }
         }
         String url = "service:jmx:rmi:///jndi/rmi://" + host + ":" + port + "/jmxrmi";
-        LOG.info("remote JMX at {} (authentication: {}, TLS: {})", url, passwordFile != null ? "on" : "off",
-                ssl ? "on" : "off");
+        LOG.info("remote JMX at {} (authentication: {}, TLS: {})", url, plan.authentication() ? "on" : "off",
+                plan.ssl() ? "on" : "off");
         return new RemoteJmx(registry, connector, url);
     }
 

@@ -110,7 +110,10 @@ public final class TarnServer implements AutoCloseable {
     /** Starts everything; on failure stops what was started and throws. */
     public void start() throws IOException {
         Path data = config.dataDir();
+        // every security setting is checked before the engine starts or anything listens
         Secrets.configFileHoldsNoReadableSecret(config);
+        RemoteJmx.Plan jmxPlan = RemoteJmx.check(config);
+        Map<String, String> jolokiaSecurity = jolokiaSecurity();
         Files.createDirectories(data);
         lockDataDir(data);
         try {
@@ -122,8 +125,8 @@ public final class TarnServer implements AutoCloseable {
                 faultInjection = new javax.management.ObjectName("tarn:type=FaultInjection");
                 ManagementFactory.getPlatformMBeanServer().registerMBean(new FaultInjection(fault), faultInjection);
             }
-            startJmx();
-            startJolokia();
+            startJmx(jmxPlan);
+            startJolokia(jolokiaSecurity);
         } catch (IOException | RuntimeException e) {
             close();
             throw e;
@@ -202,12 +205,12 @@ public final class TarnServer implements AutoCloseable {
         LOG.info("created default pool '{}' as {}", pool.name(), layout);
     }
 
-    private void startJmx() throws IOException {
-        jmx = RemoteJmx.start(config, ManagementFactory.getPlatformMBeanServer());
+    private void startJmx(RemoteJmx.Plan plan) throws IOException {
+        jmx = plan == null ? null : plan.start(ManagementFactory.getPlatformMBeanServer());
         jmxUrl = jmx == null ? null : jmx.url();
     }
 
-    private void startJolokia() throws IOException {
+    private void startJolokia(Map<String, String> security) throws IOException {
         int port = config.intValue("jolokia.port");
         if (port == 0) {
             return;
@@ -227,14 +230,21 @@ public final class TarnServer implements AutoCloseable {
         // several request threads: a call stuck on a hung pool must not block management of the others
         cfg.put("executor", "fixed");
         cfg.put("threadNr", "8");
-        jolokiaSecurity(cfg);
+        cfg.putAll(security);
         jolokia = new JolokiaServer(new JolokiaServerConfig(cfg));
         jolokia.start();
         jolokiaUrl = jolokia.getUrl();
     }
 
-    /** Basic authentication and HTTPS of the Jolokia agent, as configured; a warning when it is open to a network. */
-    private void jolokiaSecurity(Map<String, String> cfg) {
+    /**
+     * The Jolokia settings of basic authentication and HTTPS, checked; a
+     * warning when the agent is open to a network without them.
+     */
+    private Map<String, String> jolokiaSecurity() {
+        Map<String, String> cfg = new HashMap<>();
+        if (config.intValue("jolokia.port") == 0) {
+            return cfg;
+        }
         String user = config.get("jolokia.user");
         Path passwordFile = config.path("jolokia.password.file");
         if (user.isEmpty() != (passwordFile == null)) {
@@ -273,6 +283,7 @@ public final class TarnServer implements AutoCloseable {
                     user.isEmpty() && !https ? "authentication and HTTPS" : user.isEmpty() ? "authentication"
                             : "HTTPS");
         }
+        return cfg;
     }
 
     /** Stops everything: Jolokia and JMX first, then exports the pools (kept in the cache). */

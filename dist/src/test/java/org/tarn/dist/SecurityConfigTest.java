@@ -42,10 +42,14 @@ class SecurityConfigTest {
     }
 
     private void refusedWith(String permissions, String extra, String... messageParts) throws IOException {
+        Path firstStart = data.resolve("state").resolve("initialized");
+        boolean started = Files.exists(firstStart);
         try (TarnServer s = server(extra, permissions)) {
             assertThatThrownBy(s::start).isInstanceOf(IllegalArgumentException.class)
                     .message().contains(messageParts);
         }
+        // refused before the engine started: a first start did not create the default pool
+        assertThat(Files.exists(firstStart)).isEqualTo(started);
         // nothing was left behind: the data directory's lock is free again
         try (TarnServer again = server("jmx.port=0\njolokia.port=0\n", "rw-------")) {
             again.start();
