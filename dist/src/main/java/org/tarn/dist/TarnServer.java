@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
@@ -12,21 +11,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.rmi.registry.LocateRegistry;
-import java.rmi.registry.Registry;
-import java.rmi.server.RMIServerSocketFactory;
-import java.rmi.server.UnicastRemoteObject;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
-
-import javax.management.MBeanServer;
-import javax.management.remote.JMXConnectorServer;
-import javax.management.remote.JMXConnectorServerFactory;
-import javax.management.remote.JMXServiceURL;
-import javax.management.remote.rmi.RMIConnectorServer;
 
 import org.jolokia.jvmagent.JolokiaServer;
 import org.jolokia.jvmagent.JolokiaServerConfig;
@@ -73,8 +62,7 @@ public final class TarnServer implements AutoCloseable {
     private TarnMBeans mbeans;
     private TargetService targets;
     private TargetMBeans targetMBeans;
-    private JMXConnectorServer jmx;
-    private Registry registry;
+    private RemoteJmx jmx;
     private JolokiaServer jolokia;
     private String jmxUrl;
     private String jolokiaUrl;
@@ -129,6 +117,10 @@ public final class TarnServer implements AutoCloseable {
     /** Starts everything; on failure stops what was started and throws. */
     public void start() throws IOException {
         Path data = config.dataDir();
+        // every security setting is checked before the engine starts or anything listens
+        Secrets.configFileHoldsNoReadableSecret(config);
+        RemoteJmx.Plan jmxPlan = RemoteJmx.check(config);
+        Map<String, String> jolokiaSecurity = jolokiaSecurity();
         Files.createDirectories(data);
         lockDataDir(data);
         try {
@@ -143,8 +135,8 @@ public final class TarnServer implements AutoCloseable {
                 faultInjection = new javax.management.ObjectName("tarn:type=FaultInjection");
                 ManagementFactory.getPlatformMBeanServer().registerMBean(new FaultInjection(fault), faultInjection);
             }
-            startJmx();
-            startJolokia();
+            startJmx(jmxPlan);
+            startJolokia(jolokiaSecurity);
         } catch (IOException | RuntimeException e) {
             close();
             throw e;
@@ -223,27 +215,12 @@ public final class TarnServer implements AutoCloseable {
         LOG.info("created default pool '{}' as {}", pool.name(), layout);
     }
 
-    private void startJmx() throws IOException {
-        int port = config.intValue("jmx.port");
-        if (port == 0) {
-            return;
-        }
-        String host = config.get("jmx.host");
-        System.setProperty("java.rmi.server.hostname", host);
-        InetAddress bind = InetAddress.getByName(host);
-        RMIServerSocketFactory ssf = p -> new ServerSocket(p, 50, bind);
-        registry = LocateRegistry.createRegistry(port, null, ssf);
-        Map<String, Object> env = new HashMap<>();
-        env.put(RMIConnectorServer.RMI_SERVER_SOCKET_FACTORY_ATTRIBUTE, ssf);
-        JMXServiceURL url = new JMXServiceURL("service:jmx:rmi://" + host + ":" + port + "/jndi/rmi://" + host + ":"
-                + port + "/jmxrmi");
-        MBeanServer mbs = ManagementFactory.getPlatformMBeanServer();
-        jmx = JMXConnectorServerFactory.newJMXConnectorServer(url, env, mbs);
-        jmx.start();
-        jmxUrl = "service:jmx:rmi:///jndi/rmi://" + host + ":" + port + "/jmxrmi";
+    private void startJmx(RemoteJmx.Plan plan) throws IOException {
+        jmx = plan == null ? null : plan.start(ManagementFactory.getPlatformMBeanServer());
+        jmxUrl = jmx == null ? null : jmx.url();
     }
 
-    private void startJolokia() throws IOException {
+    private void startJolokia(Map<String, String> security) throws IOException {
         int port = config.intValue("jolokia.port");
         if (port == 0) {
             return;
@@ -263,9 +240,60 @@ public final class TarnServer implements AutoCloseable {
         // several request threads: a call stuck on a hung pool must not block management of the others
         cfg.put("executor", "fixed");
         cfg.put("threadNr", "8");
+        cfg.putAll(security);
         jolokia = new JolokiaServer(new JolokiaServerConfig(cfg));
         jolokia.start();
         jolokiaUrl = jolokia.getUrl();
+    }
+
+    /**
+     * The Jolokia settings of basic authentication and HTTPS, checked; a
+     * warning when the agent is open to a network without them.
+     */
+    private Map<String, String> jolokiaSecurity() {
+        Map<String, String> cfg = new HashMap<>();
+        if (config.intValue("jolokia.port") == 0) {
+            return cfg;
+        }
+        String user = config.get("jolokia.user");
+        Path passwordFile = config.path("jolokia.password.file");
+        if (user.isEmpty() != (passwordFile == null)) {
+            throw new IllegalArgumentException("jolokia.user and jolokia.password.file go together: set both or "
+                    + "neither");
+        }
+        if (!user.isEmpty()) {
+            cfg.put("user", user);
+            cfg.put("password", Secrets.password("jolokia.password.file", passwordFile));
+        }
+        boolean https = config.flag("jolokia.https");
+        if (https) {
+            boolean own = !config.get("jolokia.https.keystore").isEmpty();
+            String keyKey = own ? "jolokia.https.keystore" : "jmx.ssl.keystore";
+            Path keystore = config.path(keyKey);
+            if (keystore == null) {
+                throw new IllegalArgumentException("jolokia.https=true needs jolokia.https.keystore (or "
+                        + "jmx.ssl.keystore) and its password");
+            }
+            String password = config.get(own ? "jolokia.https.keystore.password" : "jmx.ssl.keystore.password");
+            java.security.KeyStore ks = Secrets.keyStore(keyKey, keystore, password);
+            cfg.put("protocol", "https");
+            cfg.put("keystore", keystore.toString());
+            cfg.put("keystorePassword", password);
+            cfg.put("keyStoreType", ks.getType());
+        }
+        boolean loopback;
+        try {
+            loopback = InetAddress.getByName(config.get("jolokia.host")).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalArgumentException("jolokia.host: unknown host '" + config.get("jolokia.host") + "'", e);
+        }
+        if (!loopback && (user.isEmpty() || !https)) {
+            LOG.warn("SECURITY: Jolokia listens on {} without {}; only its policy's <remote> hosts limit who may "
+                    + "manage this server", config.get("jolokia.host"),
+                    user.isEmpty() && !https ? "authentication and HTTPS" : user.isEmpty() ? "authentication"
+                            : "HTTPS");
+        }
+        return cfg;
     }
 
     /** Stops everything: Jolokia and JMX first, then exports the pools (kept in the cache). */
@@ -280,20 +308,8 @@ public final class TarnServer implements AutoCloseable {
             jolokia = null;
         }
         if (jmx != null) {
-            try {
-                jmx.stop();
-            } catch (IOException e) {
-                LOG.warn("stopping the JMX connector: {}", e.toString());
-            }
+            jmx.close();
             jmx = null;
-        }
-        if (registry != null) {
-            try {
-                UnicastRemoteObject.unexportObject(registry, true);
-            } catch (java.rmi.NoSuchObjectException ignored) {
-                // already gone
-            }
-            registry = null;
         }
         if (targetMBeans != null) {
             targetMBeans.close();

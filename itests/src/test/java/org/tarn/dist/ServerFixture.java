@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -48,6 +49,8 @@ public final class ServerFixture implements AutoCloseable {
                 + "jolokia.port=" + (jolokia ? freePort() : 0) + "\n"
                 + "default.device.bytes=" + DEVICE_BYTES + "\n"
                 + "io.timeout.millis=5000\nshutdown.export.millis=5000\n" + extraProperties);
+        // owner-only, as the server requires of a config file that holds a keystore password
+        Files.setPosixFilePermissions(data.resolve("tarn.properties"), PosixFilePermissions.fromString("rw-------"));
         TarnServer server = new TarnServer(ServerConfig.load(data, null));
         server.start();
         return new ServerFixture(data, server);

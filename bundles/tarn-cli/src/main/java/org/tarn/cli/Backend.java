@@ -1,5 +1,8 @@
 package org.tarn.cli;
 
+import java.time.Duration;
+import java.util.List;
+
 import javax.management.ObjectName;
 
 /**
@@ -24,9 +27,33 @@ public interface Backend extends AutoCloseable {
     /** Invokes an operation; arguments are String, Boolean or Long (typed as boolean / long). */
     Object exec(ObjectName mbean, String operation, Object... args);
 
+    /**
+     * Subscribes to the notifications of an MBean; they queue up in the
+     * subscription until {@linkplain Subscription#poll polled}.
+     */
+    Subscription subscribe(ObjectName mbean);
+
     /** Where this backend connects to, for messages. */
     String target();
 
     @Override
     void close();
+
+    /** One JMX notification; the user data in the plain shapes above. */
+    record Notice(String type, long sequence, long timeMillis, String message, Object userData) {
+    }
+
+    /** Notifications of one MBean as they arrive; closing it removes the listener. */
+    interface Subscription extends AutoCloseable {
+        /**
+         * The notifications that arrived, oldest first, waiting at most
+         * {@code wait} for the first; empty when none came.
+         *
+         * @throws CliException when the connection is lost
+         */
+        List<Notice> poll(Duration wait) throws InterruptedException;
+
+        @Override
+        void close();
+    }
 }

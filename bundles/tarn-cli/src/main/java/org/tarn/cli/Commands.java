@@ -524,16 +524,34 @@ final class Commands {
         }
     }
 
-    @Command(mixinStandardHelpOptions = true, name = "events", description = "Lists the recent events of pools, oldest first.")
+    @Command(mixinStandardHelpOptions = true, name = "events", description = {
+        "Lists the recent events of pools, oldest first.",
+        "With -f, then prints every new event as it happens (a JMX notification listener, or Jolokia's "
+            + "pull-mode notifications) until interrupted (Ctrl-C, exit status 0 when stopped in-process). "
+            + "Like zpool events -f it keeps following when a pool is exported or force-exported: that event "
+            + "is printed, and the pool's later events (a new import) too. A lost connection ends it with "
+            + "status 1."})
     static final class Events extends Base {
+        /** How long one wait for notifications lasts before the loop checks whether it was stopped. */
+        private static final java.time.Duration POLL = java.time.Duration.ofMillis(500);
+        /** Event times with milliseconds, always the same width, so followed lines align. */
+        private static final java.time.format.DateTimeFormatter TIME = java.time.format.DateTimeFormatter
+                .ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(java.time.ZoneOffset.UTC);
+
         @Option(names = "-H", description = "scripted mode: no header, fields separated by one tab")
         boolean scripted;
+
+        @Option(names = "-f", description = "follow: print new events as they happen, until interrupted")
+        boolean follow;
 
         @Parameters(paramLabel = "POOL", description = "pools (default: all)")
         List<String> pools = new ArrayList<>();
 
         @Override
         public Integer call() {
+            if (follow) {
+                return follow();
+            }
             Table table = new Table("TIME", "POOL", "CLASS", "DETAIL");
             int status = eachPool(poolsOrAll(pools), "get events of", p -> {
                 for (String line : Values.strings(pool(p, "events"))) {
@@ -545,6 +563,102 @@ final class Commands {
                 table.print(out(), scripted);
             }
             return status;
+        }
+
+        /**
+         * Subscribes to the PoolManager first, then prints the history, so no
+         * event falls between the two; an event both in the history and
+         * notified is printed once. A shutdown hook (Ctrl-C) interrupts the
+         * loop and waits for it to unsubscribe.
+         */
+        private int follow() {
+            java.util.Set<String> only = new java.util.HashSet<>(pools);
+            Thread self = Thread.currentThread();
+            java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
+            Thread hook = new Thread(() -> {
+                self.interrupt();
+                try {
+                    finished.await(5, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (InterruptedException ignored) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "tarnctl-events-stop");
+            Runtime.getRuntime().addShutdownHook(hook);
+            try (Backend.Subscription subscription = backend().subscribe(ObjectNames.poolManager())) {
+                if (!scripted) {
+                    line("TIME", "POOL", "CLASS", "DETAIL");
+                }
+                java.util.Set<String> printed = new java.util.HashSet<>();
+                for (String p : only.isEmpty() ? poolsOrAll(List.of()) : pools) {
+                    List<String> history;
+                    try {
+                        history = Values.strings(pool(p, "events"));
+                    } catch (CliException e) {
+                        err().println("pool '" + p + "' is not imported here (" + e.getMessage()
+                                + "); following its events from now on");
+                        err().flush();
+                        continue;
+                    }
+                    for (String h : history) {
+                        String[] parts = h.split(" ", 3);
+                        long millis = java.time.Instant.parse(parts[0]).toEpochMilli();
+                        String type = parts.length > 1 ? parts[1] : "-";
+                        String detail = parts.length > 2 ? parts[2] : "";
+                        printed.add(key(p, type, millis, detail));
+                        line(TIME.format(java.time.Instant.ofEpochMilli(millis)), p, type, detail);
+                    }
+                }
+                out().flush();
+                while (true) {
+                    List<Backend.Notice> notices;
+                    try {
+                        notices = subscription.poll(POLL);
+                    } catch (InterruptedException e) {
+                        break;
+                    } catch (CliException e) {
+                        if (Thread.currentThread().isInterrupted()) {
+                            break;
+                        }
+                        throw e;
+                    }
+                    for (Backend.Notice n : notices) {
+                        Map<?, ?> data = n.userData() instanceof Map<?, ?> m ? m : Map.of();
+                        String p = Values.string(data.get("pool"));
+                        if (!only.isEmpty() && !only.contains(p)) {
+                            continue;
+                        }
+                        String type = data.containsKey("type") ? Values.string(data.get("type")) : n.type();
+                        String detail = data.containsKey("detail") ? Values.string(data.get("detail")) : "";
+                        long millis = data.get("time") instanceof Long t ? t : n.timeMillis();
+                        if (printed.remove(key(p, type, millis, detail))) {
+                            continue;
+                        }
+                        line(TIME.format(java.time.Instant.ofEpochMilli(millis)), p, type, detail);
+                    }
+                    out().flush();
+                }
+                // unsubscribing talks to the server: not with the interrupt still pending
+                Thread.interrupted();
+            } finally {
+                finished.countDown();
+                try {
+                    Runtime.getRuntime().removeShutdownHook(hook);
+                } catch (IllegalStateException shuttingDown) {
+                    // Ctrl-C: the hook is running and waits for 'finished'
+                }
+            }
+            return 0;
+        }
+
+        private static String key(String pool, String type, long millis, String detail) {
+            return pool + '\0' + type + '\0' + millis + '\0' + detail;
+        }
+
+        private void line(String time, String pool, String type, String detail) {
+            String sep = scripted ? "\t" : "  ";
+            String row = (scripted ? time : String.format("%-24s", time)) + sep + pool + sep + type
+                    + (detail.isEmpty() && !scripted ? "" : sep + (detail.isEmpty() ? "-" : detail));
+            out().println(row);
         }
     }
 

@@ -2,15 +2,21 @@ package org.tarn.cli;
 
 import java.io.IOException;
 import java.lang.reflect.Array;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
 import javax.management.InstanceNotFoundException;
 import javax.management.JMException;
 import javax.management.MBeanException;
 import javax.management.MBeanServerConnection;
+import javax.management.NotificationListener;
 import javax.management.ObjectName;
 import javax.management.ReflectionException;
 import javax.management.RuntimeErrorException;
@@ -18,9 +24,11 @@ import javax.management.RuntimeMBeanException;
 import javax.management.RuntimeOperationsException;
 import javax.management.openmbean.CompositeData;
 import javax.management.openmbean.TabularData;
+import javax.management.remote.JMXConnectionNotification;
 import javax.management.remote.JMXConnector;
 import javax.management.remote.JMXConnectorFactory;
 import javax.management.remote.JMXServiceURL;
+import javax.rmi.ssl.SslRMIClientSocketFactory;
 
 /**
  * A {@link Backend} over an {@link MBeanServerConnection}: a remote JMX
@@ -48,6 +56,16 @@ public final class JmxBackend implements Backend {
      * {@code service:jmx:rmi:///jndi/rmi://host:port/jmxrmi}.
      */
     public static JmxBackend connect(String serviceUrl) {
+        return connect(serviceUrl, ClientSecurity.NONE);
+    }
+
+    /**
+     * Connects with credentials ({@code jmx.remote.credentials}) and, with
+     * {@link ClientSecurity#tls()}, looks the connector up in an RMI registry
+     * that speaks TLS ({@code com.sun.jndi.rmi.factory.socket}); the
+     * connector's own TLS comes with its stub.
+     */
+    static JmxBackend connect(String serviceUrl, ClientSecurity security) {
         String url = serviceUrl.startsWith("service:") ? serviceUrl
                 : "service:jmx:rmi:///jndi/rmi://" + serviceUrl + "/jmxrmi";
         JMXServiceURL jmxUrl;
@@ -56,11 +74,22 @@ public final class JmxBackend implements Backend {
         } catch (IOException e) {
             throw new CliException("bad JMX service URL '" + serviceUrl + "': " + e.getMessage());
         }
+        Map<String, Object> env = new HashMap<>();
+        if (security.user() != null) {
+            env.put(JMXConnector.CREDENTIALS, new String[] {security.user(), security.password()});
+        }
+        if (security.tls()) {
+            env.put("com.sun.jndi.rmi.factory.socket", new SslRMIClientSocketFactory());
+        }
         try {
-            JMXConnector connector = JMXConnectorFactory.connect(jmxUrl);
+            JMXConnector connector = JMXConnectorFactory.connect(jmxUrl, env);
             return new JmxBackend(connector.getMBeanServerConnection(), connector, url);
+        } catch (SecurityException e) {
+            throw new CliException("cannot connect to " + url + ": authentication failed: "
+                    + CliException.clean(e.getMessage()).replaceFirst("^Authentication failed! ", "")
+                    + (security.user() == null ? " (give --user and --password-file)" : ""));
         } catch (IOException | RuntimeException e) {
-            throw new CliException("cannot connect to " + url + ": " + rootMessage(e));
+            throw new CliException("cannot connect to " + url + ": " + rootMessage(e) + tlsHint(e, security));
         }
     }
 
@@ -102,6 +131,69 @@ public final class JmxBackend implements Backend {
         } catch (JMException | IOException | RuntimeException e) {
             throw failure(mbean, e);
         }
+    }
+
+    /**
+     * A {@link NotificationListener} that queues what it gets; a failed or
+     * closed connector (JMX connection notifications) ends the subscription
+     * with "lost connection".
+     */
+    @Override
+    public Subscription subscribe(ObjectName mbean) {
+        BlockingQueue<Object> queue = new LinkedBlockingQueue<>();
+        Object lost = new Object();
+        NotificationListener listener = (n, handback) -> queue.add(new Notice(n.getType(), n.getSequenceNumber(),
+                n.getTimeStamp(), n.getMessage(), plain(n.getUserData())));
+        NotificationListener connectionListener = (n, handback) -> {
+            if (JMXConnectionNotification.FAILED.equals(n.getType())
+                    || JMXConnectionNotification.CLOSED.equals(n.getType())) {
+                queue.add(lost);
+            }
+        };
+        try {
+            connection.addNotificationListener(mbean, listener, null, null);
+        } catch (JMException | IOException | RuntimeException e) {
+            throw failure(mbean, e);
+        }
+        if (resource instanceof JMXConnector connector) {
+            connector.addConnectionNotificationListener(connectionListener, null, null);
+        }
+        return new Subscription() {
+            @Override
+            public List<Notice> poll(Duration wait) throws InterruptedException {
+                List<Object> got = new ArrayList<>();
+                Object first = queue.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    return List.of();
+                }
+                got.add(first);
+                queue.drainTo(got);
+                List<Notice> out = new ArrayList<>();
+                for (Object o : got) {
+                    if (o == lost) {
+                        throw new CliException("lost connection to " + target);
+                    }
+                    out.add((Notice) o);
+                }
+                return out;
+            }
+
+            @Override
+            public void close() {
+                try {
+                    connection.removeNotificationListener(mbean, listener);
+                } catch (JMException | IOException | RuntimeException ignored) {
+                    // the MBean or the connection is gone: nothing left to remove
+                }
+                if (resource instanceof JMXConnector connector) {
+                    try {
+                        connector.removeConnectionNotificationListener(connectionListener);
+                    } catch (javax.management.ListenerNotFoundException ignored) {
+                        // never added
+                    }
+                }
+            }
+        };
     }
 
     @Override
@@ -185,6 +277,27 @@ public final class JmxBackend implements Backend {
             text = cause.toString();
         }
         return new CliException(CliException.clean(text), e);
+    }
+
+    /** What to try when a connection failed on TLS: plain client and TLS server, or the reverse, or no trust. */
+    private static String tlsHint(Throwable e, ClientSecurity security) {
+        StringBuilder chain = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            chain.append(t).append('\n');
+        }
+        String text = chain.toString();
+        if (text.contains("PKIX") || text.contains("certificate")) {
+            return " (the server's certificate is not trusted: --truststore FILE)";
+        }
+        if (!security.tls() && (text.contains("non-JRMP server") || text.contains("Connection reset")
+                || text.contains("SSL") || text.contains("EOFException"))) {
+            return " (does the server use TLS? try --tls with --truststore FILE)";
+        }
+        if (security.tls() && (text.contains("Unsupported or unrecognized SSL message")
+                || text.contains("plaintext connection"))) {
+            return " (the server does not speak TLS: drop --tls)";
+        }
+        return "";
     }
 
     private static String rootMessage(Throwable e) {

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import javax.management.ObjectName;
 
@@ -31,10 +32,13 @@ public final class JolokiaBackend implements Backend {
     public static final String DEFAULT_URL = "http://127.0.0.1:8778/jolokia";
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** How often a subscription asks Jolokia's notification store for news. */
+    private static final Duration PULL_INTERVAL = Duration.ofMillis(250);
 
     private final URI uri;
     private final HttpClient http;
     private final Duration timeout;
+    private final String authorization;
 
     public JolokiaBackend(String url) {
         this(url, Duration.ofMinutes(10));
@@ -42,6 +46,15 @@ public final class JolokiaBackend implements Backend {
 
     /** @param timeout how long one request may take (an import scan of many devices is slow) */
     public JolokiaBackend(String url, Duration timeout) {
+        this(url, timeout, ClientSecurity.NONE);
+    }
+
+    /** With basic authentication and the certificates to trust for https, as {@code security} says. */
+    JolokiaBackend(String url, ClientSecurity security) {
+        this(url, Duration.ofMinutes(10), security);
+    }
+
+    private JolokiaBackend(String url, Duration timeout, ClientSecurity security) {
         try {
             this.uri = URI.create(url.endsWith("/") ? url : url + "/");
         } catch (IllegalArgumentException e) {
@@ -51,7 +64,12 @@ public final class JolokiaBackend implements Backend {
             throw new CliException("bad Jolokia URL '" + url + "': expected http://HOST:PORT/jolokia");
         }
         this.timeout = timeout;
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+        this.authorization = security.basicAuthorization();
+        HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
+        if (security.sslContext() != null) {
+            builder.sslContext(security.sslContext());
+        }
+        this.http = builder.build();
     }
 
     @Override
@@ -84,6 +102,77 @@ public final class JolokiaBackend implements Backend {
         return plain(send(mbean, req).get("value"));
     }
 
+    /**
+     * Jolokia's pull mode: register a client, add a pull subscription for the
+     * MBean, then {@code exec pull} on Jolokia's notification store (which
+     * the server's policy allows) until closed, when the client is
+     * unregistered.
+     */
+    @Override
+    public Subscription subscribe(ObjectName mbean) {
+        JsonNode registered = send(mbean, JSON.createObjectNode().put("type", "notification")
+                .put("command", "register")).path("value");
+        String client = registered.path("id").asText("");
+        if (client.isEmpty() || !registered.path("backend").has("pull")) {
+            throw new CliException("Jolokia at " + uri + " offers no pull-mode notifications");
+        }
+        ObjectName store;
+        try {
+            store = new ObjectName(registered.path("backend").path("pull").path("store")
+                    .asText("jolokia:type=NotificationStore"));
+        } catch (javax.management.MalformedObjectNameException e) {
+            throw new CliException("Jolokia at " + uri + " names a bad notification store: " + e.getMessage(), e);
+        }
+        String handle;
+        try {
+            handle = send(mbean, JSON.createObjectNode().put("type", "notification").put("command", "add")
+                    .put("client", client).put("mode", "pull").put("mbean", mbean.getCanonicalName()))
+                    .path("value").asText();
+        } catch (CliException e) {
+            unregister(mbean, client);
+            throw e;
+        }
+        return new Subscription() {
+            @Override
+            public List<Notice> poll(Duration wait) throws InterruptedException {
+                long deadline = System.nanoTime() + wait.toNanos();
+                while (true) {
+                    if (Thread.interrupted()) {
+                        throw new InterruptedException();
+                    }
+                    ObjectNode pull = JSON.createObjectNode().put("type", "exec")
+                            .put("mbean", store.getCanonicalName()).put("operation", "pull");
+                    pull.putArray("arguments").add(client).add(handle);
+                    List<Notice> out = new ArrayList<>();
+                    for (JsonNode n : send(store, pull).path("value").path("notifications")) {
+                        out.add(new Notice(n.path("type").asText(), n.path("sequenceNumber").asLong(),
+                                n.path("timeStamp").asLong(), n.path("message").asText(null),
+                                plain(n.get("userData"))));
+                    }
+                    long left = deadline - System.nanoTime();
+                    if (!out.isEmpty() || left <= 0) {
+                        return out;
+                    }
+                    TimeUnit.NANOSECONDS.sleep(Math.min(left, PULL_INTERVAL.toNanos()));
+                }
+            }
+
+            @Override
+            public void close() {
+                unregister(mbean, client);
+            }
+        };
+    }
+
+    private void unregister(ObjectName mbean, String client) {
+        try {
+            send(mbean, JSON.createObjectNode().put("type", "notification").put("command", "unregister")
+                    .put("client", client));
+        } catch (CliException ignored) {
+            // the agent is gone or forgot the client: nothing to clean up
+        }
+    }
+
     @Override
     public String target() {
         return uri.toString();
@@ -97,11 +186,14 @@ public final class JolokiaBackend implements Backend {
     private JsonNode send(ObjectName mbean, ObjectNode request) {
         HttpRequest httpRequest;
         try {
-            httpRequest = HttpRequest.newBuilder(uri)
+            HttpRequest.Builder builder = HttpRequest.newBuilder(uri)
                     .timeout(timeout)
                     .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(request)))
-                    .build();
+                    .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(request)));
+            if (authorization != null) {
+                builder.header("Authorization", authorization);
+            }
+            httpRequest = builder.build();
         } catch (IOException e) {
             throw new CliException("cannot encode request: " + e.getMessage(), e);
         }
@@ -109,10 +201,16 @@ public final class JolokiaBackend implements Backend {
         try {
             response = http.send(httpRequest, HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
-            throw new CliException("cannot reach Jolokia at " + uri + ": " + reason(e), e);
+            throw new CliException("cannot reach Jolokia at " + uri + ": " + reason(e)
+                    + (e instanceof javax.net.ssl.SSLException && String.valueOf(reason(e)).contains("PKIX")
+                            ? " (the server's certificate is not trusted: --truststore FILE)" : ""), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CliException("interrupted while waiting for " + uri, e);
+        }
+        if (response.statusCode() == 401) {
+            throw new CliException("cannot use Jolokia at " + uri + ": authentication failed (HTTP 401): "
+                    + (authorization == null ? "give --user and --password-file" : "check --user and the password"));
         }
         JsonNode body;
         try {

@@ -1,6 +1,7 @@
 package org.tarn.cli;
 
 import java.io.PrintWriter;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 import picocli.CommandLine;
@@ -48,15 +49,37 @@ public final class TarnCtl implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "0..1")
     Connection connection;
 
+    @Option(names = "--user", paramLabel = "USER", description = "authenticate as USER (JMX password file user, "
+            + "Jolokia basic authentication); the password comes from --password-file or $"
+            + ClientSecurity.PASSWORD_ENV + ", never from the command line")
+    String user;
+
+    @Option(names = "--password-file", paramLabel = "FILE", description = "file whose first line is the password "
+            + "of --user")
+    java.nio.file.Path passwordFile;
+
+    @Option(names = "--tls", description = "JMX over TLS (RMI registry and connector), for a server with jmx.ssl=true")
+    boolean tls;
+
+    @Option(names = "--truststore", paramLabel = "FILE", description = "keystore with the server certificates to "
+            + "trust (JMX over TLS, https Jolokia); implies --tls; its password, if any, from $"
+            + ClientSecurity.TRUSTSTORE_PASSWORD_ENV + ". Default: the JDK's (javax.net.ssl.trustStore)")
+    java.nio.file.Path truststore;
+
     @Spec
     CommandSpec spec;
 
     private final Backend fixed;
+    private final Map<String, String> env;
     private Backend backend;
 
-    /** @param fixed the backend to use whatever the options say (tests); null to connect per the options */
-    TarnCtl(Backend fixed) {
+    /**
+     * @param fixed the backend to use whatever the options say (tests); null to connect per the options
+     * @param env the environment ({@code TARN_PASSWORD}, {@code TARN_TRUSTSTORE_PASSWORD})
+     */
+    TarnCtl(Backend fixed, Map<String, String> env) {
         this.fixed = fixed;
+        this.env = env;
     }
 
     /**
@@ -66,7 +89,12 @@ public final class TarnCtl implements Callable<Integer> {
      * @return the exit status
      */
     public static int run(String[] args, PrintWriter out, PrintWriter err, Backend backend) {
-        TarnCtl app = new TarnCtl(backend);
+        return run(args, out, err, backend, System.getenv());
+    }
+
+    /** As {@link #run(String[], PrintWriter, PrintWriter, Backend)}, with the environment given. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err, Backend backend, Map<String, String> env) {
+        TarnCtl app = new TarnCtl(backend, env);
         CommandLine cl = new CommandLine(app);
         cl.setOut(out);
         cl.setErr(err);
@@ -106,12 +134,13 @@ public final class TarnCtl implements Callable<Integer> {
         }
         if (backend == null) {
             Connection c = connection == null ? new Connection() : connection;
+            ClientSecurity security = ClientSecurity.of(user, passwordFile, tls, truststore, env);
             if (c.jmx != null) {
-                backend = JmxBackend.connect(c.jmx);
+                backend = JmxBackend.connect(c.jmx, security);
             } else if (c.pid != null) {
                 backend = JmxBackend.attach(c.pid);
             } else {
-                backend = new JolokiaBackend(c.jolokia == null ? JolokiaBackend.DEFAULT_URL : c.jolokia);
+                backend = new JolokiaBackend(c.jolokia == null ? JolokiaBackend.DEFAULT_URL : c.jolokia, security);
             }
         }
         return backend;
