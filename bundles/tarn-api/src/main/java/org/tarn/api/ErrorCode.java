@@ -48,7 +48,9 @@ public enum ErrorCode {
     /** A concurrent import, export or force export of the same pool is running. */
     IN_PROGRESS(21),
     /** The pool is in use by another host. */
-    POOL_IN_USE_ELSEWHERE(22);
+    POOL_IN_USE_ELSEWHERE(22),
+    /** No vdev driver of the device's type is deployed (e.g. its driver bundle was removed). */
+    DRIVER_MISSING(23);
 
     private final int number;
 

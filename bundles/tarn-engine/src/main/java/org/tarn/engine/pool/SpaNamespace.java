@@ -47,14 +47,27 @@ import org.tarn.engine.vdev.Vdev;
  * holds it across device I/O: a name is reserved before a create or open does
  * its I/O and released after, so a hung device in one pool never blocks a
  * call on another.
+ *
+ * <p>Drivers come and go at run time ({@link #addDriver}, {@link #removeDriver}),
+ * as driver bundles do in OSGi, without restarting anything: a driver that
+ * leaves takes with it exactly the pools that have a device it handles (they
+ * are force-exported, since their open devices belong to it), and a cached
+ * pool whose driver is not deployed yet waits for it instead of being dropped
+ * from the cache file.
  */
 public final class SpaNamespace implements PoolManager {
     private static final Logger LOG = LoggerFactory.getLogger(SpaNamespace.class);
     private static final Pattern POOL_NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,63}");
     private static final Set<String> RESERVED = Set.of("mirror", "raidz", "spare", "log", "cache");
+    /** A device path's driver scheme: two or more characters and a colon, as the file driver reads it. */
+    private static final Pattern SCHEME = Pattern.compile("^([A-Za-z][A-Za-z0-9+.-]+):");
 
     private final EngineSettings settings;
     private final List<VdevDriver> drivers;
+    /** Serializes driver arrivals and departures. */
+    private final Object driversLock = new Object();
+    /** Cached pools whose devices need a driver not deployed yet, by name; kept in the cache file. */
+    private final Map<String, CacheFile.Entry> awaitingDriver = new ConcurrentHashMap<>();
     private final Map<String, Spa> pools = new ConcurrentHashMap<>();
     private final Set<String> busyNames = ConcurrentHashMap.newKeySet();
     private final SecureRandom random = new SecureRandom();
@@ -166,6 +179,11 @@ public final class SpaNamespace implements PoolManager {
                                 spa.rootVdev().leaves().stream().map(Vdev::path).toList()));
                     }
                 }
+                for (CacheFile.Entry waiting : awaitingDriver.values()) {
+                    if (!pools.containsKey(waiting.name())) {
+                        entries.add(waiting);
+                    }
+                }
                 entries.sort(java.util.Comparator.comparing(CacheFile.Entry::name));
                 try {
                     CacheFile.write(file, entries);
@@ -197,20 +215,28 @@ public final class SpaNamespace implements PoolManager {
         }
         List<String> imported = new ArrayList<>();
         for (CacheFile.Entry e : entries) {
-            try {
-                List<SkippedDevice> skipped = new ArrayList<>();
-                List<PoolCandidate> found = PoolCandidate.assemble(scanner().scan(e.devices()), hostId(), skipped);
-                PoolCandidate c = found.stream().filter(p -> p.guid() == e.guid()).findFirst()
-                        .orElseThrow(() -> new TarnException(ErrorCode.POOL_NOT_FOUND, "its devices "
-                                + e.devices() + " no longer hold it"));
-                Spa spa = load(c, ImportOptions.defaults().withNewName(e.name()));
-                imported.add(spa.name());
-            } catch (TarnException ex) {
-                LOG.warn("cached pool '{}' not imported: {}", e.name(), ex.getMessage());
+            if (awaitDriver(e)) {
+                continue;
             }
+            importCachedEntry(e).ifPresent(imported::add);
         }
         saveCache();
         return imported;
+    }
+
+    /** Imports one cache file entry with the checks of any import; empty (logged) when it fails. */
+    private Optional<String> importCachedEntry(CacheFile.Entry e) {
+        try {
+            List<SkippedDevice> skipped = new ArrayList<>();
+            List<PoolCandidate> found = PoolCandidate.assemble(scanner().scan(e.devices()), hostId(), skipped);
+            PoolCandidate c = found.stream().filter(p -> p.guid() == e.guid()).findFirst()
+                    .orElseThrow(() -> new TarnException(ErrorCode.POOL_NOT_FOUND, "its devices "
+                            + e.devices() + " no longer hold it"));
+            return Optional.of(load(c, ImportOptions.defaults().withNewName(e.name())).name());
+        } catch (TarnException ex) {
+            LOG.warn("cached pool '{}' not imported: {}", e.name(), ex.getMessage());
+            return Optional.empty();
+        }
     }
 
     // ---- devices -----------------------------------------------------------
@@ -221,7 +247,116 @@ public final class SpaNamespace implements PoolManager {
                 return d;
             }
         }
-        throw new TarnException(ErrorCode.INVALID_ARGUMENT, "no vdev driver accepts device '" + path + "'");
+        throw missingDriver(path);
+    }
+
+    /** The driver type a path asks for: its scheme ({@code fault:/d0} is {@code fault}), else {@code file}. */
+    static String driverTypeOf(String path) {
+        java.util.regex.Matcher m = SCHEME.matcher(path == null ? "" : path);
+        return m.find() ? m.group(1) : "file";
+    }
+
+    private TarnException missingDriver(String path) {
+        return new TarnException(ErrorCode.DRIVER_MISSING, "no vdev driver accepts device '" + path + "': no driver "
+                + "of type '" + driverTypeOf(path) + "' is deployed (deployed: " + driverTypes() + "); deploy "
+                + "that driver and retry");
+    }
+
+    // ---- drivers deployed and removed at run time --------------------------
+
+    /**
+     * Makes a driver usable from now on, without touching any pool: creates
+     * and imports may name its devices, and the cached pools that were
+     * waiting for a driver of its type are imported.
+     *
+     * @throws TarnException {@code INVALID_ARGUMENT} when a driver of the same type is deployed already
+     */
+    public void addDriver(VdevDriver driver) {
+        java.util.Objects.requireNonNull(driver, "driver");
+        synchronized (driversLock) {
+            if (driver(driver.type()).isPresent()) {
+                throw new TarnException(ErrorCode.INVALID_ARGUMENT, "a vdev driver of type '" + driver.type()
+                        + "' is deployed already; remove it first");
+            }
+            drivers.add(driver);
+        }
+        LOG.info("vdev driver '{}' added; drivers now {}", driver.type(), driverTypes());
+        if (closing) {
+            return;
+        }
+        boolean imported = false;
+        for (CacheFile.Entry e : List.copyOf(awaitingDriver.values())) {
+            if (e.devices().stream().allMatch(p -> drivers.stream().anyMatch(d -> d.accepts(p)))
+                    && awaitingDriver.remove(e.name(), e)) {
+                LOG.info("vdev driver '{}' arrived: importing cached pool '{}'", driver.type(), e.name());
+                importCachedEntry(e);
+                imported = true;
+            }
+        }
+        if (imported) {
+            saveCache();
+        }
+    }
+
+    /**
+     * Removes the driver of a type. From now on no create or import can use
+     * it (they fail with {@code DRIVER_MISSING} naming the type), and every
+     * imported pool with a device that driver handles is force-exported, in
+     * bounded time whatever its devices do, with a reason naming the driver.
+     * Pools on other drivers are not touched.
+     *
+     * @return the names of the pools force-exported; empty when no such driver is deployed
+     */
+    public List<String> removeDriver(String type) {
+        VdevDriver gone;
+        synchronized (driversLock) {
+            gone = driver(type).orElse(null);
+            if (gone == null) {
+                return List.of();
+            }
+            drivers.remove(gone);
+        }
+        List<String> exported = new ArrayList<>();
+        for (Spa spa : new ArrayList<>(pools.values())) {
+            if (spa.rootVdev().leaves().stream().anyMatch(leaf -> gone.accepts(leaf.path()))) {
+                try {
+                    spa.forceExport("vdev driver '" + type + "' was removed");
+                    exported.add(spa.name());
+                } catch (TarnException alreadyGone) {
+                    LOG.debug("pool '{}' already gone: {}", spa.name(), alreadyGone.getMessage());
+                }
+            }
+        }
+        LOG.info("vdev driver '{}' removed; pools force-exported: {}; drivers now {}", type, exported, driverTypes());
+        return exported;
+    }
+
+    /** The deployed driver of a type. */
+    public Optional<VdevDriver> driver(String type) {
+        return drivers.stream().filter(d -> d.type().equals(type)).findFirst();
+    }
+
+    /** The types of the deployed drivers, in the order they are asked to accept a path. */
+    public List<String> driverTypes() {
+        return drivers.stream().map(VdevDriver::type).toList();
+    }
+
+    /** Cached pools not imported yet because a driver of their devices is not deployed. */
+    public List<String> poolsAwaitingDriver() {
+        return awaitingDriver.keySet().stream().sorted().toList();
+    }
+
+    /** Whether a cached pool must wait for a driver; if so it is kept, in the cache file too, until one comes. */
+    private boolean awaitDriver(CacheFile.Entry e) {
+        for (String path : e.devices()) {
+            if (drivers.stream().noneMatch(d -> d.accepts(path))) {
+                awaitingDriver.put(e.name(), e);
+                LOG.info("cached pool '{}' waits for a vdev driver of type '{}' (device '{}')", e.name(),
+                        driverTypeOf(path), path);
+                return true;
+            }
+        }
+        return false;
     }
 
     private BlockDevice openDevice(String path, boolean readOnly) {
@@ -355,6 +490,7 @@ public final class SpaNamespace implements PoolManager {
         if (devicePaths == null || devicePaths.isEmpty()) {
             throw new TarnException(ErrorCode.INVALID_ARGUMENT, "name at least one device of the pool");
         }
+        devicePaths.forEach(this::driverFor);
         List<SkippedDevice> skipped = new ArrayList<>();
         List<PoolCandidate> found = PoolCandidate.assemble(scanner().scan(devicePaths), hostId(), skipped);
         if (!skipped.isEmpty()) {
