@@ -40,6 +40,7 @@ import org.tarn.engine.pool.HostIdentity;
 import org.tarn.engine.pool.SpaNamespace;
 import org.tarn.jmx.ConfinedPoolManager;
 import org.tarn.jmx.TarnMBeans;
+import org.tarn.vdev.fault.FaultInjection;
 import org.tarn.vdev.fault.FaultVdevDriver;
 import org.tarn.vdev.file.FileVdevDriver;
 
@@ -130,7 +131,7 @@ public final class TarnServer implements AutoCloseable {
                     "add their directory to search.paths"),
                     ManagementFactory.getPlatformMBeanServer());
             if (Boolean.parseBoolean(config.get("fault.injection"))) {
-                faultInjection = new javax.management.ObjectName("tarn:type=FaultInjection");
+                faultInjection = FaultInjection.objectName();
                 ManagementFactory.getPlatformMBeanServer().registerMBean(new FaultInjection(fault), faultInjection);
             }
             startJmx();
