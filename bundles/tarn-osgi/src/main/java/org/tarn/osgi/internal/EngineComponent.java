@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -47,7 +48,10 @@ import org.tarn.engine.pool.SpaNamespace;
  * also imports the cached pools that were waiting for it), and one that leaves
  * is removed ({@link SpaNamespace#removeDriver}), which force-exports exactly
  * the pools with a device of that driver. Neither restarts the engine, and the
- * engine runs with no driver at all (its cached pools then wait). Settings are
+ * engine runs with no driver at all (its cached pools then wait). Except
+ * while the framework itself stops: it may stop driver bundles before this
+ * one, so the first driver to leave then closes the engine, exporting every
+ * pool cleanly. Settings are
  * fixed for the life of an engine, so there is no {@code @Modified}: a
  * configuration change makes DS deactivate and re-activate the component,
  * i.e. export and re-import.
@@ -67,10 +71,12 @@ public final class EngineComponent implements PoolManager {
     /** Drivers bound before activation; handed to the engine when it starts. */
     private final List<VdevDriver> early = new ArrayList<>();
     private volatile SpaNamespace engine;
+    private volatile BundleContext context;
 
     @Activate
     void activate(EngineConfig config, BundleContext context) {
         EngineSettings settings = settings(config, context);
+        this.context = context;
         synchronized (early) {
             LOG.info("starting Tarn engine: state {}, search paths {}, drivers {}",
                     settings.stateDir().orElse(null), settings.searchPaths(),
@@ -104,6 +110,14 @@ public final class EngineComponent implements PoolManager {
                 early.remove(driver);
                 return;
             }
+            if (frameworkStopping()) {
+                // the whole framework is going down and stops the driver bundles in whatever order: export
+                // every pool cleanly now, rather than force-export the ones whose driver happens to go first
+                LOG.info("framework stopping: exporting every pool before vdev driver '{}' leaves", driver.type());
+                e.close();
+                engine = null;
+                return;
+            }
             // only the driver instance the engine uses: a refused duplicate of its type leaves quietly
             if (e.driver(driver.type()).orElse(null) == driver) {
                 List<String> failed = e.removeDriver(driver.type());
@@ -135,12 +149,24 @@ public final class EngineComponent implements PoolManager {
         return s;
     }
 
+    private boolean frameworkStopping() {
+        BundleContext c = context;
+        try {
+            return c != null && c.getBundle(0).getState() == Bundle.STOPPING;
+        } catch (IllegalStateException contextGone) {
+            return true;
+        }
+    }
+
     @Deactivate
     void deactivate() {
         synchronized (early) {
-            LOG.info("stopping Tarn engine: exporting pools {}", engine.pools());
-            engine.close();
-            engine = null;
+            SpaNamespace e = engine;
+            if (e != null) {
+                LOG.info("stopping Tarn engine: exporting pools {}", e.pools());
+                e.close();
+                engine = null;
+            }
         }
     }
 
@@ -201,7 +227,10 @@ public final class EngineComponent implements PoolManager {
 
     @Override
     public void removeEventListener(PoolEventListener listener) {
-        engine().removeEventListener(listener);
+        SpaNamespace e = engine;
+        if (e != null) { // a stopped engine keeps no listeners
+            e.removeEventListener(listener);
+        }
     }
 
     @Override
