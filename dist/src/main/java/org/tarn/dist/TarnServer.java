@@ -34,6 +34,7 @@ import org.tarn.target.TargetAwarePoolManager;
 import org.tarn.target.TargetService;
 import org.tarn.target.TargetSettings;
 import org.tarn.target.Targets;
+import org.tarn.vdev.fault.FaultInjection;
 import org.tarn.vdev.fault.FaultVdevDriver;
 import org.tarn.vdev.file.FileVdevDriver;
 
@@ -132,7 +133,7 @@ public final class TarnServer implements AutoCloseable {
                     ManagementFactory.getPlatformMBeanServer());
             targetMBeans = TargetMBeans.register(targets, ManagementFactory.getPlatformMBeanServer());
             if (Boolean.parseBoolean(config.get("fault.injection"))) {
-                faultInjection = new javax.management.ObjectName("tarn:type=FaultInjection");
+                faultInjection = FaultInjection.objectName();
                 ManagementFactory.getPlatformMBeanServer().registerMBean(new FaultInjection(fault), faultInjection);
             }
             startJmx(jmxPlan);

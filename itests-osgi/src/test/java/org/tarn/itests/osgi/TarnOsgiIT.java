@@ -6,28 +6,16 @@ import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
-import static org.ops4j.pax.exam.CoreOptions.bundle;
-import static org.ops4j.pax.exam.CoreOptions.frameworkProperty;
-import static org.ops4j.pax.exam.CoreOptions.junitBundles;
-import static org.ops4j.pax.exam.CoreOptions.options;
-import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 
-import java.io.File;
-import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.Dictionary;
-import java.util.Hashtable;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
-import java.util.function.BooleanSupplier;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
 
-import javax.inject.Inject;
 import javax.management.ObjectName;
 
 import org.junit.Before;
@@ -39,16 +27,16 @@ import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
-import org.osgi.framework.BundleContext;
 import org.osgi.framework.ServiceReference;
-import org.osgi.service.cm.ConfigurationAdmin;
 import org.osgi.service.component.runtime.ServiceComponentRuntime;
 import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
 import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
 import org.tarn.api.ImportOptions;
 import org.tarn.api.ImportScan;
 import org.tarn.api.ImportablePool;
+import org.tarn.api.Pool;
 import org.tarn.api.PoolManager;
+import org.tarn.api.PoolState;
 import org.tarn.api.VdevLayout;
 import org.tarn.api.vdev.VdevDriver;
 
@@ -61,54 +49,16 @@ import org.tarn.api.vdev.VdevDriver;
  */
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
-public class TarnOsgiIT {
-    private static final String PID = "org.tarn.engine";
-    private static final String OSGI_BUNDLE = "org.tarn.osgi";
-    private static final long DEVICE_BYTES = 64L * 1024 * 1024;
-    private static final long WAIT_MILLIS = 20_000;
-
-    @Inject
-    private BundleContext context;
-
-    @Inject
-    private ConfigurationAdmin configAdmin;
-
-    private Path work;
+public class TarnOsgiIT extends OsgiTestSupport {
 
     @Configuration
     public Option[] config() {
-        return options(
-                systemProperty("org.slf4j.simpleLogger.defaultLogLevel").value("info"),
-                // pax-logging-api (Pax Exam's own) prints SPI Fly's and its own DEBUG lines otherwise
-                systemProperty("org.ops4j.pax.logging.DefaultServiceLog.level").value("WARN"),
-                // the test class path holds slf4j too: never let Felix fall back to it (implicit boot
-                // delegation made slf4j-simple's provider "not a subtype" of slf4j-api's interface)
-                frameworkProperty("felix.bootdelegation.implicit").value("false"),
-                systemProperty("tarn.itest.workDir").value(System.getProperty("tarn.itest.workDir")),
-                junitBundles(),
-                // SPI Fly first: it must weave slf4j-api before slf4j-api looks for its provider
-                jar("asm"), jar("asm-tree"), jar("asm-analysis"), jar("asm-commons"), jar("asm-util"),
-                jar("spifly"),
-                jar("slf4j-api"), jar("slf4j-simple"),
-                jar("function"), jar("promise"), jar("component"), jar("scr"),
-                jar("configadmin"),
-                jar("tarn-api"), jar("tarn-vdev-file"), jar("tarn-vdev-fault"), jar("tarn-jmx"),
-                jar("tarn-osgi"));
-    }
-
-    /** A bundle from the jar whose path the build passes as system property {@code bundle.<name>}. */
-    private static Option jar(String name) {
-        String path = System.getProperty("bundle." + name);
-        if (path == null || path.isBlank() || path.startsWith("${")) {
-            throw new IllegalStateException("system property bundle." + name + " is not set; run with mvn verify");
-        }
-        return bundle(new File(path).toURI().toString());
+        return container("tarn-api", "tarn-vdev-file", "tarn-vdev-fault", "tarn-jmx", "tarn-osgi");
     }
 
     @Before
     public void freshEngine() throws Exception {
-        work = Files.createDirectories(Path.of(System.getProperty("tarn.itest.workDir", "target/itest-work"))
-                .toAbsolutePath().resolve(UUID.randomUUID().toString()));
+        freshWork();
         ensureStarted();
         configure(work.resolve("state"), List.of());
     }
@@ -122,6 +72,10 @@ public class TarnOsgiIT {
         List<String> types = context.getServiceReferences(VdevDriver.class, null).stream()
                 .map(r -> (String) r.getProperty("tarn.vdev.type")).sorted().collect(Collectors.toList());
         assertEquals(List.of("fault", "file"), types);
+        List<String> owners = context.getServiceReferences(VdevDriver.class, null).stream()
+                .map(r -> r.getBundle().getSymbolicName()).sorted().collect(Collectors.toList());
+        assertEquals("each driver is a service of its own bundle", List.of("org.tarn.vdev.fault", "org.tarn.vdev.file"),
+                owners);
         ObjectName name = new ObjectName("tarn:type=PoolManager");
         await("MBean " + name, () -> ManagementFactory.getPlatformMBeanServer().isRegistered(name));
         Object hostId = ManagementFactory.getPlatformMBeanServer().getAttribute(name, "HostId");
@@ -207,6 +161,42 @@ public class TarnOsgiIT {
         other.exportPool("pb", false);
     }
 
+    @Test
+    public void updatingTheEngineBundleExportsAndReimportsWithDataIntact_pos() throws Exception {
+        Path devices = devices("d0", "d1", "e0");
+        PoolManager engine = engine();
+        Pool mirror = engine.createPool("upd", VdevLayout.parse("mirror " + devices.resolve("d0") + " "
+                + devices.resolve("d1")), Map.of(), false);
+        Pool single = engine.createPool("upd2", VdevLayout.parse(devices.resolve("e0").toString()), Map.of(), false);
+        byte[] data = new byte[300_000];
+        new Random(42).nextBytes(data);
+        long obj = writeSynced(mirror, "ost0", data);
+        long obj2 = writeSynced(single, "mdt0", data);
+        List<String> events = new CopyOnWriteArrayList<>();
+        engine.addEventListener((name, guid, e) -> events.add(name + " " + e.type()));
+        long bundleId = osgiBundle().getBundleId();
+
+        osgiBundle().update();
+
+        // the old engine exported both pools cleanly (not force) before its bundle was replaced
+        assertEquals(PoolState.EXPORTED, mirror.state());
+        assertEquals(PoolState.EXPORTED, single.state());
+        await("exported events", () -> events.contains("upd exported") && events.contains("upd2 exported"));
+        assertFalse(events.toString(), events.stream().anyMatch(e -> e.endsWith("force-exported")));
+        // the new revision's engine imported them back from its cache file, data intact
+        assertEquals(bundleId, osgiBundle().getBundleId());
+        await("pools re-imported after the update", () -> {
+            PoolManager e = currentEngine();
+            return e != null && e != engine && e.pools().equals(List.of("upd", "upd2"));
+        });
+        PoolManager updated = engine();
+        assertData(updated.pool("upd").orElseThrow(), "ost0", obj, data);
+        assertData(updated.pool("upd2").orElseThrow(), "mdt0", obj2, data);
+        assertEquals(PoolState.ACTIVE, updated.pool("upd").orElseThrow().state());
+        updated.exportPool("upd", false);
+        updated.exportPool("upd2", false);
+    }
+
     // ---- negative cases ----------------------------------------------------------
 
     @Test
@@ -265,89 +255,9 @@ public class TarnOsgiIT {
         assertEquals(null, o);
     }
 
-    private Bundle osgiBundle() {
-        return Arrays.stream(context.getBundles()).filter(b -> OSGI_BUNDLE.equals(b.getSymbolicName()))
-                .findFirst().orElseThrow(() -> new AssertionError("bundle " + OSGI_BUNDLE + " not installed"));
-    }
-
-    private void ensureStarted() throws Exception {
-        Bundle b = osgiBundle();
-        if (b.getState() != Bundle.ACTIVE) {
-            b.start();
-        }
-    }
-
-    /**
-     * Sets the engine's configuration and waits until the engine running is
-     * the one started with it (its search paths match and its state directory
-     * holds its host id).
-     */
-    private void configure(Path stateDir, List<String> searchPaths) throws Exception {
-        org.osgi.service.cm.Configuration c = configAdmin.getConfiguration(PID, "?");
-        Dictionary<String, Object> props = new Hashtable<>();
-        props.put("stateDir", stateDir.toString());
-        props.put("searchPaths", searchPaths.toArray(new String[0]));
-        c.update(props);
-        if (osgiBundle().getState() != Bundle.ACTIVE || !Files.isDirectory(stateDir.getParent())
-                || Files.isRegularFile(stateDir)) {
-            return;
-        }
-        await("engine with state " + stateDir + " and search paths " + searchPaths, () -> {
-            PoolManager e = currentEngine();
-            return e != null && e.searchPaths().equals(searchPaths) && hostIdIn(stateDir, e);
-        });
-    }
-
-    private static boolean hostIdIn(Path stateDir, PoolManager e) {
-        try {
-            Path f = stateDir.resolve("hostid");
-            return Files.exists(f) && Long.parseLong(Files.readString(f).trim(), 16) == e.hostId();
-        } catch (IOException | NumberFormatException ex) {
-            return false;
-        }
-    }
-
-    private PoolManager currentEngine() {
-        ServiceReference<PoolManager> ref = context.getServiceReference(PoolManager.class);
-        if (ref == null) {
-            return null;
-        }
-        PoolManager e = context.getService(ref);
-        if (e != null) {
-            context.ungetService(ref);
-        }
-        return e;
-    }
-
-    private PoolManager engine() throws InterruptedException {
-        await("PoolManager service", () -> currentEngine() != null);
-        return currentEngine();
-    }
-
-    private Path devices(String... names) throws IOException {
-        Path dir = Files.createDirectories(work.resolve("dev-" + UUID.randomUUID()));
-        for (String n : names) {
-            try (RandomAccessFile f = new RandomAccessFile(dir.resolve(n).toFile(), "rw")) {
-                f.setLength(DEVICE_BYTES);
-            }
-        }
-        return dir;
-    }
-
     private static ImportablePool only(ImportScan scan) {
         assertEquals(scan.toString(), 1, scan.pools().size());
         assertFalse(scan.pools().isEmpty());
         return scan.pools().get(0);
-    }
-
-    /** Waits for a condition (polling), failing with its description after {@value #WAIT_MILLIS} ms. */
-    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT_MILLIS * 1_000_000;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out after " + WAIT_MILLIS + " ms waiting for " + what);
-            }
-            Thread.sleep(20);
-        }
     }
 }

@@ -2,6 +2,7 @@ package org.tarn.osgi.internal;
 
 import java.io.File;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +15,7 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
-import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.metatype.annotations.Designate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,27 +40,27 @@ import org.tarn.engine.pool.SpaNamespace;
  * {@link VdevDriver} services present, which imports the pools of the cache
  * file; deactivation closes it, exporting every pool cleanly (force-exporting
  * one that does not finish in time) while keeping them in the cache file. So
- * stopping this bundle leaves every pool EXPORTED on disk, and starting it
- * again imports them back.
+ * stopping or updating this bundle leaves every pool EXPORTED on disk, and
+ * starting it again imports them back.
  *
- * <p>Settings and drivers are fixed for the life of an engine
- * ({@link SpaNamespace} takes its drivers at construction and offers no way
- * to add one), so there is no {@code @Modified}: a configuration change, or a
- * driver service arriving or leaving (static, greedy reference), makes DS
- * deactivate and re-activate the component, i.e. export and re-import.
- * While the bundle is stopping, re-activation is refused: otherwise each
- * driver component disposed before this one would restart the engine with
- * fewer drivers.
+ * <p>Drivers are a dynamic, multiple reference: a driver bundle deployed
+ * while the engine runs is added to it ({@link SpaNamespace#addDriver}, which
+ * also imports the cached pools that were waiting for it), and one that leaves
+ * is removed ({@link SpaNamespace#removeDriver}), which force-exports exactly
+ * the pools with a device of that driver. Neither restarts the engine, and the
+ * engine runs with no driver at all (its cached pools then wait). Except
+ * while the framework itself stops: it may stop driver bundles before this
+ * one, so the first driver to leave then closes the engine, exporting every
+ * pool cleanly. Settings are
+ * fixed for the life of an engine, so there is no {@code @Modified}: a
+ * configuration change makes DS deactivate and re-activate the component,
+ * i.e. export and re-import.
  *
  * <p>Immediate, so the pools in the cache file are imported when the bundle
  * starts rather than when someone first asks for the service.
  */
 @Component(service = PoolManager.class, immediate = true, configurationPid = EngineComponent.PID,
-        property = {"service.description=Tarn pool engine",
-            // wait for both drivers of this bundle (file, fault): an engine started without the driver of
-            // a cached pool cannot import it, and drops it from the cache file (DS minimum cardinality;
-            // a configuration may raise it when more driver bundles are deployed)
-            "drivers.cardinality.minimum:Integer=2"})
+        property = "service.description=Tarn pool engine")
 @Designate(ocd = EngineConfig.class)
 public final class EngineComponent implements PoolManager {
     /** Configuration PID of the engine. */
@@ -67,22 +68,64 @@ public final class EngineComponent implements PoolManager {
 
     private static final Logger LOG = LoggerFactory.getLogger(EngineComponent.class);
 
-    private final SpaNamespace engine;
+    /** Drivers bound before activation; handed to the engine when it starts. */
+    private final List<VdevDriver> early = new ArrayList<>();
+    private volatile SpaNamespace engine;
+    private volatile BundleContext context;
 
     @Activate
-    public EngineComponent(EngineConfig config, BundleContext context,
-            @Reference(name = "drivers", cardinality = ReferenceCardinality.AT_LEAST_ONE,
-                    policyOption = ReferencePolicyOption.GREEDY) List<VdevDriver> drivers) {
-        if (context.getBundle().getState() == Bundle.STOPPING) {
-            // SCR disposes this bundle's driver components one by one; each departure would restart the
-            // engine with fewer drivers, and an engine missing a driver cannot import the cached pools.
-            throw new IllegalStateException("bundle " + context.getBundle().getSymbolicName()
-                    + " is stopping: not starting an engine");
-        }
+    void activate(EngineConfig config, BundleContext context) {
         EngineSettings settings = settings(config, context);
-        LOG.info("starting Tarn engine: state {}, search paths {}, drivers {}", settings.stateDir().orElse(null),
-                settings.searchPaths(), drivers.stream().map(VdevDriver::type).toList());
-        this.engine = TarnEngine.start(settings, drivers);
+        this.context = context;
+        synchronized (early) {
+            LOG.info("starting Tarn engine: state {}, search paths {}, drivers {}",
+                    settings.stateDir().orElse(null), settings.searchPaths(),
+                    early.stream().map(VdevDriver::type).toList());
+            engine = TarnEngine.start(settings, List.copyOf(early));
+            early.clear();
+        }
+    }
+
+    @Reference(name = "drivers", service = VdevDriver.class, cardinality = ReferenceCardinality.MULTIPLE,
+            policy = ReferencePolicy.DYNAMIC)
+    void bindDriver(VdevDriver driver) {
+        synchronized (early) {
+            SpaNamespace e = engine;
+            if (e == null) {
+                early.add(driver);
+                return;
+            }
+            try {
+                e.addDriver(driver);
+            } catch (TarnException refused) {
+                LOG.warn("vdev driver service of type '{}' not used: {}", driver.type(), refused.getMessage());
+            }
+        }
+    }
+
+    void unbindDriver(VdevDriver driver) {
+        synchronized (early) {
+            SpaNamespace e = engine;
+            if (e == null) {
+                early.remove(driver);
+                return;
+            }
+            if (frameworkStopping()) {
+                // the whole framework is going down and stops the driver bundles in whatever order: export
+                // every pool cleanly now, rather than force-export the ones whose driver happens to go first
+                LOG.info("framework stopping: exporting every pool before vdev driver '{}' leaves", driver.type());
+                e.close();
+                engine = null;
+                return;
+            }
+            // only the driver instance the engine uses: a refused duplicate of its type leaves quietly
+            if (e.driver(driver.type()).orElse(null) == driver) {
+                List<String> failed = e.removeDriver(driver.type());
+                if (!failed.isEmpty()) {
+                    LOG.warn("vdev driver '{}' left: force-exported pools {}", driver.type(), failed);
+                }
+            }
+        }
     }
 
     static EngineSettings settings(EngineConfig config, BundleContext context) {
@@ -106,80 +149,108 @@ public final class EngineComponent implements PoolManager {
         return s;
     }
 
+    private boolean frameworkStopping() {
+        BundleContext c = context;
+        try {
+            return c != null && c.getBundle(0).getState() == Bundle.STOPPING;
+        } catch (IllegalStateException contextGone) {
+            return true;
+        }
+    }
+
     @Deactivate
     void deactivate() {
-        LOG.info("stopping Tarn engine: exporting pools {}", engine.pools());
-        engine.close();
+        synchronized (early) {
+            SpaNamespace e = engine;
+            if (e != null) {
+                LOG.info("stopping Tarn engine: exporting pools {}", e.pools());
+                e.close();
+                engine = null;
+            }
+        }
+    }
+
+    /** The running engine; a caller holding the service of a stopped component gets a clear error. */
+    private SpaNamespace engine() {
+        SpaNamespace e = engine;
+        if (e == null) {
+            throw new TarnException(ErrorCode.POOL_NOT_FOUND, "the Tarn engine of this service has stopped; "
+                    + "get the PoolManager service again");
+        }
+        return e;
     }
 
     /** The settings this engine runs with (for tests inside the bundle). */
     EngineSettings engineSettings() {
-        return engine.settings();
+        return engine().settings();
     }
 
     @Override
     public Pool createPool(String name, VdevLayout layout, Map<String, String> properties, boolean force) {
-        return engine.createPool(name, layout, properties, force);
+        return engine().createPool(name, layout, properties, force);
     }
 
     @Override
     public Pool openPool(List<String> devices, boolean readOnly) {
-        return engine.openPool(devices, readOnly);
+        return engine().openPool(devices, readOnly);
     }
 
     @Override
     public ImportScan scan(List<String> dirs) {
-        return engine.scan(dirs);
+        return engine().scan(dirs);
     }
 
     @Override
     public Pool importPool(String nameOrGuid, ImportOptions options) {
-        return engine.importPool(nameOrGuid, options);
+        return engine().importPool(nameOrGuid, options);
     }
 
     @Override
     public long hostId() {
-        return engine.hostId();
+        return engine().hostId();
     }
 
     @Override
     public String hostname() {
-        return engine.hostname();
+        return engine().hostname();
     }
 
     @Override
     public List<String> searchPaths() {
-        return engine.searchPaths();
+        return engine().searchPaths();
     }
 
     @Override
     public void addEventListener(PoolEventListener listener) {
-        engine.addEventListener(listener);
+        engine().addEventListener(listener);
     }
 
     @Override
     public void removeEventListener(PoolEventListener listener) {
-        engine.removeEventListener(listener);
+        SpaNamespace e = engine;
+        if (e != null) { // a stopped engine keeps no listeners
+            e.removeEventListener(listener);
+        }
     }
 
     @Override
     public Optional<Pool> pool(String name) {
-        return engine.pool(name);
+        return engine().pool(name);
     }
 
     @Override
     public List<String> pools() {
-        return engine.pools();
+        return engine().pools();
     }
 
     @Override
     public void exportPool(String name, boolean force) {
-        engine.exportPool(name, force);
+        engine().exportPool(name, force);
     }
 
     @Override
     public void forceExport(String name) {
-        engine.forceExport(name);
+        engine().forceExport(name);
     }
 
     /**

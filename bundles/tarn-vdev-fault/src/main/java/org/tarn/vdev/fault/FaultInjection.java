@@ -1,27 +1,43 @@
-package org.tarn.dist;
+package org.tarn.vdev.fault;
+
+import java.util.Objects;
 
 import javax.management.MBeanAttributeInfo;
 import javax.management.MBeanInfo;
 import javax.management.MBeanOperationInfo;
 import javax.management.MBeanParameterInfo;
+import javax.management.MalformedObjectNameException;
 import javax.management.NotCompliantMBeanException;
+import javax.management.ObjectName;
 import javax.management.StandardMBean;
 
-import org.tarn.vdev.fault.FaultRule;
-import org.tarn.vdev.fault.FaultVdevDriver;
-
 /**
- * {@code tarn:type=FaultInjection}: drives the fault vdev driver of a running
- * server, for failover drills and end-to-end tests. Registered only when
- * {@code fault.injection=true}; it acts on {@code fault:} devices only.
+ * {@code tarn:type=FaultInjection}: drives a fault vdev driver in a running
+ * server, for failover drills and end-to-end tests. It acts on {@code fault:}
+ * devices only. Whoever owns the driver registers it, and only when asked:
+ * the standalone server with {@code fault.injection=true}, the driver's OSGi
+ * bundle with {@code mbean=true} in configuration {@code org.tarn.vdev.fault}.
  */
-final class FaultInjection extends StandardMBean implements FaultInjectionControl {
+public final class FaultInjection extends StandardMBean implements FaultInjectionControl {
+
+    /** The ObjectName it is registered under. */
+    public static final String OBJECT_NAME = "tarn:type=FaultInjection";
 
     private final FaultVdevDriver driver;
 
-    FaultInjection(FaultVdevDriver driver) throws NotCompliantMBeanException {
+    /** An MBean acting on the devices of {@code driver}. */
+    public FaultInjection(FaultVdevDriver driver) throws NotCompliantMBeanException {
         super(FaultInjectionControl.class);
-        this.driver = driver;
+        this.driver = Objects.requireNonNull(driver, "driver");
+    }
+
+    /** {@value #OBJECT_NAME} as an ObjectName. */
+    public static ObjectName objectName() {
+        try {
+            return new ObjectName(OBJECT_NAME);
+        } catch (MalformedObjectNameException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Override

@@ -1,6 +1,6 @@
-package org.tarn.dist;
+package org.tarn.vdev.fault;
 
-/** The operations of {@code tarn:type=FaultInjection}. */
+/** The operations of {@code tarn:type=FaultInjection} ({@link FaultInjection}). */
 public interface FaultInjectionControl {
     void hangWrites(String device);
 

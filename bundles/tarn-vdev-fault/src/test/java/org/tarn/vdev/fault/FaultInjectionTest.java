@@ -1,0 +1,62 @@
+package org.tarn.vdev.fault;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import javax.management.MBeanInfo;
+import javax.management.MBeanOperationInfo;
+import javax.management.MBeanServer;
+import javax.management.MBeanServerFactory;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tarn.vdev.file.FileVdevDriver;
+
+/** {@code tarn:type=FaultInjection} over a private MBeanServer. */
+class FaultInjectionTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void hang_then_clear_through_the_mbean_pos() throws Exception {
+        FaultVdevDriver driver = new FaultVdevDriver(new FileVdevDriver());
+        MBeanServer server = MBeanServerFactory.newMBeanServer();
+        server.registerMBean(new FaultInjection(driver), FaultInjection.objectName());
+        String path = FileVdevDriver.createSparseFile(dir.resolve("d0"), 1 << 20).toString();
+        String[] sig = {String.class.getName()};
+
+        try (FaultBlockDevice dev = driver.open("fault:" + path, false)) {
+            server.invoke(FaultInjection.objectName(), "hangWrites", new Object[] {path}, sig);
+            CompletableFuture<Void> write = CompletableFuture.runAsync(() -> {
+                try {
+                    dev.write(0, ByteBuffer.allocate(512));
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            await().atMost(Duration.ofSeconds(10)).until(() -> (Integer) server.invoke(FaultInjection.objectName(),
+                    "hungIo", new Object[] {"fault:" + path}, sig) == 1);
+            server.invoke(FaultInjection.objectName(), "clear", new Object[] {path}, sig);
+            write.get(10, TimeUnit.SECONDS);
+            assertThat(driver.injector(path).hungCount()).isZero();
+        }
+    }
+
+    @Test
+    void every_operation_is_described() throws Exception {
+        MBeanInfo info = new FaultInjection(new FaultVdevDriver(new FileVdevDriver())).getMBeanInfo();
+        assertThat(info.getDescription()).isNotBlank();
+        assertThat(info.getOperations()).extracting(MBeanOperationInfo::getName)
+                .containsExactlyInAnyOrder("hangWrites", "failWrites", "clear", "hungIo");
+        for (MBeanOperationInfo op : info.getOperations()) {
+            assertThat(op.getDescription()).as(op.getName()).isNotEqualTo(op.getName());
+            assertThat(op.getSignature()).allSatisfy(p -> assertThat(p.getName()).isEqualTo("device"));
+        }
+    }
+}

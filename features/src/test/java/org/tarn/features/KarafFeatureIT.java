@@ -1,0 +1,250 @@
+package org.tarn.features;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import javax.management.MBeanServerConnection;
+import javax.management.ObjectName;
+import javax.management.remote.JMXConnector;
+import javax.management.remote.JMXConnectorFactory;
+import javax.management.remote.JMXServiceURL;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The features in a real Apache Karaf: the distribution unpacked by the
+ * build (target/karaf) runs as a separate process on free loopback ports,
+ * offline (its Maven resolver sees only its own system repository, into
+ * which the Tarn artifacts of this build are copied, and the build's local
+ * repository). The test adds the features repository and installs
+ * {@code tarn} over Karaf's JMX connector, as an operator would with
+ * {@code feature:repo-add} and {@code feature:install}, then creates a pool
+ * through {@code tarn:type=PoolManager} and reads its {@code tarn:type=Pool}
+ * MBean, then installs {@code tarn-jolokia} and reads the same MBean over
+ * Jolokia HTTP. Karaf is stopped, and killed if it does not stop, whatever
+ * happens.
+ */
+class KarafFeatureIT {
+    private static final String VERSION = System.getProperty("tarn.version", "0.1.0-SNAPSHOT");
+    private static final List<String> BUNDLES = List.of("tarn-api", "tarn-vdev-file", "tarn-vdev-fault", "tarn-jmx",
+            "tarn-osgi");
+    private static final Duration START_DEADLINE = Duration.ofSeconds(120);
+    private static final long DEVICE_BYTES = 64L * 1024 * 1024;
+
+    private Path home;
+    private Process karaf;
+    private int httpPort;
+    private JMXConnector connector;
+
+    @BeforeEach
+    void startKaraf() throws Exception {
+        home = Path.of(required("karaf.home"));
+        assertThat(home.resolve("bin/karaf")).as("unpacked by the build (pre-integration-test)").exists();
+        deleteTree(home.resolve("data"));
+        deleteTree(home.resolve("instances"));
+        publishTarnArtifacts();
+
+        int registryPort = freePort();
+        int rmiServerPort = freePort();
+        int sshPort = freePort();
+        httpPort = freePort();
+        setProperties("etc/org.apache.karaf.management.cfg", Map.of("rmiRegistryPort", registryPort,
+                "rmiServerPort", rmiServerPort, "rmiRegistryHost", "127.0.0.1", "rmiServerHost", "127.0.0.1"));
+        setProperties("etc/org.apache.karaf.shell.cfg", Map.of("sshPort", sshPort, "sshHost", "127.0.0.1"));
+        // Pax Web (feature http, pulled in by tarn-jolokia) takes an existing configuration as it is
+        Files.writeString(home.resolve("etc/org.ops4j.pax.web.cfg"), "org.osgi.service.http.port = " + httpPort
+                + "\norg.ops4j.pax.web.listening.addresses = 127.0.0.1\n");
+        // offline: the system repository (Karaf's own bundles, and Tarn's copied above) and the build's local
+        // repository, nothing remote
+        setProperties("etc/org.ops4j.pax.url.mvn.cfg", Map.of(
+                "org.ops4j.pax.url.mvn.localRepository", required("maven.repo.local"),
+                "org.ops4j.pax.url.mvn.repositories", "",
+                "org.ops4j.pax.url.mvn.offline", "true"));
+        // Karaf 4.4 ships no enabled user: the JMX login of the test
+        Files.writeString(home.resolve("etc/users.properties"),
+                "karaf = karaf,_g_:admingroup\n_g_\\:admingroup = group,admin,manager,viewer,systembundles,ssh\n");
+
+        ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/karaf").toString(), "server")
+                .directory(home.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(home.getParent().resolve("karaf-it-console.log").toFile());
+        pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+        pb.environment().remove("KARAF_NOROOT");
+        karaf = pb.start();
+        // should this JVM be stopped before @AfterEach runs, Karaf must not outlive it
+        Process started = karaf;
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            started.descendants().forEach(ProcessHandle::destroyForcibly);
+            started.destroyForcibly();
+        }));
+
+        JMXServiceURL url = new JMXServiceURL("service:jmx:rmi://127.0.0.1:" + rmiServerPort
+                + "/jndi/rmi://127.0.0.1:" + registryPort + "/karaf-root");
+        await("Karaf's JMX connector").atMost(START_DEADLINE).pollInterval(Duration.ofMillis(500))
+                .ignoreExceptions().until(() -> {
+                    assertThat(karaf.isAlive()).as("Karaf exited early; see karaf-it-console.log").isTrue();
+                    connector = JMXConnectorFactory.connect(url, Map.of(JMXConnector.CREDENTIALS,
+                            new String[] {"karaf", "karaf"}));
+                    return true;
+                });
+    }
+
+    @AfterEach
+    void stopKaraf() throws Exception {
+        try {
+            if (connector != null && karaf.isAlive()) {
+                try {
+                    connector.getMBeanServerConnection().invoke(new ObjectName("org.apache.karaf:type=system,name=root"),
+                            "halt", new Object[0], new String[0]);
+                } catch (Exception goingDown) {
+                    // the connection may drop while Karaf halts
+                }
+                connector.close();
+            }
+        } finally {
+            if (karaf != null) {
+                if (!karaf.waitFor(30, TimeUnit.SECONDS)) {
+                    karaf.descendants().forEach(ProcessHandle::destroyForcibly);
+                    karaf.destroyForcibly();
+                    karaf.waitFor(10, TimeUnit.SECONDS);
+                }
+                karaf.descendants().forEach(ProcessHandle::destroyForcibly);
+            }
+        }
+    }
+
+    @Test
+    void featureInstallsAndPoolMBeanReads_pos() throws Exception {
+        MBeanServerConnection jmx = connector.getMBeanServerConnection();
+        ObjectName features = new ObjectName("org.apache.karaf:type=feature,name=root");
+        await("features MBean").atMost(START_DEADLINE).until(() -> jmx.isRegistered(features));
+
+        // feature:repo-add mvn:org.tarn/tarn-features/VERSION/xml/features ; feature:install tarn
+        jmx.invoke(features, "addRepository", new Object[] {"mvn:org.tarn/tarn-features/" + VERSION + "/xml/features"},
+                new String[] {String.class.getName()});
+        jmx.invoke(features, "installFeature", new Object[] {"tarn"}, new String[] {String.class.getName()});
+
+        ObjectName manager = new ObjectName("tarn:type=PoolManager");
+        await("tarn:type=PoolManager").atMost(Duration.ofSeconds(60)).until(() -> jmx.isRegistered(manager));
+        String[] searchPaths = (String[]) jmx.getAttribute(manager, "SearchPaths");
+        assertThat(searchPaths).as("from the feature's org.tarn.engine configuration")
+                .containsExactly(home.resolve("data/tarn/devices").toAbsolutePath().toString());
+        assertThat(home.resolve("data/tarn/hostid")).exists();
+
+        Path devices = Files.createDirectories(Path.of(searchPaths[0]));
+        for (String d : List.of("d0", "d1")) {
+            try (RandomAccessFile f = new RandomAccessFile(devices.resolve(d).toFile(), "rw")) {
+                f.setLength(DEVICE_BYTES);
+            }
+        }
+        String guid = (String) jmx.invoke(manager, "createPool", new Object[] {"kpool",
+                "mirror " + devices.resolve("d0") + " " + devices.resolve("d1"), "comment=karaf"},
+                new String[] {String.class.getName(), String.class.getName(), String.class.getName()});
+
+        ObjectName pool = new ObjectName("tarn:type=Pool,name=" + ObjectName.quote("kpool"));
+        await("tarn:type=Pool,name=\"kpool\"").atMost(Duration.ofSeconds(30)).until(() -> jmx.isRegistered(pool));
+        assertThat(jmx.getAttribute(pool, "Guid")).isEqualTo(guid);
+        assertThat(jmx.getAttribute(pool, "State")).isEqualTo("ACTIVE");
+        assertThat(jmx.getAttribute(pool, "Health")).isEqualTo("ONLINE");
+        assertThat((String) jmx.invoke(pool, "status", new Object[0], new String[0])).contains("kpool", "mirror");
+
+        // feature:install tarn-jolokia: the same pool over Jolokia HTTP
+        jmx.invoke(features, "installFeature", new Object[] {"tarn-jolokia"}, new String[] {String.class.getName()});
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        URI read = URI.create("http://127.0.0.1:" + httpPort + "/jolokia/read/tarn:type=Pool,name=%22kpool%22/Health");
+        await("Jolokia at " + read).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                .ignoreExceptions().until(() -> http.send(HttpRequest.newBuilder(read).build(),
+                        HttpResponse.BodyHandlers.ofString()).statusCode() == 200);
+        String body = http.send(HttpRequest.newBuilder(read).build(), HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(body).contains("\"value\":\"ONLINE\"").contains("\"status\":200");
+
+        jmx.invoke(manager, "exportPool", new Object[] {"kpool", false},
+                new String[] {String.class.getName(), boolean.class.getName()});
+        assertThat((String[]) jmx.getAttribute(manager, "Pools")).isEmpty();
+    }
+
+    // ---- helpers ------------------------------------------------------------------
+
+    /** Copies this build's Tarn bundles and features descriptor into Karaf's system repository. */
+    private void publishTarnArtifacts() throws IOException {
+        Path tarn = home.resolve("system/org/tarn");
+        for (String b : BUNDLES) {
+            copy(Path.of(required("bundle." + b)), tarn.resolve(b + "/" + VERSION + "/" + b + "-" + VERSION + ".jar"));
+        }
+        copy(Path.of(required("tarn.features.xml")),
+                tarn.resolve("tarn-features/" + VERSION + "/tarn-features-" + VERSION + "-features.xml"));
+    }
+
+    private static void copy(Path from, Path to) throws IOException {
+        Files.createDirectories(to.getParent());
+        Files.copy(from, to, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** Sets (or adds) {@code key = value} lines in a Karaf .cfg file. */
+    private void setProperties(String file, Map<String, Object> values) throws IOException {
+        Path p = home.resolve(file);
+        Map<String, Object> left = new HashMap<>(values);
+        StringBuilder out = new StringBuilder();
+        boolean continued = false;
+        for (String line : Files.readAllLines(p)) {
+            String key = line.contains("=") ? line.substring(0, line.indexOf('=')).trim() : "";
+            if (continued) {
+                continued = line.endsWith("\\");
+                continue; // drop the continuation lines of a value we replaced
+            }
+            if (left.containsKey(key)) {
+                out.append(key).append(" = ").append(left.remove(key)).append('\n');
+                continued = line.endsWith("\\");
+            } else {
+                out.append(line).append('\n');
+            }
+        }
+        left.forEach((k, v) -> out.append(k).append(" = ").append(v).append('\n'));
+        Files.writeString(p, out);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static String required(String property) {
+        String v = System.getProperty(property);
+        if (v == null || v.isBlank() || v.startsWith("${")) {
+            throw new IllegalStateException("system property " + property + " is not set; run with mvn verify");
+        }
+        return v;
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}
