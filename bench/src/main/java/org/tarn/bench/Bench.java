@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -459,13 +458,7 @@ public final class Bench {
 
     private String report(ZonedDateTime started) {
         StringBuilder sb = new StringBuilder();
-        sb.append("## Tarn benchmark results\n\n");
-        sb.append("- started: ").append(started.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)).append('\n');
-        sb.append("- JVM: ").append(System.getProperty("java.vm.name")).append(' ')
-                .append(System.getProperty("java.runtime.version")).append(", ")
-                .append(Runtime.getRuntime().availableProcessors()).append(" CPUs, max heap ")
-                .append(Runtime.getRuntime().maxMemory() / MIB).append(" MiB\n");
-        sb.append("- engine revision: ").append(System.getProperty("tarn.bench.revision", "unknown")).append('\n');
+        sb.append(Harness.reportHeader("Tarn benchmark results", started));
         sb.append("- directory: `").append(o.dir.toAbsolutePath().normalize()).append("` on ")
                 .append(fileSystem(o.dir)).append('\n');
         sb.append("- options: ").append(o.givenText())

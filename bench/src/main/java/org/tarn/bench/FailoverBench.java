@@ -6,7 +6,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -696,13 +695,7 @@ public final class FailoverBench {
 
     private String report(ZonedDateTime started) {
         StringBuilder sb = new StringBuilder();
-        sb.append("## Tarn failover benchmark results\n\n");
-        sb.append("- started: ").append(started.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)).append('\n');
-        sb.append("- JVM: ").append(System.getProperty("java.vm.name")).append(' ')
-                .append(System.getProperty("java.runtime.version")).append(", ")
-                .append(Runtime.getRuntime().availableProcessors()).append(" CPUs, max heap ")
-                .append(Runtime.getRuntime().maxMemory() / MIB).append(" MiB\n");
-        sb.append("- engine revision: ").append(System.getProperty("tarn.bench.revision", "unknown")).append('\n');
+        sb.append(Harness.reportHeader("Tarn failover benchmark results", started));
         sb.append("- directory: `").append(o.dir.toAbsolutePath().normalize()).append("`\n");
         sb.append("- options: ").append(o.givenText())
                 .append("; I/O deadline ").append(o.ioTimeoutMillis).append(" ms\n");

@@ -6,6 +6,8 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -40,6 +42,8 @@ final class Harness {
     /** Exit status for a run that failed. */
     static final int EXIT_FAILED = 1;
     private static final String LOG_LEVEL_PROPERTY = "org.slf4j.simpleLogger.defaultLogLevel";
+    /** The measured engine's revision, as the run scripts pass it. */
+    private static final String REVISION_PROPERTY = "tarn.bench.revision";
     /** Wide enough for the descriptions' lines, so picocli does not wrap them again. */
     private static final int USAGE_WIDTH_CHARS = 110;
     /** Wide enough for the longest {@code --option=LABEL}. */
@@ -110,6 +114,16 @@ final class Harness {
             throw new ParameterException(cl, e.getMessage(), e);
         }
         return settings;
+    }
+
+    /** The report's first lines: its title, when it started, the JVM, the engine revision the script passed. */
+    static String reportHeader(String title, ZonedDateTime started) {
+        Runtime jvm = Runtime.getRuntime();
+        return "## " + title + "\n\n"
+                + "- started: " + started.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME) + "\n"
+                + "- JVM: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version")
+                + ", " + jvm.availableProcessors() + " CPUs, max heap " + (jvm.maxMemory() >> 20) + " MiB\n"
+                + "- engine revision: " + System.getProperty(REVISION_PROPERTY, "unknown") + "\n";
     }
 
     /** The usage text picocli makes of the settings' annotations. */

@@ -25,6 +25,9 @@ class BenchSmokeTest {
         String report = new Bench(o, new PrintStream(log, true, StandardCharsets.UTF_8)).run();
 
         assertThat(report)
+                .startsWith("## Tarn benchmark results\n\n- started: ")
+                .contains("\n- engine revision: ")
+                .contains("\n- options: `--dir=")
                 .contains("| Sequential write 2 MiB, 1 MiB per tx, one sync at the end |")
                 .contains("| Random 4 KiB writes (recordsize 128 KiB), 64 writes = 256 KiB in a 1 MiB object,"
                         + " one sync at the end |")

@@ -25,6 +25,9 @@ class FailoverBenchSmokeTest {
         String report = new FailoverBench(o, new PrintStream(log, true, StandardCharsets.UTF_8)).run();
 
         assertThat(report)
+                .startsWith("## Tarn failover benchmark results\n\n- started: ")
+                .contains("\n- engine revision: ")
+                .contains("\n- options: `--dir=")
                 .contains("| (a) Device hung mid-write, sync in progress |")
                 .contains("| (b) Failing writes: pool SUSPENDED (failmode=wait), writers blocked |")
                 .contains("| (c) Full dirty buffer: writers blocked at dirtyMaxBytes behind a hung sync |")

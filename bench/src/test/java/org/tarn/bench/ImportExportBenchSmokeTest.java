@@ -25,6 +25,9 @@ class ImportExportBenchSmokeTest {
         String report = new ImportExportBench(c, new PrintStream(log, true, StandardCharsets.UTF_8)).run();
 
         assertThat(report)
+                .startsWith("## Tarn import/export results\n\n- started: ")
+                .contains("\n- engine revision: ")
+                .contains("\n- options: `--dir=")
                 .contains("**not compared**: smoke test")
                 .doesNotContain("### Engine problems")
                 .doesNotContain("### Notes");
