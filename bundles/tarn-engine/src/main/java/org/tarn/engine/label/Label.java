@@ -7,7 +7,7 @@ import java.util.zip.CRC32C;
 
 /**
  * The config area of a label: a header and the {@link LabelConfig} as an
- * {@link NvList}, zero padded to {@link LabelLayout#CONFIG_BYTES}.
+ * {@link NvList}, in the first {@link LabelLayout#CONFIG_BYTES} of the label.
  *
  * <pre>
  *   0   8  magic "TARNLABL"
@@ -20,23 +20,32 @@ import java.util.zip.CRC32C;
  * The magic and version come first and keep their places in every future
  * format, so an older engine can always tell "not ours" from "too new for
  * me". The checksum covers the payload, so a torn label write is detected.
+ *
+ * <p>A config write covers the header and payload zero-padded to whole
+ * {@value #WRITE_UNIT_BYTES}-byte units, not the whole area: a small pool's
+ * config is a few KiB, and writing 128 KiB per label four times per leaf made
+ * label updates (export, import) cost far more device time than their
+ * content. Bytes past the write are left from older configs; the length
+ * field bounds what is read, and the checksum what is trusted.
  */
 public final class Label {
     public static final byte[] MAGIC = "TARNLABL".getBytes(StandardCharsets.US_ASCII);
     public static final int HEADER_BYTES = 32;
     /** The largest encoded config a label holds. */
     public static final int MAX_PAYLOAD_BYTES = LabelLayout.CONFIG_BYTES - HEADER_BYTES;
+    /** Config writes cover whole units of this size (a page, and a multiple of any sector size). */
+    public static final int WRITE_UNIT_BYTES = 4096;
 
     private static final int OFF_VERSION = 8;
-    private static final int OFF_LENGTH = 12;
+    static final int OFF_LENGTH = 12;
     private static final int OFF_CHECKSUM = 16;
 
     private Label() {
     }
 
     /**
-     * The config area for {@code config}: a {@link LabelLayout#CONFIG_BYTES}
-     * buffer at position 0.
+     * The config area for {@code config}: header and payload, zero padded to a
+     * multiple of {@link #WRITE_UNIT_BYTES}, at position 0.
      *
      * @throws IllegalArgumentException if the encoded config does not fit in a label
      */
@@ -47,7 +56,9 @@ public final class Label {
                     + payload.length + " bytes encoded, more than the " + MAX_PAYLOAD_BYTES
                     + " a label holds: too many devices or properties");
         }
-        ByteBuffer buf = ByteBuffer.allocate(LabelLayout.CONFIG_BYTES);
+        int used = HEADER_BYTES + payload.length;
+        ByteBuffer buf = ByteBuffer.allocate(Math.min(LabelLayout.CONFIG_BYTES,
+                (used + WRITE_UNIT_BYTES - 1) / WRITE_UNIT_BYTES * WRITE_UNIT_BYTES));
         buf.put(MAGIC).putInt(LabelLayout.FORMAT_VERSION).putInt(payload.length).putInt(crc(ByteBuffer.wrap(payload)))
                 .position(HEADER_BYTES);
         buf.put(payload);

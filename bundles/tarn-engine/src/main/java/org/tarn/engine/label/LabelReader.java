@@ -36,16 +36,40 @@ public final class LabelReader {
         List<DeviceLabels.LabelCopy> labels = new ArrayList<>();
         List<DeviceLabels.FoundUberblock> found = new ArrayList<>();
         List<DeviceLabels.RejectedSlot> rejected = new ArrayList<>();
+        Decoded last = new Decoded();
         for (int index = 0; index < LabelLayout.LABEL_COUNT; index++) {
-            labels.add(readLabel(dev, size, index, found, rejected));
+            labels.add(readLabel(dev, size, index, found, rejected, last));
         }
         checkShrunk(size, labels, found, rejected);
         return new DeviceLabels(path, size, labels, found, rejected);
     }
 
+    /**
+     * The last config area that decoded, and its config: the four copies on a
+     * leaf are usually byte for byte the same, and decoding a large pool's
+     * tree four times per device was most of an import scan's CPU.
+     */
+    private static final class Decoded {
+        ByteBuffer used;
+        LabelConfig config;
+
+        LabelConfig decode(ByteBuffer area) throws LabelException {
+            int length = area.remaining() >= Label.HEADER_BYTES ? area.getInt(area.position() + Label.OFF_LENGTH) : -1;
+            if (used != null && length > 0 && length <= area.remaining() - Label.HEADER_BYTES
+                    && used.remaining() == Label.HEADER_BYTES + length
+                    && used.equals(area.slice(area.position(), Label.HEADER_BYTES + length))) {
+                return config;
+            }
+            LabelConfig c = Label.decodeConfig(area);
+            used = area.slice(area.position(), Label.HEADER_BYTES + area.getInt(area.position() + Label.OFF_LENGTH));
+            config = c;
+            return c;
+        }
+    }
+
     private static DeviceLabels.LabelCopy readLabel(BlockDevice dev, long size, int index,
                                                     List<DeviceLabels.FoundUberblock> found,
-                                                    List<DeviceLabels.RejectedSlot> rejected) {
+                                                    List<DeviceLabels.RejectedSlot> rejected, Decoded last) {
         long offset = nominalOffset(size, index);
         if (offset < 0 || offset + LabelLayout.LABEL_BYTES > size
                 || (index >= 2 && size < LabelLayout.MIN_DEVICE_BYTES)) {
@@ -59,7 +83,7 @@ public final class LabelReader {
         LabelConfig config = null;
         LabelException rejection = null;
         try {
-            config = Label.decodeConfig(readBytes(dev, offset, LabelLayout.CONFIG_BYTES, "label " + index));
+            config = last.decode(readBytes(dev, offset, LabelLayout.CONFIG_BYTES, "label " + index));
         } catch (LabelException e) {
             rejection = e;
         }

@@ -68,6 +68,18 @@ public final class LabelWriter {
      *         does not fit in a label, or it claims a data region the device lacks
      */
     public static List<DeviceWrite> configWrites(long deviceSize, LabelConfig config, LabelSet which) {
+        return configWrites(deviceSize, configArea(deviceSize, config), which);
+    }
+
+    /**
+     * The encoded config area of {@code config} for a leaf of {@code
+     * deviceSize} bytes, to write with {@link #configWrites(long, ByteBuffer,
+     * LabelSet)}: a sync encodes each leaf's config once for its even and odd
+     * labels.
+     *
+     * @throws IllegalArgumentException as {@link #configWrites(long, LabelConfig, LabelSet)}
+     */
+    public static ByteBuffer configArea(long deviceSize, LabelConfig config) {
         checkDevice(deviceSize);
         VdevConfig leaf = config.leaf();
         if (leaf.dataEndBytes() > LabelLayout.dataEndBytes(deviceSize)) {
@@ -75,7 +87,12 @@ public final class LabelWriter {
                     + " puts its data region end at " + leaf.dataEndBytes() + ", past the "
                     + LabelLayout.dataEndBytes(deviceSize) + " a device of " + deviceSize + " bytes has");
         }
-        ByteBuffer area = Label.encodeConfig(config);
+        return Label.encodeConfig(config);
+    }
+
+    /** The writes of an encoded config area ({@link #configArea}) to the labels {@code which}, in label order. */
+    public static List<DeviceWrite> configWrites(long deviceSize, ByteBuffer area, LabelSet which) {
+        checkDevice(deviceSize);
         List<DeviceWrite> writes = new ArrayList<>();
         for (int index : which.indexes()) {
             writes.add(new DeviceWrite(LabelLayout.configOffset(deviceSize, index), area));

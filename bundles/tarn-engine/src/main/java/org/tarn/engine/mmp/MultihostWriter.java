@@ -73,8 +73,11 @@ public final class MultihostWriter implements AutoCloseable {
         });
     }
 
-    public void start() {
-        timer.scheduleWithFixedDelay(this::beat, INTERVAL_MILLIS, INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
+    /** Starts the heartbeat; does nothing once closed (a force export may close it before its pool started it). */
+    public synchronized void start() {
+        if (!timer.isShutdown()) {
+            timer.scheduleWithFixedDelay(this::beat, INTERVAL_MILLIS, INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
+        }
     }
 
     private void beat() {
@@ -109,7 +112,7 @@ public final class MultihostWriter implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         timer.shutdownNow();
     }
 }

@@ -46,6 +46,7 @@ import org.tarn.engine.label.LabelSet;
 import org.tarn.engine.label.LabelWriter;
 import org.tarn.engine.label.PoolLabelState;
 import org.tarn.engine.label.Uberblock;
+import org.tarn.engine.label.VdevConfig;
 import org.tarn.engine.txg.TxgManager;
 import org.tarn.engine.vdev.SpaceMap;
 import org.tarn.engine.vdev.Vdev;
@@ -124,7 +125,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
     private BlockPointer directoryBp;
     private final java.util.concurrent.atomic.AtomicLong mmpSequence = new java.util.concurrent.atomic.AtomicLong();
     private volatile Uberblock lastUberblock;
-    private org.tarn.engine.mmp.MultihostWriter heartbeat;
+    private volatile org.tarn.engine.mmp.MultihostWriter heartbeat;
     private int rotor;
     private long rotorBytes;
 
@@ -967,9 +968,14 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
         boolean withConfig = configDirty;
         PoolLabelState stateToWrite = labelState;
         List<Vdev> leaves = activeLeaves();
+        // each leaf's config is encoded once, for its even and its odd labels; the tree is built once
+        Map<Vdev, ByteBuffer> areas = new ConcurrentHashMap<>();
         if (withConfig) {
-            labelPass(leaves, leaf -> LabelWriter.configWrites(leaf.device().sizeBytes(),
-                    labelConfig(leaf, txg, stateToWrite), LabelSet.EVEN));
+            VdevConfig tree = VdevConfigs.toConfig(root);
+            java.util.function.Function<Vdev, ByteBuffer> area = leaf -> areas.computeIfAbsent(leaf,
+                    l -> LabelWriter.configArea(l.device().sizeBytes(), labelConfig(l, txg, stateToWrite, tree)));
+            labelPass(leaves, leaf -> LabelWriter.configWrites(leaf.device().sizeBytes(), area.apply(leaf),
+                    LabelSet.EVEN));
             io.flush(leaves);
         }
         Uberblock ub = new Uberblock(txg, System.currentTimeMillis(), root.guidSum(), dirBp,
@@ -983,7 +989,8 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
             // the uberblocks must be durable before the odd labels change
             io.flush(activeLeaves());
             labelPass(activeLeaves(), leaf -> LabelWriter.configWrites(leaf.device().sizeBytes(),
-                    labelConfig(leaf, txg, stateToWrite), LabelSet.ODD));
+                    areas.computeIfAbsent(leaf, l -> LabelWriter.configArea(l.device().sizeBytes(),
+                            labelConfig(l, txg, stateToWrite, VdevConfigs.toConfig(root)))), LabelSet.ODD));
         }
         List<Vdev> flushed = activeLeaves();
         if (io.flush(flushed).size() == flushed.size()) {
@@ -1031,8 +1038,12 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
     }
 
     LabelConfig labelConfig(Vdev leaf, long txg, PoolLabelState st) {
+        return labelConfig(leaf, txg, st, VdevConfigs.toConfig(root));
+    }
+
+    private LabelConfig labelConfig(Vdev leaf, long txg, PoolLabelState st, VdevConfig tree) {
         return new LabelConfig(name, guid, leaf.guid(), topOf(leaf).guid(), st, host.hostId(), host.hostname(),
-                txg, LabelConfig.FORMAT_VERSION, properties(), VdevConfigs.toConfig(root));
+                txg, LabelConfig.FORMAT_VERSION, properties(), tree);
     }
 
     /**

@@ -26,7 +26,7 @@ class LabelWriterTest {
         List<DeviceWrite> all = LabelWriter.configWrites(DEVICE_BYTES, c, LabelSet.ALL);
         assertThat(all).extracting(DeviceWrite::offset)
                 .containsExactly(0L, (long) LABEL_BYTES, ALIGNED - 2L * LABEL_BYTES, ALIGNED - LABEL_BYTES);
-        assertThat(all).extracting(DeviceWrite::length).containsOnly(LabelLayout.CONFIG_BYTES);
+        assertThat(all).extracting(DeviceWrite::length).containsOnly(Label.WRITE_UNIT_BYTES);
         assertThat(all).allSatisfy(w -> assertThat(w.data()).isEqualTo(Label.encodeConfig(c)));
         assertOutsideDataRegion(all);
     }
@@ -102,10 +102,32 @@ class LabelWriterTest {
         dev.clearOps();
         LabelWriter.update(dev, LabelFixtures.config(6), LabelFixtures.uberblock(6));
         assertThat(dev.ops()).filteredOn(op -> !op.isFlush()).extracting(MemoryBlockDevice.Op::length)
-                .containsExactly(LabelLayout.CONFIG_BYTES, LabelLayout.CONFIG_BYTES,
+                .containsExactly(Label.WRITE_UNIT_BYTES, Label.WRITE_UNIT_BYTES,
                         Uberblock.BYTES, Uberblock.BYTES, Uberblock.BYTES, Uberblock.BYTES,
-                        LabelLayout.CONFIG_BYTES, LabelLayout.CONFIG_BYTES);
+                        Label.WRITE_UNIT_BYTES, Label.WRITE_UNIT_BYTES);
         assertThat(dev.ops()).filteredOn(MemoryBlockDevice.Op::isFlush).hasSize(4);
+    }
+
+    @Test
+    void smaller_config_over_a_larger_one_reads_back_as_the_smaller_pos() throws Exception {
+        MemoryBlockDevice dev = LabelFixtures.labelledDevice(5);
+        LabelConfig c = LabelFixtures.config(6);
+        java.util.Map<String, String> props = new java.util.TreeMap<>(c.properties());
+        props.put("comment", "x".repeat(40_000));
+        LabelConfig big = new LabelConfig(c.poolName(), c.poolGuid(), c.vdevGuid(), c.topGuid(), c.state(),
+                c.hostid(), c.hostname(), c.txg(), c.formatVersion(), props, c.vdevTree());
+        LabelWriter.update(dev, big, LabelFixtures.uberblock(6));
+        assertThat(LabelReader.read(dev).bestConfig()).contains(big);
+
+        LabelConfig small = LabelFixtures.config(7);
+        dev.clearOps();
+        LabelWriter.update(dev, small, LabelFixtures.uberblock(7));
+        // only the first unit is rewritten; the rest of the big config stays behind, bounded by the length
+        assertThat(dev.ops()).filteredOn(op -> !op.isFlush() && op.length() != Uberblock.BYTES)
+                .extracting(MemoryBlockDevice.Op::length).containsOnly(Label.WRITE_UNIT_BYTES);
+        DeviceLabels labels = LabelReader.read(dev);
+        assertThat(labels.bestConfig()).contains(small);
+        assertThat(labels.labels()).allSatisfy(l -> assertThat(l.config()).isEqualTo(small));
     }
 
     @Test
@@ -144,7 +166,7 @@ class LabelWriterTest {
 
     private static String describe(MemoryBlockDevice.Op op) {
         for (int i = 0; i < LabelLayout.LABEL_COUNT; i++) {
-            if (op.offset() == LabelLayout.configOffset(DEVICE_BYTES, i) && op.length() == LabelLayout.CONFIG_BYTES) {
+            if (op.offset() == LabelLayout.configOffset(DEVICE_BYTES, i) && op.length() <= LabelLayout.CONFIG_BYTES) {
                 return "config " + i;
             }
             if (op.offset() == LabelLayout.ringOffset(DEVICE_BYTES, i)
