@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -45,13 +46,47 @@ class TarnServerTest {
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 
+    private static java.util.List<String> pools() throws Exception {
+        return java.util.List.of((String[]) ManagementFactory.getPlatformMBeanServer()
+                .getAttribute(new ObjectName("tarn:type=PoolManager"), "Pools"));
+    }
+
+    @Test
+    void the_server_runs_felix_with_the_tarn_bundles_active_pos() throws Exception {
+        try (TarnServer server = server(0, 0)) {
+            server.start();
+            assertThat(server.bundleStates())
+                    .containsEntry("org.apache.felix.scr", "ACTIVE")
+                    .containsEntry("org.apache.felix.configadmin", "ACTIVE")
+                    .containsEntry("org.tarn.api", "ACTIVE")
+                    .containsEntry("org.tarn.vdev.file", "ACTIVE")
+                    .containsEntry("org.tarn.vdev.fault", "ACTIVE")
+                    .containsEntry("org.tarn.target", "ACTIVE")
+                    .containsEntry("org.tarn.jmx", "ACTIVE")
+                    .containsEntry("org.tarn.osgi", "ACTIVE");
+            assertThat(server.bundleStates().values()).containsOnly("ACTIVE");
+            // the engine is the bundle's, configured by the launcher through Configuration Admin
+            assertThat((String[]) ManagementFactory.getPlatformMBeanServer().getAttribute(
+                    new ObjectName("tarn:type=PoolManager"), "SearchPaths"))
+                    .containsExactly(data.resolve("devices").toString());
+            assertThat(Files.size(data.resolve("state").resolve("tarn.cache"))).isPositive();
+            assertThat(data.resolve("felix-cache")).isDirectory();
+            // the target MBeans come from the OSGi wiring too
+            assertThat(ManagementFactory.getPlatformMBeanServer().isRegistered(
+                    new ObjectName("tarn:type=TargetManager"))).isTrue();
+        }
+        // stopping the framework exported the pool and unregistered every MBean
+        assertThat(ManagementFactory.getPlatformMBeanServer().queryNames(new ObjectName("tarn:*"), null)).isEmpty();
+        assertThat(Files.exists(data.resolve("state").resolve("tarn.cache"))).isTrue();
+    }
+
     @Test
     void first_start_creates_tank_and_serves_jolokia_and_jmx_on_loopback_pos() throws Exception {
         int jmxPort = freePort();
         int jolokiaPort = freePort();
         try (TarnServer server = server(jmxPort, jolokiaPort)) {
             server.start();
-            assertThat(server.engine().pools()).containsExactly("tank");
+            assertThat(pools()).containsExactly("tank");
             String url = "http://127.0.0.1:" + jolokiaPort + "/jolokia";
             assertThat(server.jolokiaUrl()).startsWith("http://127.0.0.1:" + jolokiaPort);
             String pools = post(url, "{\"type\":\"read\",\"mbean\":\"tarn:type=PoolManager\",\"attribute\":\"Pools\"}");
@@ -88,9 +123,10 @@ class TarnServerTest {
         }
         try (TarnServer again = server(0, 0)) {
             again.start();
-            assertThat(again.engine().pools()).containsExactly("tank");
-            assertThat(again.engine().pool("tank").orElseThrow().events())
-                    .extracting(e -> e.type()).contains("imported");
+            assertThat(pools()).containsExactly("tank");
+            String[] events = (String[]) ManagementFactory.getPlatformMBeanServer().invoke(
+                    new ObjectName("tarn:type=Pool,name=\"tank\""), "events", new Object[0], new String[0]);
+            assertThat(String.join("\n", events)).contains("imported");
         }
     }
 }
