@@ -190,8 +190,14 @@ final class TarnFramework {
 
     /** One service object of a class, or null; the caller uses it reflectively (tests play target clients). */
     Object service(String className) {
-        ServiceReference<?> ref = framework.getBundleContext().getServiceReference(className);
-        return ref == null ? null : framework.getBundleContext().getService(ref);
+        try {
+            // all references: the launcher's class path may hold a class of that name too (tests), which is
+            // not the bundle's, and would hide the service from getServiceReference
+            ServiceReference<?>[] refs = framework.getBundleContext().getAllServiceReferences(className, null);
+            return refs == null ? null : framework.getBundleContext().getService(refs[0]);
+        } catch (org.osgi.framework.InvalidSyntaxException e) {
+            throw new IllegalArgumentException(e);
+        }
     }
 
     /**
