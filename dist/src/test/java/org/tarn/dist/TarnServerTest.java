@@ -13,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import javax.management.MBeanServer;
 import javax.management.MBeanServerConnection;
 import javax.management.ObjectName;
 import javax.management.remote.JMXConnector;
@@ -78,6 +79,45 @@ class TarnServerTest {
         // stopping the framework exported the pool and unregistered every MBean
         assertThat(ManagementFactory.getPlatformMBeanServer().queryNames(new ObjectName("tarn:*"), null)).isEmpty();
         assertThat(Files.exists(data.resolve("state").resolve("tarn.cache"))).isTrue();
+    }
+
+    @Test
+    void stop_force_exports_a_pool_whose_device_hangs_after_the_shutdown_deadline_pos() throws Exception {
+        Files.writeString(data.resolve("tarn.properties"), "jmx.port=0\njolokia.port=0\nfault.injection=true\n"
+                + "default.device.bytes=" + (32L * 1024 * 1024) + "\nshutdown.export.millis=500\n"
+                + "io.timeout.millis=60000\n");
+        MBeanServer mbs = ManagementFactory.getPlatformMBeanServer();
+        ObjectName manager = new ObjectName("tarn:type=PoolManager");
+        ObjectName faults = new ObjectName("tarn:type=FaultInjection");
+        String[] strings3 = {String.class.getName(), String.class.getName(), String.class.getName()};
+        String[] strings2 = {String.class.getName(), String.class.getName()};
+        Path dev = data.resolve("devices").resolve("hung-0");
+        TarnServer server = new TarnServer(ServerConfig.load(data, null));
+        try {
+            server.start();
+            try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(dev.toFile(), "rw")) {
+                f.setLength(32L * 1024 * 1024);
+            }
+            mbs.invoke(manager, "createPool", new Object[] {"hung", "fault:" + dev, ""}, strings3);
+            // the fault bundle's MBean, registered because the launcher configured PID org.tarn.vdev.fault
+            mbs.invoke(faults, "hangWrites", new Object[] {dev.toString()}, new String[] {String.class.getName()});
+            mbs.invoke(new ObjectName("tarn:type=Pool,name=\"hung\""), "setProperty",
+                    new Object[] {"comment", "doomed"}, strings2);
+        } catch (Exception | AssertionError e) {
+            server.close();
+            throw e;
+        }
+        long t0 = System.nanoTime();
+        server.close();
+        long millis = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        assertThat(millis).as("stop took %d ms", millis).isLessThan(10_000);
+        assertThat(mbs.queryNames(new ObjectName("tarn:*"), null)).isEmpty();
+
+        // both stay cached: the next start imports them again (the hang belonged to the stopped bundle)
+        try (TarnServer again = new TarnServer(ServerConfig.load(data, null))) {
+            again.start();
+            assertThat(pools()).containsExactly("hung", "tank");
+        }
     }
 
     @Test
