@@ -22,8 +22,8 @@
 # bench/target/import-data and are deleted after each device count.
 set -euo pipefail
 
-bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$bench_dir/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 for arg in "$@"; do
   if [[ "$arg" == --help || "$arg" == -h ]]; then
@@ -31,41 +31,15 @@ for arg in "$@"; do
   fi
 done
 
-if [[ "${BENCH_SKIP_BUILD:-0}" != 1 && -z "${help:-}" ]]; then
-  echo "building: mvn -B -q -DskipTests install (in $root)" >&2
-  (cd "$root" && mvn -B -q -Dstyle.color=never -DskipTests install) >&2
+if [[ -z "${help:-}" ]]; then
+  bench_build
 fi
-
-# A private copy of the runtime classpath, separate from the other bench scripts' so they can run
-# side by side. Tarn's own jars come from this tree's target/ folders, not from ~/.m2 (see bench/run.sh).
-lib_dir="$bench_dir/target/import-lib"
-rm -rf "$lib_dir"
-(cd "$bench_dir" && mvn -B -q dependency:copy-dependencies -DincludeScope=runtime -DexcludeGroupIds=org.tarn \
-    -DoutputDirectory="$lib_dir" -Dstyle.color=never) >&2
-for module in tarn-api tarn-engine tarn-vdev-file; do
-  jar=$(ls "$root/bundles/$module/target/$module"-*.jar 2>/dev/null | grep -v -e '-sources' -e '-tests' | head -1)
-  if [[ -z "$jar" ]]; then
-    echo "import-bench: no jar of $module in bundles/$module/target; build first (drop BENCH_SKIP_BUILD)" >&2
-    exit 1
-  fi
-  cp "$jar" "$lib_dir/"
-done
-classes_dir="$bench_dir/target/import-classes"
-rm -rf "$classes_dir"
-cp -r "$bench_dir/target/classes" "$classes_dir"
-
-# shellcheck disable=SC2086
-java_cmd=(java ${BENCH_JAVA_OPTS:--Xms4g -Xmx4g -XX:+AlwaysPreTouch})
+# separate from the other bench scripts' classpath copies and data, so that they can run side by side
+bench_classpath import import-bench tarn-api tarn-engine tarn-vdev-file
 if [[ -n "${help:-}" ]]; then
-  exec "${java_cmd[@]}" -cp "$classes_dir:$lib_dir/*" org.tarn.bench.ImportExportBench --help
+  exec "${java_cmd[@]}" org.tarn.bench.ImportExportBench --help
 fi
-
-# Which engine was measured: the commit, and "+dirty" when the engine's sources differ from it.
-revision=${BENCH_REVISION:-$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)}
-if [[ -z "${BENCH_REVISION:-}" && -n "$(git -C "$root" status --porcelain -- bundles pom.xml 2>/dev/null)" ]]; then
-  revision="$revision+dirty"
-fi
-
+bench_revision
 data_dir="$bench_dir/target/import-data"
 mkdir -p "$data_dir"
 
@@ -143,7 +117,7 @@ fi
 # --dir comes first so that a --dir among the arguments wins (the last value of an option counts);
 # the zfs arguments come last, so that a failed zfs-fuse set-up turns the comparison off.
 status=0
-"${java_cmd[@]}" -Dtarn.bench.revision="$revision" -cp "$classes_dir:$lib_dir/*" \
+"${java_cmd[@]}" -Dtarn.bench.revision="$revision" \
     org.tarn.bench.ImportExportBench --dir="$data_dir" "$@" "${zfs_args[@]}" || status=$?
 stop_zfs_fuse
 exit $status

@@ -8,48 +8,19 @@
 #
 # Environment: BENCH_SKIP_BUILD=1 skips the Maven install (the classes must be built already);
 # BENCH_JAVA_OPTS replaces the JVM options (default: a fixed 4 GiB heap, touched up front, so that
-# heap resizing does not add noise: -Xms4g -Xmx4g -XX:+AlwaysPreTouch).
+# heap resizing does not add noise: -Xms4g -Xmx4g -XX:+AlwaysPreTouch); BENCH_REVISION names the
+# measured engine revision when this tree is not a git checkout. The shared steps are in bench/lib.sh.
 # The report (Markdown) goes to standard output, progress to standard error.
 set -euo pipefail
 
-bench_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$bench_dir/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then
-  echo "building: mvn -B -q -DskipTests install (in $root)" >&2
-  (cd "$root" && mvn -B -q -Dstyle.color=never -DskipTests install) >&2
-fi
-
-# A private copy of the runtime classpath. Tarn's own jars come from this tree's target/ folders,
-# not from ~/.m2: other checkouts on the same machine install the same snapshot version there, and
-# a build installing while this runs must not swap a jar under the JVM.
-lib_dir="$bench_dir/target/bench-lib"
-rm -rf "$lib_dir"
-(cd "$bench_dir" && mvn -B -q dependency:copy-dependencies -DincludeScope=runtime -DexcludeGroupIds=org.tarn \
-    -DoutputDirectory="$lib_dir" -Dstyle.color=never) >&2
-for module in tarn-api tarn-engine tarn-vdev-file; do
-  jar=$(ls "$root/bundles/$module/target/$module"-*.jar 2>/dev/null | grep -v -e '-sources' -e '-tests' | head -1)
-  if [[ -z "$jar" ]]; then
-    echo "bench: no jar of $module in bundles/$module/target; build first (drop BENCH_SKIP_BUILD)" >&2
-    exit 1
-  fi
-  cp "$jar" "$lib_dir/"
-done
-classes_dir="$bench_dir/target/bench-classes"
-rm -rf "$classes_dir"
-cp -r "$bench_dir/target/classes" "$classes_dir"
-
-# Which engine was measured: the commit, and "+dirty" when the engine's sources differ from it.
-revision=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [[ -n "$(git -C "$root" status --porcelain -- bundles pom.xml 2>/dev/null)" ]]; then
-  revision="$revision+dirty"
-fi
-
+bench_build
+bench_classpath bench bench tarn-api tarn-engine tarn-vdev-file
+bench_revision
 data_dir="$bench_dir/target/bench-data"
 mkdir -p "$data_dir"
 
 # --dir comes first so that a --dir among the arguments wins (the last value of an option counts).
-# shellcheck disable=SC2086
-exec java ${BENCH_JAVA_OPTS:--Xms4g -Xmx4g -XX:+AlwaysPreTouch} -Dtarn.bench.revision="$revision" \
-    -cp "$classes_dir:$lib_dir/*" \
-    org.tarn.bench.Bench --dir="$data_dir" "$@"
+exec "${java_cmd[@]}" -Dtarn.bench.revision="$revision" org.tarn.bench.Bench --dir="$data_dir" "$@"

@@ -6,13 +6,11 @@ import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -89,32 +87,7 @@ public final class Bench {
     }
 
     public static void main(String[] args) {
-        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-        }
-        Options o;
-        try {
-            o = Options.parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("bench: " + e.getMessage());
-            System.exit(2);
-            return;
-        }
-        if (o.help) {
-            System.out.println(Options.USAGE);
-            return;
-        }
-        try {
-            String report = new Bench(o, System.err).run();
-            System.out.print(report);
-            if (o.out != null) {
-                Files.writeString(o.out, report, StandardCharsets.UTF_8);
-                System.err.println("report written to " + o.out.toAbsolutePath());
-            }
-        } catch (IOException | UncheckedIOException e) {
-            System.err.println("bench: " + e);
-            System.exit(1);
-        }
+        Harness.main("bench", new Options(), args, (o, log) -> new Bench(o, log).run());
     }
 
     /** Runs every selected measurement and returns the Markdown report. */
@@ -485,17 +458,10 @@ public final class Bench {
 
     private String report(ZonedDateTime started) {
         StringBuilder sb = new StringBuilder();
-        sb.append("## Tarn benchmark results\n\n");
-        sb.append("- started: ").append(started.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)).append('\n');
-        sb.append("- JVM: ").append(System.getProperty("java.vm.name")).append(' ')
-                .append(System.getProperty("java.runtime.version")).append(", ")
-                .append(Runtime.getRuntime().availableProcessors()).append(" CPUs, max heap ")
-                .append(Runtime.getRuntime().maxMemory() / MIB).append(" MiB\n");
-        sb.append("- engine revision: ").append(System.getProperty("tarn.bench.revision", "unknown")).append('\n');
+        sb.append(Harness.reportHeader("Tarn benchmark results", started));
         sb.append("- directory: `").append(o.dir.toAbsolutePath().normalize()).append("` on ")
                 .append(fileSystem(o.dir)).append('\n');
-        sb.append("- options: ").append(o.given.isEmpty() ? "defaults" : "`" + String.join(" ",
-                o.given.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toList()) + "`")
+        sb.append("- options: ").append(o.givenText())
                 .append("; checksum ").append(o.checksum).append(", ").append(o.runs).append(" runs + ")
                 .append(o.warmup).append(" warm-up per row, medians shown\n\n");
 

@@ -2,13 +2,10 @@ package org.tarn.bench;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -39,6 +36,9 @@ import org.tarn.vdev.fault.FaultInjector;
 import org.tarn.vdev.fault.FaultRule;
 import org.tarn.vdev.fault.FaultVdevDriver;
 import org.tarn.vdev.file.FileVdevDriver;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Failover benchmark: how long {@code forceExport} takes on a pool whose
@@ -126,34 +126,7 @@ public final class FailoverBench {
     }
 
     public static void main(String[] args) {
-        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-        }
-        Settings o;
-        try {
-            o = Settings.parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("failover-bench: " + e.getMessage());
-            System.exit(2);
-            return;
-        }
-        if (o.help) {
-            System.out.println(Settings.USAGE);
-            return;
-        }
-        try {
-            String report = new FailoverBench(o, System.err).run();
-            System.out.print(report);
-            if (o.out != null) {
-                Files.writeString(o.out, report, StandardCharsets.UTF_8);
-                System.err.println("report written to " + o.out.toAbsolutePath());
-            }
-        } catch (IOException | UncheckedIOException | InterruptedException e) {
-            System.err.println("failover-bench: " + e);
-            System.exit(1);
-        }
-        // leftover daemon threads (a device still hung) must not keep the JVM alive
-        System.exit(0);
+        Harness.main("failover-bench", new Settings(), args, (o, log) -> new FailoverBench(o, log).run());
     }
 
     /** Runs the selected parts and returns the Markdown report. */
@@ -722,16 +695,9 @@ public final class FailoverBench {
 
     private String report(ZonedDateTime started) {
         StringBuilder sb = new StringBuilder();
-        sb.append("## Tarn failover benchmark results\n\n");
-        sb.append("- started: ").append(started.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)).append('\n');
-        sb.append("- JVM: ").append(System.getProperty("java.vm.name")).append(' ')
-                .append(System.getProperty("java.runtime.version")).append(", ")
-                .append(Runtime.getRuntime().availableProcessors()).append(" CPUs, max heap ")
-                .append(Runtime.getRuntime().maxMemory() / MIB).append(" MiB\n");
-        sb.append("- engine revision: ").append(System.getProperty("tarn.bench.revision", "unknown")).append('\n');
+        sb.append(Harness.reportHeader("Tarn failover benchmark results", started));
         sb.append("- directory: `").append(o.dir.toAbsolutePath().normalize()).append("`\n");
-        sb.append("- options: ").append(o.given.isEmpty() ? "defaults" : "`" + String.join(" ",
-                o.given.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toList()) + "`")
+        sb.append("- options: ").append(o.givenText())
                 .append("; I/O deadline ").append(o.ioTimeoutMillis).append(" ms\n");
         sb.append("- system load average (1 min) at the start and after each part: ").append(String.join(" → ",
                 loads.stream().map(l -> String.format(Locale.ROOT, "%.1f", l)).toList())).append("\n\n");
@@ -864,108 +830,81 @@ public final class FailoverBench {
 
     // ---- settings ----------------------------------------------------------
 
-    /** Settings, parsed from {@code --key=value} arguments. */
-    static final class Settings {
-        static final String USAGE = String.join("\n",
-                "usage: bench/run-failover.sh [--key=value ...]",
-                "",
-                "  --dir=PATH               where device files go (default: bench/target/failover-data)",
-                "  --only=LIST              latency,throughput (default: both)",
-                "  --reps=N                 timed force exports per situation (default 9)",
-                "  --warmup=N               unmeasured force exports per situation, and a 2 s throughput",
-                "                           warm-up run when N > 0 (default 1)",
-                "  --writers=N              writer threads in each latency situation (default 2)",
-                "  --hungMiB=N              (a) MiB written before the hang (default 8)",
-                "  --suspendDirtyMaxMiB=N   (b) the pool's dirtyMaxBytes in MiB (default 8)",
-                "  --fullDirtyMaxMiB=N      (c) the pool's dirtyMaxBytes in MiB (default 64)",
-                "  --seconds=S              length T of each throughput run (default 6)",
-                "  --pairs=N                throughput pairs (idle neighbour, hung neighbour) (default 9)",
-                "  --objectMiB=N            the healthy pool's object, rewritten in a cycle (default 256)",
-                "  --syncEveryMiB=N         the healthy writer syncs every N MiB (default 16)",
-                "  --ioTimeoutMillis=N      the engine's device I/O deadline (default 60000: hangs stay hangs)",
-                "  --out=FILE               also write the Markdown report to FILE",
-                "  --help                   this text");
+    /** Settings, parsed by {@link Harness#parse}. */
+    @Command(name = "failover-bench", customSynopsis = "bench/run-failover.sh [--key=value ...]")
+    static final class Settings extends Harness.CommonOptions {
+        private static final List<String> PARTS = List.of("latency", "throughput");
 
+        @Option(names = "--dir", paramLabel = "PATH",
+                description = "where device files go (default: bench/target/failover-data)")
         Path dir = Path.of(System.getProperty("tarn.bench.dir", "target/failover-data"));
-        Set<String> only = Set.of("latency", "throughput");
+
+        @Option(names = "--only", paramLabel = "LIST", split = ",", hideParamSyntax = true,
+                description = "latency,throughput (default: both)")
+        Set<String> only = Set.copyOf(PARTS);
+
+        @Option(names = "--reps", paramLabel = "N", description = "timed force exports per situation (default 9)")
         int reps = 9;
+
+        @Option(names = "--warmup", paramLabel = "N", description = {
+            "unmeasured force exports per situation, and a 2 s throughput",
+            "warm-up run when N > 0 (default 1)"})
         int warmup = 1;
+
+        @Option(names = "--writers", paramLabel = "N",
+                description = "writer threads in each latency situation (default 2)")
         int writers = 2;
+
+        @Option(names = "--hungMiB", paramLabel = "N", description = "(a) MiB written before the hang (default 8)")
         long hungMiB = 8;
+
+        @Option(names = "--suspendDirtyMaxMiB", paramLabel = "N",
+                description = "(b) the pool's dirtyMaxBytes in MiB (default 8)")
         long suspendDirtyMaxMiB = 8;
+
+        @Option(names = "--fullDirtyMaxMiB", paramLabel = "N",
+                description = "(c) the pool's dirtyMaxBytes in MiB (default 64)")
         long fullDirtyMaxMiB = 64;
+
+        @Option(names = "--seconds", paramLabel = "S", description = "length T of each throughput run (default 6)")
         double seconds = 6;
+
+        @Option(names = "--pairs", paramLabel = "N",
+                description = "throughput pairs (idle neighbour, hung neighbour) (default 9)")
         int pairs = 9;
+
+        @Option(names = "--objectMiB", paramLabel = "N",
+                description = "the healthy pool's object, rewritten in a cycle (default 256)")
         long objectMiB = 256;
+
+        @Option(names = "--syncEveryMiB", paramLabel = "N",
+                description = "the healthy writer syncs every N MiB (default 16)")
         long syncEveryMiB = 16;
+
+        @Option(names = "--ioTimeoutMillis", paramLabel = "N",
+                description = "the engine's device I/O deadline (default 60000: hangs stay hangs)")
         long ioTimeoutMillis = 60_000;
-        Path out;
-        boolean help;
-        final Map<String, String> given = new LinkedHashMap<>();
 
         static Settings parse(String... args) {
-            Settings o = new Settings();
-            for (String arg : args) {
-                if (arg.equals("--help") || arg.equals("-h")) {
-                    o.help = true;
-                    continue;
-                }
-                if (!arg.startsWith("--") || arg.indexOf('=') < 3) {
-                    throw new IllegalArgumentException("expected --key=value, got '" + arg + "'");
-                }
-                String key = arg.substring(2, arg.indexOf('='));
-                String value = arg.substring(arg.indexOf('=') + 1).trim();
-                o.given.put(key, value);
-                switch (key) {
-                    case "dir" -> o.dir = Path.of(value);
-                    case "only" -> {
-                        Set<String> parts = Set.of(value.split(","));
-                        for (String p : parts) {
-                            if (!Set.of("latency", "throughput").contains(p)) {
-                                throw new IllegalArgumentException("--only: unknown part '" + p
-                                        + "'; use latency, throughput");
-                            }
-                        }
-                        o.only = parts;
-                    }
-                    case "reps" -> o.reps = (int) number(key, value, 1);
-                    case "warmup" -> o.warmup = (int) number(key, value, 0);
-                    case "writers" -> o.writers = (int) number(key, value, 1);
-                    case "hungMiB" -> o.hungMiB = number(key, value, 1);
-                    case "suspendDirtyMaxMiB" -> o.suspendDirtyMaxMiB = number(key, value, 2);
-                    case "fullDirtyMaxMiB" -> o.fullDirtyMaxMiB = number(key, value, 2);
-                    case "seconds" -> {
-                        try {
-                            o.seconds = Double.parseDouble(value);
-                        } catch (NumberFormatException e) {
-                            throw new IllegalArgumentException("--seconds: not a number: '" + value + "'");
-                        }
-                        if (!(o.seconds >= 0.5)) {
-                            throw new IllegalArgumentException("--seconds: must be at least 0.5");
-                        }
-                    }
-                    case "pairs" -> o.pairs = (int) number(key, value, 1);
-                    case "objectMiB" -> o.objectMiB = number(key, value, 1);
-                    case "syncEveryMiB" -> o.syncEveryMiB = number(key, value, 1);
-                    case "ioTimeoutMillis" -> o.ioTimeoutMillis = number(key, value, 1);
-                    case "out" -> o.out = Path.of(value);
-                    default -> throw new IllegalArgumentException("unknown option --" + key + "\n\n" + USAGE);
-                }
-            }
-            return o;
+            return Harness.parse(new Settings(), args);
         }
 
-        private static long number(String key, String value, long min) {
-            long n;
-            try {
-                n = Long.parseLong(value);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--" + key + ": not a number: '" + value + "'");
+        @Override
+        void check() {
+            Harness.oneOf("--only", only, PARTS);
+            Harness.atLeast("--reps", reps, 1);
+            Harness.atLeast("--warmup", warmup, 0);
+            Harness.atLeast("--writers", writers, 1);
+            Harness.atLeast("--hungMiB", hungMiB, 1);
+            Harness.atLeast("--suspendDirtyMaxMiB", suspendDirtyMaxMiB, 2);
+            Harness.atLeast("--fullDirtyMaxMiB", fullDirtyMaxMiB, 2);
+            if (!(seconds >= 0.5)) {
+                throw new IllegalArgumentException("--seconds: must be at least 0.5, got " + seconds);
             }
-            if (n < min) {
-                throw new IllegalArgumentException("--" + key + ": must be at least " + min);
-            }
-            return n;
+            Harness.atLeast("--pairs", pairs, 1);
+            Harness.atLeast("--objectMiB", objectMiB, 1);
+            Harness.atLeast("--syncEveryMiB", syncEveryMiB, 1);
+            Harness.atLeast("--ioTimeoutMillis", ioTimeoutMillis, 1);
         }
     }
 }

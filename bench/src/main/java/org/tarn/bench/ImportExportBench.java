@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -12,12 +11,10 @@ import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -41,6 +38,9 @@ import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
 import org.tarn.engine.pool.SpaNamespace;
 import org.tarn.vdev.file.FileVdevDriver;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Export and import time of a pool of many file devices, for Tarn and, when
@@ -77,112 +77,88 @@ import org.tarn.vdev.file.FileVdevDriver;
 public final class ImportExportBench {
     private static final long MIB = 1L << 20;
 
-    static final String USAGE = String.join("\n",
-            "usage: bench/run-import.sh [--key=value ...]",
-            "",
-            "  --dir=PATH             where device files go (default: bench/target/import-data); one",
-            "                         subdirectory per pool, deleted afterwards",
-            "  --devices=LIST         device counts, even, at least 2 (default 4,64,256)",
-            "  --deviceMiB=N          size of each sparse device file (default 64)",
-            "  --dataMiB=N            random data written to each pool before measuring (default 4)",
-            "  --runs=N               measured export+import cycles per device count (default 5)",
-            "  --warmup=N             unmeasured cycles first (default 2)",
-            "  --scan=BOOL            also time scans of the exported pool's directory (default true)",
-            "  --zfs=MODE             auto: compare with zfs-fuse when `zpool list` answers; true: require",
-            "                         it; false: Tarn only (default auto)",
-            "  --zfsSkipReason=TEXT   why zfs-fuse is not compared, for the report (with --zfs=false)",
-            "  --zfsData=BOOL         write the data into the zfs-fuse pool too, through a FUSE mount that",
-            "                         is unmounted again before measuring (default true)",
-            "  --zfsTimeoutSec=N      limit on each zpool/zfs command (default 120)",
-            "  --tarnTimeoutSec=N     limit on each Tarn operation; on expiry the engine's stacks are",
-            "                         dumped and that device count is abandoned (default 300)",
-            "  --out=FILE             also write the Markdown report to FILE",
-            "  --help                 this text");
+    /** The settings, parsed by {@link Harness#parse}. */
+    @Command(name = "import-bench", customSynopsis = "bench/run-import.sh [--key=value ...]")
+    static final class Config extends Harness.CommonOptions {
+        @Option(names = "--dir", paramLabel = "PATH", description = {
+            "where device files go (default: bench/target/import-data); one",
+            "subdirectory per pool, deleted afterwards"})
+        Path dir = Path.of("target/import-data");
 
-    /** The settings, from {@code --key=value} arguments. */
-    static final class Config {
-        Path dir = Path.of("target/import-data").toAbsolutePath();
+        @Option(names = "--devices", paramLabel = "LIST", split = ",", hideParamSyntax = true,
+                description = "device counts, even, at least 2 (default 4,64,256)")
         List<Integer> devices = List.of(4, 64, 256);
-        long deviceBytes = 64 * MIB;
-        long dataBytes = 4 * MIB;
+
+        @Option(names = "--deviceMiB", paramLabel = "N", description = "size of each sparse device file (default 64)")
+        long deviceMiB = 64;
+
+        @Option(names = "--dataMiB", paramLabel = "N",
+                description = "random data written to each pool before measuring (default 4)")
+        long dataMiB = 4;
+
+        @Option(names = "--runs", paramLabel = "N",
+                description = "measured export+import cycles per device count (default 5)")
         int runs = 5;
+
+        @Option(names = "--warmup", paramLabel = "N", description = "unmeasured cycles first (default 2)")
         int warmup = 2;
+
+        @Option(names = "--scan", paramLabel = "BOOL", arity = "1",
+                description = "also time scans of the exported pool's directory (default true)")
         boolean scan = true;
+
+        @Option(names = "--zfs", paramLabel = "MODE", description = {
+            "auto: compare with zfs-fuse when `zpool list` answers; true: require",
+            "it; false: Tarn only (default auto)"})
         String zfs = "auto";
+
+        @Option(names = "--zfsSkipReason", paramLabel = "TEXT",
+                description = "why zfs-fuse is not compared, for the report (with --zfs=false)")
         String zfsSkipReason;
+
+        @Option(names = "--zfsData", paramLabel = "BOOL", arity = "1", description = {
+            "write the data into the zfs-fuse pool too, through a FUSE mount that",
+            "is unmounted again before measuring (default true)"})
         boolean zfsData = true;
+
+        @Option(names = "--zfsTimeoutSec", paramLabel = "N", description = "limit on each zpool/zfs command (default 120)")
         long zfsTimeoutSec = 120;
+
+        @Option(names = "--tarnTimeoutSec", paramLabel = "N", description = {
+            "limit on each Tarn operation; on expiry the engine's stacks are",
+            "dumped and that device count is abandoned (default 300)"})
         long tarnTimeoutSec = 300;
-        Path out;
-        boolean help;
-        final Map<String, String> given = new LinkedHashMap<>();
 
         static Config parse(String... args) {
-            Config c = new Config();
-            for (String arg : args) {
-                if (arg.equals("--help") || arg.equals("-h")) {
-                    c.help = true;
-                    continue;
-                }
-                if (!arg.startsWith("--") || arg.indexOf('=') < 3) {
-                    throw new IllegalArgumentException("expected --key=value, got '" + arg + "'");
-                }
-                String key = arg.substring(2, arg.indexOf('='));
-                String value = arg.substring(arg.indexOf('=') + 1).trim();
-                c.given.put(key, value);
-                switch (key) {
-                    case "dir" -> c.dir = Path.of(value).toAbsolutePath().normalize();
-                    case "devices" -> c.devices = Arrays.stream(value.split(",")).filter(s -> !s.isBlank())
-                            .map(s -> (int) number(key, s.trim(), 2)).toList();
-                    case "deviceMiB" -> c.deviceBytes = number(key, value, 16) * MIB;
-                    case "dataMiB" -> c.dataBytes = number(key, value, 0) * MIB;
-                    case "runs" -> c.runs = (int) number(key, value, 1);
-                    case "warmup" -> c.warmup = (int) number(key, value, 0);
-                    case "scan" -> c.scan = bool(key, value);
-                    case "zfs" -> {
-                        if (!List.of("auto", "true", "false").contains(value)) {
-                            throw new IllegalArgumentException("--zfs: auto, true or false, got '" + value + "'");
-                        }
-                        c.zfs = value;
-                    }
-                    case "zfsSkipReason" -> c.zfsSkipReason = value;
-                    case "zfsData" -> c.zfsData = bool(key, value);
-                    case "zfsTimeoutSec" -> c.zfsTimeoutSec = number(key, value, 1);
-                    case "tarnTimeoutSec" -> c.tarnTimeoutSec = number(key, value, 1);
-                    case "out" -> c.out = Path.of(value);
-                    default -> throw new IllegalArgumentException("unknown option --" + key + "\n\n" + USAGE);
-                }
-            }
-            if (c.devices.isEmpty()) {
-                throw new IllegalArgumentException("--devices: give at least one count");
-            }
-            for (int n : c.devices) {
+            return Harness.parse(new Config(), args);
+        }
+
+        long deviceBytes() {
+            return deviceMiB * MIB;
+        }
+
+        long dataBytes() {
+            return dataMiB * MIB;
+        }
+
+        @Override
+        void check() {
+            dir = dir.toAbsolutePath().normalize();
+            for (int n : devices) {
+                Harness.atLeast("--devices", n, 2);
                 if (n % 2 != 0) {
                     throw new IllegalArgumentException("--devices: " + n + " is odd; the layout is mirrors of two");
                 }
             }
-            return c;
-        }
-
-        private static long number(String key, String value, long min) {
-            long n;
-            try {
-                n = Long.parseLong(value);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("--" + key + ": not a number: '" + value + "'");
+            Harness.atLeast("--deviceMiB", deviceMiB, 16);
+            Harness.atLeast("--dataMiB", dataMiB, 0);
+            Harness.atLeast("--runs", runs, 1);
+            Harness.atLeast("--warmup", warmup, 0);
+            if (!List.of("auto", "true", "false").contains(zfs)) {
+                throw new IllegalArgumentException("--zfs: auto, true or false, got '" + zfs + "'");
             }
-            if (n < min) {
-                throw new IllegalArgumentException("--" + key + ": must be at least " + min);
-            }
-            return n;
-        }
-
-        private static boolean bool(String key, String value) {
-            return switch (value) {
-                case "true" -> true;
-                case "false" -> false;
-                default -> throw new IllegalArgumentException("--" + key + ": true or false, got '" + value + "'");
-            };
+            Harness.atLeast("--zfsTimeoutSec", zfsTimeoutSec, 1);
+            Harness.atLeast("--tarnTimeoutSec", tarnTimeoutSec, 1);
         }
     }
 
@@ -244,37 +220,12 @@ public final class ImportExportBench {
     ImportExportBench(Config c, PrintStream log) {
         this.c = c;
         this.log = log;
-        this.data = new byte[(int) c.dataBytes];
+        this.data = new byte[(int) c.dataBytes()];
         new Random(42).nextBytes(data);
     }
 
     public static void main(String[] args) {
-        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-        }
-        Config c;
-        try {
-            c = Config.parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("import-bench: " + e.getMessage());
-            System.exit(2);
-            return;
-        }
-        if (c.help) {
-            System.out.println(USAGE);
-            return;
-        }
-        try {
-            String report = new ImportExportBench(c, System.err).run();
-            System.out.print(report);
-            if (c.out != null) {
-                Files.writeString(c.out, report, StandardCharsets.UTF_8);
-                System.err.println("report written to " + c.out.toAbsolutePath());
-            }
-        } catch (IOException | UncheckedIOException | IllegalStateException e) {
-            System.err.println("import-bench: " + e);
-            System.exit(1);
-        }
+        Harness.main("import-bench", new Config(), args, (c, log) -> new ImportExportBench(c, log).run());
     }
 
     private static ExecutorService newWorker() {
@@ -326,7 +277,7 @@ public final class ImportExportBench {
     private void measure(Row row) throws IOException {
         int n = row.devices;
         log.printf(Locale.ROOT, "== %d devices (%d mirror%s of 2), %s each%n", n, n / 2, n == 2 ? "" : "s",
-                size(c.deviceBytes));
+                size(c.deviceBytes()));
         String tarnName = "tarnie" + n;
         String zfsName = "zfsie" + n;
         Path tarnDir = c.dir.resolve("tarn-" + n);
@@ -343,7 +294,7 @@ public final class ImportExportBench {
                 tarnOk = true;
                 tarnImported = true;
                 log.printf(Locale.ROOT, "   tarn: created in %s ms, %s written%n", fmt(row.tarnCreateMs),
-                        size(c.dataBytes));
+                        size(c.dataBytes()));
             } catch (OpFailed e) {
                 row.tarnNote = "create failed: " + e.getMessage();
                 log.println("   tarn: " + row.tarnNote);
@@ -355,7 +306,7 @@ public final class ImportExportBench {
                     zfsOk = true;
                     zfsImported = true;
                     log.printf(Locale.ROOT, "   zfs-fuse: created in %s ms%s%n", fmt(row.zfsCreateMs),
-                            row.zfsDataWritten ? ", " + size(c.dataBytes) + " written" : ", no data written");
+                            row.zfsDataWritten ? ", " + size(c.dataBytes()) + " written" : ", no data written");
                 } catch (OpFailed e) {
                     row.zfsNote = (e.timeout ? "timeout: " : "failed: ") + "create: " + e.getMessage();
                     log.println("   zfs-fuse: " + row.zfsNote);
@@ -527,7 +478,7 @@ public final class ImportExportBench {
         StringBuilder layout = new StringBuilder();
         for (int i = 0; i < n; i++) {
             Path dev = dir.resolve("d" + i);
-            FileVdevDriver.createSparseFile(dev, c.deviceBytes);
+            FileVdevDriver.createSparseFile(dev, c.deviceBytes());
             layout.append(i % 2 == 0 ? " mirror " : " ").append(dev);
         }
         VdevLayout parsed = VdevLayout.parse(layout.toString().trim());
@@ -593,14 +544,14 @@ public final class ImportExportBench {
         List<String> args = new ArrayList<>(List.of("create", "-f", "-m", "none", name));
         for (int i = 0; i < n; i++) {
             Path dev = dir.toAbsolutePath().resolve("d" + i);
-            FileVdevDriver.createSparseFile(dev, c.deviceBytes); // what `truncate -s` does
+            FileVdevDriver.createSparseFile(dev, c.deviceBytes()); // what `truncate -s` does
             if (i % 2 == 0) {
                 args.add("mirror");
             }
             args.add(dev.toString());
         }
         double ms = zpool(args.toArray(String[]::new)).ms;
-        if (c.zfsData && c.dataBytes > 0) {
+        if (c.zfsData && c.dataBytes() > 0) {
             try {
                 Files.createDirectories(mount);
                 run("zfs", "set", "mountpoint=" + mount.toAbsolutePath(), name);
@@ -775,20 +726,13 @@ public final class ImportExportBench {
 
     private String report(ZonedDateTime started) {
         StringBuilder sb = new StringBuilder();
-        sb.append("## Tarn import/export results\n\n");
-        sb.append("- started: ").append(started.format(DateTimeFormatter.ISO_OFFSET_DATE_TIME)).append('\n');
-        sb.append("- JVM: ").append(System.getProperty("java.vm.name")).append(' ')
-                .append(System.getProperty("java.runtime.version")).append(", ")
-                .append(Runtime.getRuntime().availableProcessors()).append(" CPUs, max heap ")
-                .append(Runtime.getRuntime().maxMemory() / MIB).append(" MiB\n");
-        sb.append("- engine revision: ").append(System.getProperty("tarn.bench.revision", "unknown")).append('\n');
+        sb.append(Harness.reportHeader("Tarn import/export results", started));
         sb.append("- directory: `").append(c.dir.toAbsolutePath().normalize()).append("` on ")
                 .append(fileSystem(c.dir)).append('\n');
-        sb.append("- options: ").append(c.given.isEmpty() ? "defaults" : "`" + String.join(" ",
-                c.given.entrySet().stream().map(e -> "--" + e.getKey() + "=" + e.getValue()).toList()) + "`")
+        sb.append("- options: ").append(c.givenText())
                 .append("; ").append(c.runs).append(" cycles + ").append(c.warmup)
-                .append(" warm-up per device count; sparse ").append(size(c.deviceBytes))
-                .append(" files, mirrors of 2, ").append(size(c.dataBytes)).append(" of data\n");
+                .append(" warm-up per device count; sparse ").append(size(c.deviceBytes()))
+                .append(" files, mirrors of 2, ").append(size(c.dataBytes())).append(" of data\n");
         sb.append("- zfs-fuse: ").append(zfsOn ? zfsVersion + ", timeout " + c.zfsTimeoutSec + " s per command"
                 : "**not compared**: " + zfsWhy).append("\n\n");
 

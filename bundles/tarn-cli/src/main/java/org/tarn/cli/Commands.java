@@ -325,6 +325,7 @@ final class Commands {
             Object table;
             try (ProgressLine progress = ProgressLine.start(err(), scanDirs())) {
                 table = cannot("scan for pools", () -> manager("importablePools", String.join(",", dirs)));
+                progress.succeeded();
             }
             List<Map<String, Object>> rows = Values.rows(table, "guid");
             if (rows.isEmpty()) {

@@ -24,6 +24,7 @@ final class ProgressLine implements AutoCloseable {
     private final long start = System.nanoTime();
     private final Thread ticker;
     private boolean shown;
+    private boolean succeeded;
 
     private ProgressLine(PrintWriter err, String what, boolean showNow) {
         this.err = err;
@@ -73,6 +74,11 @@ final class ProgressLine implements AutoCloseable {
         shown = true;
     }
 
+    /** The scan returned: {@link #close} then says "done" rather than "failed". */
+    synchronized void succeeded() {
+        succeeded = true;
+    }
+
     @Override
     public void close() {
         ticker.interrupt();
@@ -84,8 +90,8 @@ final class ProgressLine implements AutoCloseable {
         synchronized (this) {
             if (shown) {
                 long millis = (System.nanoTime() - start) / 1_000_000L;
-                err.println("\r" + what + " ... done in " + String.format(java.util.Locale.ROOT, "%.1fs",
-                        millis / 1000.0));
+                err.println("\r" + what + " ... " + (succeeded ? "done in " : "failed after ")
+                        + String.format(java.util.Locale.ROOT, "%.1fs", millis / 1000.0));
                 err.flush();
             }
         }

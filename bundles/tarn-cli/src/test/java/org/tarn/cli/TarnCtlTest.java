@@ -170,6 +170,24 @@ class TarnCtlTest {
     }
 
     @Test
+    void import_scan_that_fails_says_failed_not_done_neg() throws Exception {
+        java.nio.file.Path devs = java.nio.file.Files.createTempDirectory("tarnctl-progress");
+        for (int i = 0; i < 4; i++) {
+            java.nio.file.Files.createFile(devs.resolve("f" + i));
+        }
+        int before = ProgressLine.manyDevices;
+        ProgressLine.manyDevices = 4;
+        java.io.StringWriter text = new java.io.StringWriter();
+        try (ProgressLine progress = ProgressLine.start(new java.io.PrintWriter(text), List.of(devs))) {
+            assertThat(progress).isNotNull(); // the scan throws here: succeeded() is never called
+        } finally {
+            ProgressLine.manyDevices = before;
+        }
+        assertThat(text.toString()).contains("scanning 4 devices in " + devs).contains("failed after")
+                .doesNotContain("done in");
+    }
+
+    @Test
     void export_unknown_pool_is_one_line_with_tarn_2_neg() {
         Result r = fails(1, "export", "nope");
         assertThat(r.errLines()).containsExactly("cannot export 'nope': TARN-2 no pool named 'nope' is imported here");

@@ -32,7 +32,12 @@ import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
 import org.tarn.engine.pool.SpaNamespace;
 import org.tarn.jmx.ObjectNames;
+import org.tarn.jmx.TargetMBeans;
 import org.tarn.jmx.TarnMBeans;
+import org.tarn.target.TargetAwarePoolManager;
+import org.tarn.target.TargetService;
+import org.tarn.target.TargetSettings;
+import org.tarn.target.Targets;
 import org.tarn.vdev.fault.FaultVdevDriver;
 import org.tarn.vdev.file.FileVdevDriver;
 
@@ -61,7 +66,9 @@ public final class AgentRuntime {
     private final Runnable onStopped;
     private final String version;
     private SpaNamespace engine;
+    private TargetService targets;
     private TarnMBeans mbeans;
+    private TargetMBeans targetMBeans;
     private ObjectName agentName;
     private JolokiaServer jolokia;
     private HttpServer httpServer;
@@ -119,8 +126,11 @@ public final class AgentRuntime {
         FileVdevDriver file = new FileVdevDriver();
         engine = TarnEngine.start(settings, List.of(new FaultVdevDriver(file), file));
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-        mbeans = TarnMBeans.register(new org.tarn.jmx.ConfinedPoolManager(engine, options.searchPaths(),
-                "add their directory to the agent option search=DIR[:DIR]"), server);
+        // targets mount with their pools; management exports through them so targets unmount first
+        targets = Targets.start(engine, TargetSettings.defaults());
+        mbeans = TarnMBeans.register(new TargetAwarePoolManager(new org.tarn.jmx.ConfinedPoolManager(engine,
+                options.searchPaths(), "add their directory to the agent option search=DIR[:DIR]"), targets), server);
+        targetMBeans = TargetMBeans.register(targets, server);
         agentName = new ObjectName(AGENT_OBJECT_NAME);
         server.registerMBean(new DescribedAgentMBean(new Agent()), agentName);
         if (options.jolokiaPort() > 0) {
@@ -186,40 +196,24 @@ public final class AgentRuntime {
             }
             agentName = null;
         }
+        if (targetMBeans != null) {
+            targetMBeans.close();
+            targetMBeans = null;
+        }
         if (mbeans != null) {
             mbeans.close();
             mbeans = null;
         }
+        if (targets != null) {
+            // unmount (and sync) targets before the engine exports their pools underneath them
+            targets.close();
+            targets = null;
+        }
         if (engine != null) {
             List<String> pools = engine.pools();
             engine.close();
-            stopEventThread(engine);
             LOG.info("Tarn agent stopped; exported {}", pools);
             engine = null;
-        }
-    }
-
-    /**
-     * Work-around: {@code SpaNamespace.close()} does not (yet) shut down its
-     * event executor, whose thread ({@code tarn-events}) would keep this class
-     * loader alive after the agent is unloaded. Remove once the engine does it.
-     */
-    private static void stopEventThread(SpaNamespace engine) {
-        try {
-            java.lang.reflect.Field f = SpaNamespace.class.getDeclaredField("eventExecutor");
-            f.setAccessible(true);
-            if (f.get(engine) instanceof java.util.concurrent.ExecutorService ex) {
-                ex.shutdown();
-                if (!ex.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS)) {
-                    ex.shutdownNow();
-                }
-            }
-        } catch (NoSuchFieldException e) {
-            // the engine changed: nothing to work around
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            LOG.warn("stopping the engine's event thread: {}", e.toString());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 

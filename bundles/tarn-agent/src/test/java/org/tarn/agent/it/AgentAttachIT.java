@@ -129,6 +129,20 @@ class AgentAttachIT {
                     + "/jolokia/read/com.sun.management:type=HotSpotDiagnostic/DiagnosticOptions"))
                     .doesNotContain("\"status\":200").contains("403");
             assertThat(host.ping()).contains("slf4j=org.slf4j.helpers.NOPLoggerFactory").contains("tarnVisible=false");
+            // storage targets are managed in the agent too
+            assertThat(httpGet("http://127.0.0.1:" + port + "/jolokia/read/tarn:type=TargetManager"))
+                    .contains("\"status\":200");
+            // the policy lets clients pull notifications (what tarnctl events -f does over Jolokia)
+            String base = "http://127.0.0.1:" + port + "/jolokia";
+            String registered = httpPost(base, "{\"type\":\"notification\",\"command\":\"register\"}");
+            String client = group(registered, "\"id\":\"([^\"]+)\"");
+            String store = group(registered, "\"store\":\"([^\"]+)\"");
+            String added = httpPost(base, "{\"type\":\"notification\",\"command\":\"add\",\"client\":\"" + client
+                    + "\",\"mode\":\"pull\",\"mbean\":\"tarn:type=PoolManager\"}");
+            String handle = group(added, "\"value\":\"?([^\",}]+)");
+            assertThat(httpPost(base, "{\"type\":\"exec\",\"mbean\":\"" + store + "\",\"operation\":\"pull\","
+                    + "\"arguments\":[\"" + client + "\",\"" + handle + "\"]}"))
+                    .as("pull allowed by the policy (nothing to pull yet: value null)").contains("\"status\":200");
 
             MBeanServerConnection jmx = host.jmx();
             jmx.invoke(AGENT, "shutdown", null, null);
@@ -202,6 +216,28 @@ class AgentAttachIT {
         } catch (Exception e) {
             return false;
         }
+    }
+
+    private static String httpPost(String url, String json) throws Exception {
+        HttpURLConnection c = (HttpURLConnection) new URL(url).openConnection();
+        c.setConnectTimeout(2000);
+        c.setReadTimeout(10000);
+        c.setRequestMethod("POST");
+        c.setDoOutput(true);
+        c.setRequestProperty("Content-Type", "application/json");
+        try (var out = c.getOutputStream()) {
+            out.write(json.getBytes(StandardCharsets.UTF_8));
+        }
+        int code = c.getResponseCode();
+        try (var in = code >= 400 ? c.getErrorStream() : c.getInputStream()) {
+            return "HTTP " + code + " " + (in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8));
+        }
+    }
+
+    private static String group(String text, String regex) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(regex).matcher(text);
+        assertThat(m.find()).as("/%s/ in %s", regex, text).isTrue();
+        return m.group(1);
     }
 
     private static String httpGet(String url) throws Exception {

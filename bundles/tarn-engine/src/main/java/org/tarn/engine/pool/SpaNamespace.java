@@ -854,8 +854,18 @@ public final class SpaNamespace implements PoolManager {
                     }));
         }
         exports.forEach(java.util.concurrent.CompletableFuture::join);
-        // deliver the events of those exports, then let the event thread go
+        // deliver the events of those exports, then let the event thread go (so nothing of the engine's
+        // outlives close(): the Java agent unloads its class loader after this)
         eventExecutor.shutdown();
+        try {
+            if (!eventExecutor.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS)) {
+                LOG.warn("event listeners did not finish within 5 s of close; dropping the events left");
+                eventExecutor.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            eventExecutor.shutdownNow();
+        }
     }
 
     /** Exports cleanly within the deadline; force-exports when devices hang or fail. */

@@ -51,6 +51,24 @@ public final class FaultInjection extends StandardMBean implements FaultInjectio
     }
 
     @Override
+    public void failReads(String device) {
+        driver.injector(device).add(FaultRule.error().on(FaultRule.Op.READ));
+    }
+
+    @Override
+    public void noSpace(String device) {
+        driver.injector(device).add(FaultRule.noSpace().on(FaultRule.Op.WRITE));
+    }
+
+    @Override
+    public void delayIo(String device, long millis) {
+        if (millis < 0) {
+            throw new IllegalArgumentException("delay must be 0 or more milliseconds, got " + millis);
+        }
+        driver.injector(device).add(FaultRule.latency(millis));
+    }
+
+    @Override
     public void clear(String device) {
         driver.injector(device).clear();
     }
@@ -75,6 +93,9 @@ public final class FaultInjection extends StandardMBean implements FaultInjectio
         return switch (op.getName()) {
             case "hangWrites" -> "Makes every later write to the device never return, like a hung disk";
             case "failWrites" -> "Makes every later write to the device fail with an I/O error";
+            case "failReads" -> "Makes every later read of the device fail with an I/O error";
+            case "noSpace" -> "Makes every later write to the device fail with ENOSPC (no space left on device)";
+            case "delayIo" -> "Makes every later read, write and flush of the device take longer by the given delay";
             case "hungIo" -> "How many device I/O calls are hung on the device right now";
             default -> "Removes every fault of the device and releases hung I/O";
         };
@@ -82,12 +103,13 @@ public final class FaultInjection extends StandardMBean implements FaultInjectio
 
     @Override
     protected String getParameterName(MBeanOperationInfo op, MBeanParameterInfo param, int sequence) {
-        return "device";
+        return sequence == 0 ? "device" : "millis";
     }
 
     @Override
     protected String getDescription(MBeanOperationInfo op, MBeanParameterInfo param, int sequence) {
-        return "The device path, with or without the fault: prefix";
+        return sequence == 0 ? "The device path, with or without the fault: prefix"
+                : "Added latency of each device call, in milliseconds";
     }
 
     @Override

@@ -53,10 +53,39 @@ class FaultInjectionTest {
         MBeanInfo info = new FaultInjection(new FaultVdevDriver(new FileVdevDriver())).getMBeanInfo();
         assertThat(info.getDescription()).isNotBlank();
         assertThat(info.getOperations()).extracting(MBeanOperationInfo::getName)
-                .containsExactlyInAnyOrder("hangWrites", "failWrites", "clear", "hungIo");
+                .containsExactlyInAnyOrder("hangWrites", "failWrites", "failReads", "noSpace", "delayIo", "clear",
+                        "hungIo");
         for (MBeanOperationInfo op : info.getOperations()) {
             assertThat(op.getDescription()).as(op.getName()).isNotEqualTo(op.getName());
-            assertThat(op.getSignature()).allSatisfy(p -> assertThat(p.getName()).isEqualTo("device"));
+            assertThat(op.getSignature()[0].getName()).isEqualTo("device");
+            assertThat(op.getSignature()).allSatisfy(p -> assertThat(p.getDescription()).isNotBlank());
+        }
+        MBeanOperationInfo delay = java.util.Arrays.stream(info.getOperations())
+                .filter(o -> o.getName().equals("delayIo")).findFirst().orElseThrow();
+        assertThat(delay.getSignature()[1].getName()).isEqualTo("millis");
+    }
+
+    @Test
+    void no_space_and_failed_reads_through_the_mbean_pos() throws Exception {
+        FaultVdevDriver driver = new FaultVdevDriver(new FileVdevDriver());
+        MBeanServer server = MBeanServerFactory.newMBeanServer();
+        server.registerMBean(new FaultInjection(driver), FaultInjection.objectName());
+        String path = FileVdevDriver.createSparseFile(dir.resolve("d1"), 1 << 20).toString();
+        String[] sig = {String.class.getName()};
+        try (FaultBlockDevice dev = driver.open("fault:" + path, false)) {
+            server.invoke(FaultInjection.objectName(), "noSpace", new Object[] {path}, sig);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> dev.write(0, ByteBuffer.allocate(512)))
+                    .isInstanceOf(org.tarn.api.vdev.DeviceFullException.class);
+            dev.read(0, ByteBuffer.allocate(512)); // reads still work
+            server.invoke(FaultInjection.objectName(), "failReads", new Object[] {path}, sig);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> dev.read(0, ByteBuffer.allocate(512)))
+                    .isInstanceOf(java.io.IOException.class);
+            server.invoke(FaultInjection.objectName(), "clear", new Object[] {path}, sig);
+            dev.write(0, ByteBuffer.allocate(512));
+            dev.read(0, ByteBuffer.allocate(512));
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> server.invoke(FaultInjection.objectName(),
+                    "delayIo", new Object[] {path, -1L}, new String[] {String.class.getName(), "long"}))
+                    .hasRootCauseInstanceOf(IllegalArgumentException.class);
         }
     }
 }

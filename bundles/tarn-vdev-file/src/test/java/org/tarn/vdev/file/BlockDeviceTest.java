@@ -5,33 +5,54 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.EOFException;
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Runs against a real block device, only when one is named with
- * {@code -Dtarn.test.blockDevice=/dev/loopN}. <b>Destructive</b>: it
- * overwrites the first and last blocks. For example, as root:
- *
- * <pre>
- * truncate -s 10M /tmp/loop.img &amp;&amp; losetup -f --show /tmp/loop.img
- * mvn verify -pl bundles/tarn-vdev-file -Dtarn.test.blockDevice=/dev/loop0
- * </pre>
+ * Runs against a real block device. By default the test makes one: a loop
+ * device over a 10 MiB file ({@code losetup}, which needs root), detached
+ * afterwards. {@code -Dtarn.test.blockDevice=/dev/sdX} names another instead —
+ * <b>destructive</b>: it overwrites the first and last blocks. Only where no
+ * loop device can be made (not root, no {@code losetup}, a container without
+ * {@code /dev/loop-control}) and none is named is the test skipped.
  */
 class BlockDeviceTest {
 
     private static final String DEVICE_PROPERTY = "tarn.test.blockDevice";
     private static final int BLOCK_BYTES = 4096;
     private static final long SEED = 7;
+    private static final long LOOP_FILE_BYTES = 10L * 1024 * 1024;
+
+    @TempDir
+    Path dir;
 
     @Test
     void blockDevice_pos_sizeAndRoundTripAtBothEnds() throws Exception {
-        String path = System.getProperty(DEVICE_PROPERTY);
-        assumeTrue(path != null && !path.isBlank(), "set -D" + DEVICE_PROPERTY + " to a scratch block device");
+        String named = System.getProperty(DEVICE_PROPERTY);
+        if (named != null && !named.isBlank()) {
+            roundTrip(named);
+            return;
+        }
+        Path backing = FileVdevDriver.createSparseFile(dir.resolve("loop.img"), LOOP_FILE_BYTES);
+        String loop = run("losetup", "-f", "--show", backing.toString());
+        assumeTrue(loop != null && loop.startsWith("/dev/"), "cannot make a loop device here (needs root and "
+                + "losetup); set -D" + DEVICE_PROPERTY + " to a scratch block device");
+        try {
+            roundTrip(loop);
+        } finally {
+            run("losetup", "-d", loop);
+        }
+    }
+
+    private static void roundTrip(String path) throws Exception {
         Path real = Path.of(path).toRealPath();
         long sysfsSizeBytes = FileVdevDriver.sysfsSizeBytes(Path.of("/sys/class/block"), real.getFileName().toString())
                 .orElseThrow();
@@ -52,6 +73,21 @@ class BlockDeviceTest {
             }
             assertThatThrownBy(() -> device.read(device.sizeBytes(), ByteBuffer.allocate(1)))
                     .isInstanceOf(EOFException.class);
+        }
+    }
+
+    /** The first line a command prints, or null when it cannot run or fails. */
+    static String run(String... command) throws InterruptedException {
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                return null;
+            }
+            return p.exitValue() == 0 ? out.lines().findFirst().orElse("") : null;
+        } catch (IOException e) {
+            return null;
         }
     }
 }
