@@ -41,6 +41,8 @@ import java.util.Properties;
  * io.timeout.millis       device I/O deadline (10000)
  * shutdown.export.millis  clean-export deadline at shutdown before force export (10000)
  * fault.injection         register tarn:type=FaultInjection for drills and tests (false)
+ * framework.timeout.millis  how long the bundles may take to start the engine, and the framework to stop
+ *                         beyond shutdown.export.millis (60000)
  * </pre>
  */
 public record ServerConfig(Path dataDir, Map<String, String> values, Path file) {
@@ -79,6 +81,7 @@ public record ServerConfig(Path dataDir, Map<String, String> values, Path file) 
         d.put("io.timeout.millis", "10000");
         d.put("shutdown.export.millis", "10000");
         d.put("fault.injection", "false");
+        d.put("framework.timeout.millis", "60000");
         return d;
     }
 

@@ -2,6 +2,7 @@ package org.tarn.dist;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.RandomAccessFile;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.nio.channels.FileChannel;
@@ -12,57 +13,65 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Dictionary;
 import java.util.HashMap;
+import java.util.Hashtable;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import javax.management.JMException;
+import javax.management.MBeanServer;
+import javax.management.MBeanServerDelegate;
+import javax.management.MBeanServerNotification;
+import javax.management.MalformedObjectNameException;
+import javax.management.NotificationListener;
+import javax.management.ObjectName;
+import javax.management.RuntimeMBeanException;
 
 import org.jolokia.jvmagent.JolokiaServer;
 import org.jolokia.jvmagent.JolokiaServerConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.tarn.api.Pool;
-import org.tarn.api.VdevLayout;
-import org.tarn.engine.EngineSettings;
-import org.tarn.engine.TarnEngine;
-import org.tarn.engine.pool.HostIdentity;
-import org.tarn.engine.pool.SpaNamespace;
-import org.tarn.jmx.ConfinedPoolManager;
-import org.tarn.jmx.TargetMBeans;
-import org.tarn.jmx.TarnMBeans;
-import org.tarn.target.TargetAwarePoolManager;
-import org.tarn.target.TargetService;
-import org.tarn.target.TargetSettings;
-import org.tarn.target.Targets;
-import org.tarn.vdev.fault.FaultInjection;
-import org.tarn.vdev.fault.FaultVdevDriver;
-import org.tarn.vdev.file.FileVdevDriver;
 
 /**
- * The standalone Tarn server: the engine over the file (and fault) drivers,
- * its MBeans in the platform MBeanServer, remote JMX and Jolokia on
- * loopback. A plain Java main for now (the OSGi packaging comes with the
- * deployment work).
+ * The standalone Tarn server: a launcher that embeds Apache Felix with the
+ * Tarn bundles ({@link TarnFramework}), configures the engine through
+ * Configuration Admin, and serves the MBeans the bundles register in the
+ * platform MBeanServer over remote JMX and Jolokia on loopback.
  *
  * <p>Usage: {@code TarnServer [--data DIR] [--config FILE]}; the data
- * directory defaults to {@code ./tarn-data}. On first start it creates pool
- * {@code tank} on two mirrored sparse files under {@code DIR/devices}; later
- * starts import the pools of the cache file. SIGTERM exports every pool
- * (force-exporting those whose devices hang) and keeps them cached. A second
- * server on the same data directory refuses to start.
+ * directory defaults to {@code ./tarn-data}. It holds the lock file, the
+ * engine's state ({@code state/}: host id, cache file), the devices of the
+ * default search path ({@code devices/}) and Felix's storage
+ * ({@code felix-cache/}, emptied at every start: the bundles come from this
+ * jar). On first start it creates pool {@code tank} on two mirrored sparse
+ * files under {@code DIR/devices}, through the PoolManager MBean; later starts
+ * import the pools of the cache file (the engine bundle does that when it
+ * starts). SIGTERM stops the framework, whose engine bundle exports every
+ * pool (force-exporting those whose devices hang after
+ * {@code shutdown.export.millis}) and keeps them cached. A second server on
+ * the same data directory refuses to start.
+ *
+ * <p>Every setting is checked before the framework starts or anything
+ * listens; the launcher itself never loads a Tarn class.
  */
 public final class TarnServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TarnServer.class);
+    /** Configuration PID of the engine component (bundle org.tarn.osgi). */
+    static final String ENGINE_PID = "org.tarn.engine";
+    /** Configuration PID of the fault driver component (bundle org.tarn.vdev.fault). */
+    static final String FAULT_PID = "org.tarn.vdev.fault";
+    static final String POOL_MANAGER = "tarn:type=PoolManager";
 
     private final ServerConfig config;
+    private final MBeanServer mbeans = ManagementFactory.getPlatformMBeanServer();
     private FileChannel lockChannel;
     private FileLock lock;
-    private SpaNamespace engine;
-    private FaultVdevDriver fault;
-    private javax.management.ObjectName faultInjection;
-    private TarnMBeans mbeans;
-    private TargetService targets;
-    private TargetMBeans targetMBeans;
+    private TarnFramework framework;
     private RemoteJmx jmx;
     private JolokiaServer jolokia;
     private String jmxUrl;
@@ -93,7 +102,7 @@ public final class TarnServer implements AutoCloseable {
         try {
             server = new TarnServer(ServerConfig.load(data.toAbsolutePath(), configFile));
             server.start();
-        } catch (IllegalArgumentException | IllegalStateException | org.tarn.api.TarnException e) {
+        } catch (IllegalArgumentException | IllegalStateException e) {
             System.err.println("tarn-server: " + e.getMessage());
             System.exit(1);
             return;
@@ -118,35 +127,38 @@ public final class TarnServer implements AutoCloseable {
     /** Starts everything; on failure stops what was started and throws. */
     public void start() throws IOException {
         Path data = config.dataDir();
-        // every security setting is checked before the engine starts or anything listens
+        // every setting is checked before the framework starts or anything listens
         Secrets.configFileHoldsNoReadableSecret(config);
         RemoteJmx.Plan jmxPlan = RemoteJmx.check(config);
         Map<String, String> jolokiaSecurity = jolokiaSecurity();
+        Map<String, Dictionary<String, Object>> configurations = configurations();
+        long timeoutMillis = config.longValue("framework.timeout.millis");
         Files.createDirectories(data);
         lockDataDir(data);
+        List<String> pools;
         try {
-            startEngine();
-            // targets mount with their pools; management exports through them so targets unmount first
-            targets = Targets.start(engine, TargetSettings.defaults());
-            mbeans = TarnMBeans.register(new TargetAwarePoolManager(new ConfinedPoolManager(engine,
-                    config.searchPaths(), "add their directory to search.paths"), targets),
-                    ManagementFactory.getPlatformMBeanServer());
-            targetMBeans = TargetMBeans.register(targets, ManagementFactory.getPlatformMBeanServer());
-            if (Boolean.parseBoolean(config.get("fault.injection"))) {
-                faultInjection = FaultInjection.objectName();
-                ManagementFactory.getPlatformMBeanServer().registerMBean(new FaultInjection(fault), faultInjection);
+            for (Path p : config.searchPaths()) {
+                Files.createDirectories(p);
             }
+            Files.createDirectories(data.resolve("state"));
+            framework = TarnFramework.start(data.resolve("felix-cache"), configurations, timeoutMillis);
+            awaitEngine(timeoutMillis);
+            Path marker = data.resolve("state").resolve("initialized");
+            if (!Files.exists(marker)) {
+                createDefaultPool();
+                Files.writeString(marker, "default pool created\n");
+            }
+            pools = pools();
             startJmx(jmxPlan);
             startJolokia(jolokiaSecurity);
         } catch (IOException | RuntimeException e) {
             close();
             throw e;
-        } catch (javax.management.JMException e) {
-            close();
-            throw new IllegalStateException("cannot register the fault injection MBean: " + e.getMessage(), e);
         }
-        System.out.println("Tarn server running: data " + data + ", hostid " + String.format("%08x", engine.hostId())
-                + ", pools " + engine.pools());
+        System.out.println("Tarn server running: data " + data + ", hostid " + attribute("HostId") + ", pools "
+                + pools);
+        System.out.println("  OSGi:    " + framework.description() + " with " + framework.bundleStates().keySet()
+                .stream().filter(n -> n.startsWith(TarnFramework.TARN_PREFIX)).toList());
         if (jmxUrl != null) {
             System.out.println("  JMX:     " + jmxUrl);
         }
@@ -154,6 +166,45 @@ public final class TarnServer implements AutoCloseable {
             System.out.println("  Jolokia: " + jolokiaUrl);
         }
         System.out.println("  stop with Ctrl-C or SIGTERM: pools are exported and re-imported at the next start");
+    }
+
+    /**
+     * The Configuration Admin configurations of the Tarn bundles, from the
+     * server's settings (checked here, so a bad value stops the server before
+     * anything starts).
+     */
+    private Map<String, Dictionary<String, Object>> configurations() {
+        Dictionary<String, Object> engine = new Hashtable<>();
+        engine.put("stateDir", config.dataDir().resolve("state").toString());
+        engine.put("searchPaths", config.searchPaths().stream().map(Path::toString).toArray(String[]::new));
+        engine.put("ioTimeoutMillis", positive("io.timeout.millis"));
+        engine.put("shutdownExportMillis", positive("shutdown.export.millis"));
+        String hostId = config.get("hostid");
+        if (!hostId.isEmpty()) {
+            try {
+                Long.parseLong(hostId, 16);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("'hostid' must be a hexadecimal host id, got '" + hostId + "'");
+            }
+            engine.put("hostId", hostId);
+        }
+        positive("framework.timeout.millis");
+        positive("default.device.bytes");
+        config.intValue("default.pool.devices");
+        Dictionary<String, Object> fault = new Hashtable<>();
+        fault.put("mbean", config.flag("fault.injection"));
+        Map<String, Dictionary<String, Object>> out = new LinkedHashMap<>();
+        out.put(ENGINE_PID, engine);
+        out.put(FAULT_PID, fault);
+        return out;
+    }
+
+    private long positive(String key) {
+        long v = config.longValue(key);
+        if (v <= 0) {
+            throw new IllegalArgumentException("'" + key + "' must be positive, got " + v);
+        }
+        return v;
     }
 
     private void lockDataDir(Path data) throws IOException {
@@ -176,44 +227,101 @@ public final class TarnServer implements AutoCloseable {
                 .getBytes(StandardCharsets.UTF_8)), 0);
     }
 
-    private void startEngine() throws IOException {
-        Path data = config.dataDir();
-        EngineSettings settings = EngineSettings.persistent(data.resolve("state"))
-                .withSearchPaths(config.searchPaths())
-                .withIoTimeoutMillis(config.longValue("io.timeout.millis"))
-                .withShutdownExportMillis(config.longValue("shutdown.export.millis"));
-        if (!config.get("hostid").isEmpty()) {
-            settings = settings.withHost(new HostIdentity(Long.parseLong(config.get("hostid"), 16),
-                    settings.host().hostname()));
+    /**
+     * Waits until the engine bundle has registered {@code tarn:type=PoolManager}
+     * and checks that the engine runs with the server's search paths.
+     */
+    private void awaitEngine(long timeoutMillis) {
+        ObjectName name = objectName(POOL_MANAGER);
+        CountDownLatch registered = new CountDownLatch(1);
+        NotificationListener listener = (n, handback) -> {
+            if (n instanceof MBeanServerNotification r && name.equals(r.getMBeanName())
+                    && MBeanServerNotification.REGISTRATION_NOTIFICATION.equals(r.getType())) {
+                registered.countDown();
+            }
+        };
+        ObjectName delegate = MBeanServerDelegate.DELEGATE_NAME;
+        try {
+            mbeans.addNotificationListener(delegate, listener, null, null);
+            try {
+                if (!mbeans.isRegistered(name) && !registered.await(timeoutMillis, TimeUnit.MILLISECONDS)) {
+                    Map<String, String> notActive = new LinkedHashMap<>(framework.bundleStates());
+                    notActive.values().removeIf("ACTIVE"::equals);
+                    throw new IllegalStateException("the Tarn engine did not register " + POOL_MANAGER + " within "
+                            + timeoutMillis + " ms (bundles not active: " + notActive + "); see the log above");
+                }
+            } finally {
+                mbeans.removeNotificationListener(delegate, listener);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the Tarn engine", e);
+        } catch (JMException e) {
+            throw new IllegalStateException("cannot watch the MBeanServer: " + e.getMessage(), e);
         }
-        for (Path p : config.searchPaths()) {
-            Files.createDirectories(p);
-        }
-        FileVdevDriver file = new FileVdevDriver();
-        fault = new FaultVdevDriver(file);
-        engine = TarnEngine.start(settings, List.of(fault, file));
-        Path marker = data.resolve("state").resolve("initialized");
-        if (!Files.exists(marker)) {
-            createDefaultPool();
-            Files.writeString(marker, "default pool created\n");
+        List<String> expected = config.searchPaths().stream().map(Path::toString).toList();
+        List<String> actual = Arrays.asList((String[]) attribute("SearchPaths"));
+        if (!actual.equals(expected)) {
+            throw new IllegalStateException(POOL_MANAGER + " reports search paths " + actual + ", not the configured "
+                    + expected + ": another Tarn engine is registered in this JVM");
         }
     }
 
+    /** Creates the default pool through the PoolManager MBean, on fresh sparse files in the first search path. */
     private void createDefaultPool() throws IOException {
         String name = config.get("default.pool");
-        if (name.isEmpty() || engine.pools().contains(name)) {
+        if (name.isEmpty() || pools().contains(name)) {
             return;
         }
         Path dir = config.searchPaths().get(0);
         List<String> devices = new ArrayList<>();
         for (int i = 0; i < config.intValue("default.pool.devices"); i++) {
             Path p = dir.resolve(name + "-" + i);
-            FileVdevDriver.createSparseFile(p, config.longValue("default.device.bytes"));
+            try (RandomAccessFile f = new RandomAccessFile(p.toFile(), "rw")) {
+                // a sparse file: only the blocks written later take space
+                f.setLength(Math.max(f.length(), config.longValue("default.device.bytes")));
+            }
             devices.add(p.toString());
         }
         String layout = (devices.size() > 1 ? "mirror " : "") + String.join(" ", devices);
-        Pool pool = engine.createPool(name, VdevLayout.parse(layout), Map.of("comment", "default pool"), false);
-        LOG.info("created default pool '{}' as {}", pool.name(), layout);
+        invoke("createPool", new Object[] {name, layout, "comment=default pool"},
+                new String[] {String.class.getName(), String.class.getName(), String.class.getName()});
+        LOG.info("created default pool '{}' as {}", name, layout);
+    }
+
+    /** The pools imported now, from the PoolManager MBean. */
+    private List<String> pools() {
+        return List.of((String[]) attribute("Pools"));
+    }
+
+    private Object attribute(String attribute) {
+        try {
+            return mbeans.getAttribute(objectName(POOL_MANAGER), attribute);
+        } catch (RuntimeMBeanException e) {
+            throw e.getTargetException();
+        } catch (JMException e) {
+            throw new IllegalStateException("cannot read " + POOL_MANAGER + " " + attribute + ": " + e.getMessage(),
+                    e);
+        }
+    }
+
+    private Object invoke(String operation, Object[] args, String[] signature) {
+        try {
+            return mbeans.invoke(objectName(POOL_MANAGER), operation, args, signature);
+        } catch (RuntimeMBeanException e) {
+            // the MBean's IllegalArgumentException / IllegalStateException, with the engine's message
+            throw e.getTargetException();
+        } catch (JMException e) {
+            throw new IllegalStateException(POOL_MANAGER + " " + operation + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static ObjectName objectName(String name) {
+        try {
+            return new ObjectName(name);
+        } catch (MalformedObjectNameException e) {
+            throw new IllegalArgumentException(e);
+        }
     }
 
     private void startJmx(RemoteJmx.Plan plan) throws IOException {
@@ -297,7 +405,10 @@ public final class TarnServer implements AutoCloseable {
         return cfg;
     }
 
-    /** Stops everything: Jolokia and JMX first, then exports the pools (kept in the cache). */
+    /**
+     * Stops everything: Jolokia and JMX first, then the framework, whose
+     * engine bundle exports the pools (kept in the cache); the lock last.
+     */
     @Override
     public void close() {
         if (jolokia != null) {
@@ -312,32 +423,20 @@ public final class TarnServer implements AutoCloseable {
             jmx.close();
             jmx = null;
         }
-        if (targetMBeans != null) {
-            targetMBeans.close();
-            targetMBeans = null;
-        }
-        if (mbeans != null) {
-            mbeans.close();
-            mbeans = null;
-        }
-        if (targets != null) {
-            // unmount (sync) every target before the engine exports its pools
-            targets.close();
-            targets = null;
-        }
-        if (faultInjection != null) {
+        if (framework != null) {
+            List<String> pools;
             try {
-                ManagementFactory.getPlatformMBeanServer().unregisterMBean(faultInjection);
-            } catch (javax.management.JMException ignored) {
-                // already gone
+                pools = pools();
+            } catch (RuntimeException noEngine) {
+                pools = List.of();
             }
-            faultInjection = null;
-        }
-        if (engine != null) {
-            List<String> pools = engine.pools();
-            engine.close();
-            System.out.println("Tarn server stopped; exported " + pools);
-            engine = null;
+            long deadline = config.longValue("shutdown.export.millis") + config.longValue("framework.timeout.millis");
+            if (framework.stop(deadline)) {
+                System.out.println("Tarn server stopped; exported " + pools);
+            } else {
+                LOG.warn("the OSGi framework did not stop within {} ms; pools {} may not be exported", deadline, pools);
+            }
+            framework = null;
         }
         try {
             if (lock != null) {
@@ -351,12 +450,23 @@ public final class TarnServer implements AutoCloseable {
         }
     }
 
-    public SpaNamespace engine() {
-        return engine;
+    /**
+     * The framework's bundles (not the system bundle) by symbolic name, with
+     * their state; empty when the server is not running.
+     */
+    public Map<String, String> bundleStates() {
+        TarnFramework f = framework;
+        return f == null ? Map.of() : f.bundleStates();
     }
 
-    public TargetService targets() {
-        return targets;
+    /**
+     * A service of the running framework by class name, or null. The
+     * launcher shares no classes with the bundles: use it reflectively (tests
+     * play target clients through {@code org.tarn.target.TargetService}).
+     */
+    public Object service(String className) {
+        TarnFramework f = framework;
+        return f == null ? null : f.service(className);
     }
 
     public String jmxUrl() {

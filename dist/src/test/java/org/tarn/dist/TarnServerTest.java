@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import javax.management.MBeanServer;
 import javax.management.MBeanServerConnection;
 import javax.management.ObjectName;
 import javax.management.remote.JMXConnector;
@@ -45,13 +47,86 @@ class TarnServerTest {
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString()).body();
     }
 
+    private static java.util.List<String> pools() throws Exception {
+        return java.util.List.of((String[]) ManagementFactory.getPlatformMBeanServer()
+                .getAttribute(new ObjectName("tarn:type=PoolManager"), "Pools"));
+    }
+
+    @Test
+    void the_server_runs_felix_with_the_tarn_bundles_active_pos() throws Exception {
+        try (TarnServer server = server(0, 0)) {
+            server.start();
+            assertThat(server.bundleStates())
+                    .containsEntry("org.apache.felix.scr", "ACTIVE")
+                    .containsEntry("org.apache.felix.configadmin", "ACTIVE")
+                    .containsEntry("org.tarn.api", "ACTIVE")
+                    .containsEntry("org.tarn.vdev.file", "ACTIVE")
+                    .containsEntry("org.tarn.vdev.fault", "ACTIVE")
+                    .containsEntry("org.tarn.target", "ACTIVE")
+                    .containsEntry("org.tarn.jmx", "ACTIVE")
+                    .containsEntry("org.tarn.osgi", "ACTIVE");
+            assertThat(server.bundleStates().values()).containsOnly("ACTIVE");
+            // the engine is the bundle's, configured by the launcher through Configuration Admin
+            assertThat((String[]) ManagementFactory.getPlatformMBeanServer().getAttribute(
+                    new ObjectName("tarn:type=PoolManager"), "SearchPaths"))
+                    .containsExactly(data.resolve("devices").toString());
+            assertThat(Files.size(data.resolve("state").resolve("tarn.cache"))).isPositive();
+            assertThat(data.resolve("felix-cache")).isDirectory();
+            // the target MBeans come from the OSGi wiring too
+            assertThat(ManagementFactory.getPlatformMBeanServer().isRegistered(
+                    new ObjectName("tarn:type=TargetManager"))).isTrue();
+        }
+        // stopping the framework exported the pool and unregistered every MBean
+        assertThat(ManagementFactory.getPlatformMBeanServer().queryNames(new ObjectName("tarn:*"), null)).isEmpty();
+        assertThat(Files.exists(data.resolve("state").resolve("tarn.cache"))).isTrue();
+    }
+
+    @Test
+    void stop_force_exports_a_pool_whose_device_hangs_after_the_shutdown_deadline_pos() throws Exception {
+        Files.writeString(data.resolve("tarn.properties"), "jmx.port=0\njolokia.port=0\nfault.injection=true\n"
+                + "default.device.bytes=" + (32L * 1024 * 1024) + "\nshutdown.export.millis=500\n"
+                + "io.timeout.millis=60000\n");
+        MBeanServer mbs = ManagementFactory.getPlatformMBeanServer();
+        ObjectName manager = new ObjectName("tarn:type=PoolManager");
+        ObjectName faults = new ObjectName("tarn:type=FaultInjection");
+        String[] strings3 = {String.class.getName(), String.class.getName(), String.class.getName()};
+        String[] strings2 = {String.class.getName(), String.class.getName()};
+        Path dev = data.resolve("devices").resolve("hung-0");
+        TarnServer server = new TarnServer(ServerConfig.load(data, null));
+        try {
+            server.start();
+            try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(dev.toFile(), "rw")) {
+                f.setLength(32L * 1024 * 1024);
+            }
+            mbs.invoke(manager, "createPool", new Object[] {"hung", "fault:" + dev, ""}, strings3);
+            // the fault bundle's MBean, registered because the launcher configured PID org.tarn.vdev.fault
+            mbs.invoke(faults, "hangWrites", new Object[] {dev.toString()}, new String[] {String.class.getName()});
+            mbs.invoke(new ObjectName("tarn:type=Pool,name=\"hung\""), "setProperty",
+                    new Object[] {"comment", "doomed"}, strings2);
+        } catch (Exception | AssertionError e) {
+            server.close();
+            throw e;
+        }
+        long t0 = System.nanoTime();
+        server.close();
+        long millis = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+        assertThat(millis).as("stop took %d ms", millis).isLessThan(10_000);
+        assertThat(mbs.queryNames(new ObjectName("tarn:*"), null)).isEmpty();
+
+        // both stay cached: the next start imports them again (the hang belonged to the stopped bundle)
+        try (TarnServer again = new TarnServer(ServerConfig.load(data, null))) {
+            again.start();
+            assertThat(pools()).containsExactly("hung", "tank");
+        }
+    }
+
     @Test
     void first_start_creates_tank_and_serves_jolokia_and_jmx_on_loopback_pos() throws Exception {
         int jmxPort = freePort();
         int jolokiaPort = freePort();
         try (TarnServer server = server(jmxPort, jolokiaPort)) {
             server.start();
-            assertThat(server.engine().pools()).containsExactly("tank");
+            assertThat(pools()).containsExactly("tank");
             String url = "http://127.0.0.1:" + jolokiaPort + "/jolokia";
             assertThat(server.jolokiaUrl()).startsWith("http://127.0.0.1:" + jolokiaPort);
             String pools = post(url, "{\"type\":\"read\",\"mbean\":\"tarn:type=PoolManager\",\"attribute\":\"Pools\"}");
@@ -88,9 +163,10 @@ class TarnServerTest {
         }
         try (TarnServer again = server(0, 0)) {
             again.start();
-            assertThat(again.engine().pools()).containsExactly("tank");
-            assertThat(again.engine().pool("tank").orElseThrow().events())
-                    .extracting(e -> e.type()).contains("imported");
+            assertThat(pools()).containsExactly("tank");
+            String[] events = (String[]) ManagementFactory.getPlatformMBeanServer().invoke(
+                    new ObjectName("tarn:type=Pool,name=\"tank\""), "events", new Object[0], new String[0]);
+            assertThat(String.join("\n", events)).contains("imported");
         }
     }
 }

@@ -1,6 +1,7 @@
 package org.tarn.features;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
@@ -46,8 +47,8 @@ import org.junit.jupiter.api.Test;
  */
 class KarafFeatureIT {
     private static final String VERSION = System.getProperty("tarn.version", "0.1.0-SNAPSHOT");
-    private static final List<String> BUNDLES = List.of("tarn-api", "tarn-vdev-file", "tarn-vdev-fault", "tarn-jmx",
-            "tarn-osgi");
+    private static final List<String> BUNDLES = List.of("tarn-api", "tarn-vdev-file", "tarn-vdev-fault",
+            "tarn-target", "tarn-jmx", "tarn-osgi");
     private static final Duration START_DEADLINE = Duration.ofSeconds(120);
     private static final long DEVICE_BYTES = 64L * 1024 * 1024;
 
@@ -157,6 +158,12 @@ class KarafFeatureIT {
                 f.setLength(DEVICE_BYTES);
             }
         }
+        // management may not name files outside the search paths
+        assertThatThrownBy(() -> jmx.invoke(manager, "createPool", new Object[] {"evil", "/etc/hostname", ""},
+                new String[] {String.class.getName(), String.class.getName(), String.class.getName()}))
+                .hasStackTraceContaining("outside the search paths");
+        ObjectName targets = new ObjectName("tarn:type=TargetManager");
+        await("tarn:type=TargetManager").atMost(Duration.ofSeconds(30)).until(() -> jmx.isRegistered(targets));
         String guid = (String) jmx.invoke(manager, "createPool", new Object[] {"kpool",
                 "mirror " + devices.resolve("d0") + " " + devices.resolve("d1"), "comment=karaf"},
                 new String[] {String.class.getName(), String.class.getName(), String.class.getName()});

@@ -11,8 +11,8 @@ import java.util.List;
 import org.tarn.vdev.file.FileVdevDriver;
 
 /**
- * An in-process {@link TarnServer} on free loopback ports over a temporary
- * data directory, for the integration tests. It lives in the server's package
+ * An in-process {@link TarnServer} (Felix with the Tarn bundles) on free
+ * loopback ports over a temporary data directory, for the integration tests. It lives in the server's package
  * because the server's constructor, {@code start()} and URL getters are
  * package-private; everything else the tests do goes over JMX or HTTP.
  *
@@ -88,9 +88,34 @@ public final class ServerFixture implements AutoCloseable {
         return server.jolokiaUrl();
     }
 
-    /** The server's target service, to play a target client (clients do not go over JMX). */
-    public org.tarn.target.TargetService targets() {
-        return server.targets();
+    /**
+     * Connects a client to a mounted target, as a target client would
+     * (clients do not go over JMX). The target service lives in the server's
+     * OSGi framework, whose classes are not this test's, so the call is
+     * reflective: {@code TargetService.target(pool, name).orElseThrow().connect(clientId)}.
+     */
+    public void connectClient(String pool, String target, String clientId) {
+        Object targets = server.service("org.tarn.target.TargetService");
+        if (targets == null) {
+            throw new IllegalStateException("no TargetService in the server's framework");
+        }
+        try {
+            Class<?> serviceType = targets.getClass().getClassLoader().loadClass("org.tarn.target.TargetService");
+            Class<?> targetType = targets.getClass().getClassLoader().loadClass("org.tarn.target.Target");
+            Object handle = ((java.util.Optional<?>) serviceType.getMethod("target", String.class, String.class)
+                    .invoke(targets, pool, target)).orElseThrow();
+            targetType.getMethod("connect", String.class).invoke(handle, clientId);
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            throw new IllegalStateException("connect " + clientId + " to " + pool + "/" + target + ": "
+                    + e.getCause(), e.getCause());
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The state of each bundle of the server's framework, by symbolic name. */
+    public java.util.Map<String, String> bundleStates() {
+        return server.bundleStates();
     }
 
     @Override

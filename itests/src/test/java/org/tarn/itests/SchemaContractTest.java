@@ -125,7 +125,7 @@ class SchemaContractTest {
         String t1 = target("ops", "t1");
         assertThat(exec(t1, "status").asText()).contains("ops/t1");
         assertThat(exec(t1, "abortRecovery").asText()).contains("not recovering");
-        server.targets().target("ops", "t1").orElseThrow().connect("client-1");
+        server.connectClient("ops", "t1", "client-1");
         exec(t1, "evictClient", "client-1");
         assertThat(ok(jolokia.read(target("ops", "t1"))).path("Clients")).isEmpty();
 

@@ -11,6 +11,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -119,9 +120,37 @@ class ServerProcessEndToEndTest {
         Run usage = tarnctl(url, "export");
         assertThat(usage.exit()).isEqualTo(2);
 
-        // SIGTERM: the server exports its pools and exits
+        // SIGTERM: the server stops its OSGi framework, whose engine bundle exports every pool, and exits
         server.destroy();
         assertThat(server.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        assertThat(Files.readString(data.resolve("server.log"))).contains("exported [tank]");
+        String log = Files.readString(data.resolve("server.log"));
+        assertThat(log).contains("OSGi:    Apache Felix").contains("org.tarn.osgi").contains("exported [tank]");
+        // the labels say so: tank is EXPORTED on disk, importable elsewhere (no server needed to read them)
+        Run label = tarnctl(url, "label", data.resolve("devices").resolve("tank-0").toString());
+        assertThat(label.exit()).as("%s", label).isZero();
+        assertThat(label.out()).containsPattern("state: EXPORTED").doesNotContain("state: ACTIVE");
+    }
+
+    @Test
+    void a_second_server_process_on_the_same_data_dir_refuses_neg() throws Exception {
+        int port = freePort();
+        Files.writeString(data.resolve("tarn.properties"), "jmx.port=0\njolokia.port=" + port
+                + "\ndefault.device.bytes=" + (32L * 1024 * 1024) + "\n");
+        String java = ProcessHandle.current().info().command().orElse("java");
+        server = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "org.tarn.dist.TarnServer",
+                "--data", data.toString())
+                .redirectErrorStream(true).redirectOutput(data.resolve("server.log").toFile()).start();
+        String url = "http://127.0.0.1:" + port + "/jolokia";
+        await().atMost(Duration.ofSeconds(60)).ignoreExceptions()
+                .until(() -> post(url, "{\"type\":\"version\"}").contains("\"status\":200"));
+
+        Process second = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                "org.tarn.dist.TarnServer", "--data", data.toString()).redirectErrorStream(true).start();
+        String out = new String(second.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(second.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(second.exitValue()).as(out).isEqualTo(1);
+        assertThat(out).contains("another Tarn server (pid " + server.pid() + ")").contains(data.toString());
+        // the first one still serves its pool
+        assertThat(tarnctl(url, "list").out()).contains("tank").contains("ONLINE");
     }
 }

@@ -56,7 +56,7 @@ public class DriverHotDeployIT extends OsgiTestSupport {
 
     @Configuration
     public Option[] config() {
-        return container("tarn-api", "tarn-vdev-file", "tarn-jmx", "tarn-osgi");
+        return container("tarn-api", "tarn-vdev-file", "tarn-target", "tarn-jmx", "tarn-osgi");
     }
 
     @Before

@@ -16,6 +16,7 @@ import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
 
+import javax.management.MBeanServer;
 import javax.management.ObjectName;
 
 import org.junit.Before;
@@ -53,7 +54,7 @@ public class TarnOsgiIT extends OsgiTestSupport {
 
     @Configuration
     public Option[] config() {
-        return container("tarn-api", "tarn-vdev-file", "tarn-vdev-fault", "tarn-jmx", "tarn-osgi");
+        return container("tarn-api", "tarn-vdev-file", "tarn-vdev-fault", "tarn-target", "tarn-jmx", "tarn-osgi");
     }
 
     @Before
@@ -80,6 +81,65 @@ public class TarnOsgiIT extends OsgiTestSupport {
         await("MBean " + name, () -> ManagementFactory.getPlatformMBeanServer().isRegistered(name));
         Object hostId = ManagementFactory.getPlatformMBeanServer().getAttribute(name, "HostId");
         assertEquals(engine.hostId(), Long.parseLong(hostId.toString(), 16));
+    }
+
+    @Test
+    public void mbeansAreConfinedToTheSearchPathsAndManageTargets_pos() throws Exception {
+        Path devices = devices("d0");
+        Path elsewhere = devices("x0");
+        configure(work.resolve("state"), List.of(devices.toString()));
+        MBeanServer mbs = ManagementFactory.getPlatformMBeanServer();
+        ObjectName manager = new ObjectName("tarn:type=PoolManager");
+        // the MBeans of the engine with these search paths (a reconfiguration registers them again)
+        await("MBeans over search paths " + devices, () -> searchPathsOf(mbs, manager).equals(List.of(
+                devices.toString())));
+        String[] sig = {String.class.getName(), String.class.getName(), String.class.getName()};
+
+        // a JMX caller may not name a file outside the search paths, as in the standalone server
+        String refused = failure(() -> mbs.invoke(manager, "createPool", new Object[] {"evil",
+                elsewhere.resolve("x0").toString(), ""}, sig));
+        assertTrue(refused, refused.contains("outside the search paths"));
+        refused = failure(() -> mbs.invoke(manager, "importPool", new Object[] {"evil", "dir=/etc"},
+                new String[] {String.class.getName(), String.class.getName()}));
+        assertTrue(refused, refused.contains("outside the search paths"));
+        assertEquals(List.of(), engine().pools());
+
+        // inside them it works, and the targets are managed through the OSGi wiring too
+        mbs.invoke(manager, "createPool", new Object[] {"conf", devices.resolve("d0").toString(), ""}, sig);
+        assertEquals(List.of("conf"), engine().pools());
+        ObjectName targets = new ObjectName("tarn:type=TargetManager");
+        await("MBean " + targets, () -> mbs.isRegistered(targets));
+        mbs.invoke(targets, "createTarget", new Object[] {"conf", "ost0", "OST"}, sig);
+        ObjectName ost0 = new ObjectName("tarn:type=Target,pool=" + ObjectName.quote("conf") + ",name="
+                + ObjectName.quote("ost0"));
+        await("MBean " + ost0, () -> mbs.isRegistered(ost0));
+        // a clean export through the MBean unmounts the target first
+        mbs.invoke(manager, "exportPool", new Object[] {"conf", false},
+                new String[] {String.class.getName(), boolean.class.getName()});
+        assertEquals(List.of(), engine().pools());
+        await("target MBean gone", () -> !mbs.isRegistered(ost0));
+    }
+
+    private static List<String> searchPathsOf(MBeanServer mbs, ObjectName manager) {
+        try {
+            return List.of((String[]) mbs.getAttribute(manager, "SearchPaths"));
+        } catch (Exception notThereYet) {
+            return List.of();
+        }
+    }
+
+    /** The messages of the failure of a call, causes included; fails when it succeeds. */
+    private static String failure(java.util.concurrent.Callable<?> call) {
+        try {
+            call.call();
+        } catch (Exception e) {
+            StringBuilder messages = new StringBuilder();
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                messages.append(t).append(" / ");
+            }
+            return messages.toString();
+        }
+        throw new AssertionError("expected a failure");
     }
 
     @Test

@@ -30,6 +30,7 @@ import org.tarn.api.VdevLayout;
 import org.tarn.api.vdev.VdevDriver;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
+import org.tarn.engine.pool.HostIdentity;
 import org.tarn.engine.pool.SpaNamespace;
 
 /**
@@ -145,6 +146,18 @@ public final class EngineComponent implements PoolManager {
         s = s.withSearchPaths(Arrays.stream(paths).filter(p -> !p.isBlank()).map(Path::of).toList());
         if (config.ioTimeoutMillis() > 0) {
             s = s.withIoTimeoutMillis(config.ioTimeoutMillis());
+        }
+        if (config.shutdownExportMillis() > 0) {
+            s = s.withShutdownExportMillis(config.shutdownExportMillis());
+        }
+        String hostId = config.hostId() == null ? "" : config.hostId().trim();
+        if (!hostId.isEmpty()) {
+            try {
+                s = s.withHost(new HostIdentity(Long.parseLong(hostId, 16), s.host().hostname()));
+            } catch (NumberFormatException e) {
+                throw new TarnException(ErrorCode.INVALID_ARGUMENT, "hostId '" + hostId + "' in " + PID
+                        + " is not a hexadecimal host id");
+            }
         }
         return s;
     }

@@ -19,4 +19,13 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
     @AttributeDefinition(name = "I/O timeout (ms)", description = "How long a device I/O may take before it "
             + "counts as failed; 0 or less: the engine's default.", min = "0")
     long ioTimeoutMillis() default 0;
+
+    @AttributeDefinition(name = "Host id", description = "This engine's host id (hexadecimal), written into "
+            + "the labels of the pools it imports. Empty: the one kept in the state directory (created once).")
+    String hostId() default "";
+
+    @AttributeDefinition(name = "Shutdown export deadline (ms)", description = "How long stopping the engine "
+            + "waits for the clean export of a pool before it force-exports it; 0 or less: the engine's default.",
+            min = "0")
+    long shutdownExportMillis() default 0;
 }
