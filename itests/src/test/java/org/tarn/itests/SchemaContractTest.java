@@ -28,6 +28,7 @@ import org.tarn.dist.ServerFixture;
 class SchemaContractTest {
     private static final String MANAGER = "tarn:type=PoolManager";
     private static final String TARGET_MANAGER = "tarn:type=TargetManager";
+    private static final String FAULTS = "tarn:type=FaultInjection";
 
     private Path data;
     private ServerFixture server;
@@ -39,7 +40,8 @@ class SchemaContractTest {
     @BeforeAll
     void start() throws Exception {
         data = Files.createTempDirectory("tarn-schemas");
-        server = ServerFixture.start(data, false, true);
+        // with the drill MBean, so its schemas are checked too
+        server = ServerFixture.start(data, false, true, "fault.injection=true\n");
         jolokia = new JolokiaHttp(server.jolokiaUrl());
         exec(TARGET_MANAGER, "createTarget", "tank", "ost0", "OST");
     }
@@ -102,7 +104,8 @@ class SchemaContractTest {
     void every_mbean_read_matches_its_schema_pos() throws Exception {
         createPool("second");
         List<String> mbeans = tarnMBeans();
-        assertThat(mbeans).contains(MANAGER, pool("tank"), pool("second"), TARGET_MANAGER, target("tank", "ost0"));
+        assertThat(mbeans).contains(MANAGER, pool("tank"), pool("second"), TARGET_MANAGER, target("tank", "ost0"),
+                FAULTS);
         for (String mbean : mbeans) {
             read(mbean);
         }
@@ -143,8 +146,18 @@ class SchemaContractTest {
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20))
                 .until(() -> !tarnMBeans().contains(t1));
 
+        // the drill MBean, on a device no pool uses
+        String spare = "fault:" + server.newDevices("spare", 1).get(0);
+        exec(FAULTS, "hangWrites", spare);
+        assertThat(exec(FAULTS, "hungIo", spare).asInt()).isZero();
+        exec(FAULTS, "failWrites", spare);
+        exec(FAULTS, "failReads", spare);
+        exec(FAULTS, "noSpace", spare);
+        exec(FAULTS, "delayIo", spare, 5);
+        exec(FAULTS, "clear", spare);
+
         // every operation the MBeans offer was executed and validated above
-        for (String mbean : List.of(MANAGER, pool("tank"), TARGET_MANAGER, target("tank", "ost0"))) {
+        for (String mbean : List.of(MANAGER, pool("tank"), TARGET_MANAGER, target("tank", "ost0"), FAULTS)) {
             String type = typeOf(mbean);
             assertThat(executed.get(type)).as("operations of %s executed", type).isEqualTo(operations(mbean));
         }
@@ -153,7 +166,7 @@ class SchemaContractTest {
     @Test
     void every_attribute_and_operation_has_a_schema_and_every_schema_a_counterpart() throws Exception {
         TreeSet<String> expectedFiles = new TreeSet<>();
-        for (String mbean : List.of(MANAGER, pool("tank"), TARGET_MANAGER, target("tank", "ost0"))) {
+        for (String mbean : List.of(MANAGER, pool("tank"), TARGET_MANAGER, target("tank", "ost0"), FAULTS)) {
             String type = typeOf(mbean);
             JsonNode info = ok(jolokia.list(mbean));
 
