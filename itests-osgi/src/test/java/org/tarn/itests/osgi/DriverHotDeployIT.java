@@ -38,6 +38,7 @@ import org.tarn.api.PoolState;
 import org.tarn.api.TarnException;
 import org.tarn.api.Transaction;
 import org.tarn.api.VdevLayout;
+import org.tarn.api.vdev.VdevDriver;
 
 /**
  * Vdev drivers as separately deployable bundles: the container starts with
@@ -190,6 +191,52 @@ public class DriverHotDeployIT extends OsgiTestSupport {
         await("cached pool imported once its driver is deployed", () -> engine.pools().equals(List.of("later")));
         assertData(engine.pool("later").orElseThrow(), "ost0", obj, data);
         engine.exportPool("later", false);
+    }
+
+    @Test
+    public void secondDriverOfATypeTakesOverWhenTheFirstLeaves_pos() throws Exception {
+        Path devices = devices("f0");
+        installFaultBundle();
+        // a second "fault" driver service (over the file driver): refused while the bundle's serves
+        VdevDriver file = context.getService(context.getServiceReferences(VdevDriver.class, "(tarn.vdev.type=file)")
+                .iterator().next());
+        Dictionary<String, Object> props = new Hashtable<>();
+        props.put("tarn.vdev.type", "fault");
+        org.osgi.framework.ServiceRegistration<VdevDriver> second = context.registerService(VdevDriver.class,
+                new VdevDriver() {
+                    @Override
+                    public String type() {
+                        return "fault";
+                    }
+
+                    @Override
+                    public boolean accepts(String path) {
+                        return path.startsWith("fault:");
+                    }
+
+                    @Override
+                    public org.tarn.api.vdev.BlockDevice open(String path, boolean readOnly)
+                            throws java.io.IOException {
+                        return file.open(path.substring("fault:".length()), readOnly);
+                    }
+                }, props);
+        try {
+            PoolManager engine = engine();
+            bundle(FAULT_BUNDLE).uninstall();
+            // the remaining "fault" service serves the type: creates on fault: devices work again
+            await("the second driver takes over", () -> {
+                try {
+                    engine.createPool("taken", VdevLayout.parse("fault:" + devices.resolve("f0")), Map.of(), false);
+                    return true;
+                } catch (TarnException missing) {
+                    return false;
+                }
+            });
+            assertTrue("the engine was not restarted", engine == currentEngine());
+            engine.exportPool("taken", false);
+        } finally {
+            second.unregister();
+        }
     }
 
     // ---- negative cases ----------------------------------------------------------

@@ -275,6 +275,25 @@ public final class SpaNamespace implements PoolManager {
     // ---- drivers deployed and removed at run time --------------------------
 
     /**
+     * Called once a new pool is in the namespace: a driver removed while the
+     * pool was being created or imported did not see it in {@link
+     * #removeDriver}'s sweep, so the pool fails here instead (removal takes the
+     * driver out of the list before it sweeps, so one of the two sees the other).
+     */
+    private void checkDriversStillDeployed(Spa spa) {
+        for (Vdev leaf : spa.rootVdev().leaves()) {
+            if (leaf.device() != null && drivers.stream().noneMatch(d -> d.accepts(leaf.path()))) {
+                try {
+                    spa.forceExport("the vdev driver of '" + leaf.path() + "' was removed while the pool started");
+                } catch (TarnException alreadyGone) {
+                    LOG.debug("pool '{}' already gone: {}", spa.name(), alreadyGone.getMessage());
+                }
+                throw missingDriver(leaf.path());
+            }
+        }
+    }
+
+    /**
      * Makes a driver usable from now on, without touching any pool: creates
      * and imports may name its devices, and the cached pools that were
      * waiting for a driver of its type are imported.
@@ -465,6 +484,7 @@ public final class SpaNamespace implements PoolManager {
             wipeLabels(opened);
             spa.eventSink(this::publish);
             pools.put(name, spa);
+            checkDriversStillDeployed(spa);
             spa.activate(false);
             try {
                 spa.sync();
@@ -715,6 +735,7 @@ public final class SpaNamespace implements PoolManager {
                     dir.properties(), readOnly, settings.ioTimeoutMillis(), this::gone);
             spa.eventSink(this::publish);
             pools.put(name, spa);
+            checkDriversStillDeployed(spa);
             spa.activate();
             if (!readOnly) {
                 // claim the pool on disk now (ACTIVE, our host id), before anyone can see it imported

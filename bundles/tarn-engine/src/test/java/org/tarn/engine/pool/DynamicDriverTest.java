@@ -43,6 +43,53 @@ class DynamicDriverTest {
 
     // ---- positive cases ----------------------------------------------------------
 
+    /**
+     * A driver removed while a create is opening its devices through it: the
+     * removal's sweep cannot see the pool yet, so the create must fail itself
+     * (found by reading; it used to leave the pool imported on a driver that
+     * was gone).
+     */
+    @Test
+    void driver_removed_during_a_create_fails_that_create_neg() throws Exception {
+        List<String> d = TestPools.devices(dir, 1);
+        java.util.concurrent.CountDownLatch opening = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch removed = new java.util.concurrent.CountDownLatch(1);
+        org.tarn.api.vdev.VdevDriver slow = new org.tarn.api.vdev.VdevDriver() {
+            @Override
+            public String type() {
+                return "slow";
+            }
+
+            @Override
+            public boolean accepts(String path) {
+                return path.startsWith("slow:");
+            }
+
+            @Override
+            public org.tarn.api.vdev.BlockDevice open(String path, boolean readOnly) throws java.io.IOException {
+                opening.countDown();
+                try {
+                    removed.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return file.open(path.substring("slow:".length()), readOnly);
+            }
+        };
+        try (SpaNamespace engine = fileOnly(EngineSettings.ephemeral())) {
+            engine.addDriver(slow);
+            CompletableFuture<Pool> create = CompletableFuture.supplyAsync(() ->
+                    engine.createPool("s", VdevLayout.parse("slow:" + d.get(0)), Map.of(), false));
+            assertThat(opening.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(engine.removeDriver("slow")).isEmpty(); // the pool is not in the namespace yet
+            removed.countDown();
+            assertThatThrownBy(() -> create.get(10, TimeUnit.SECONDS)).cause()
+                    .isInstanceOfSatisfying(TarnException.class,
+                            e -> assertThat(e.code()).isEqualTo(ErrorCode.DRIVER_MISSING));
+            assertThat(engine.pools()).isEmpty();
+        }
+    }
+
     @Test
     void added_driver_is_usable_at_once_pos() throws Exception {
         List<String> d = TestPools.devices(dir, 1);

@@ -71,6 +71,9 @@ public final class EngineComponent implements PoolManager {
 
     /** Drivers bound before activation; handed to the engine when it starts. */
     private final List<VdevDriver> early = new ArrayList<>();
+    /** Every driver service bound, in binding order (guarded by {@link #early}): a refused duplicate of a type
+     *  takes over when the driver in use of that type leaves. */
+    private final List<VdevDriver> bound = new ArrayList<>();
     private volatile SpaNamespace engine;
     private volatile BundleContext context;
 
@@ -91,6 +94,7 @@ public final class EngineComponent implements PoolManager {
             policy = ReferencePolicy.DYNAMIC)
     void bindDriver(VdevDriver driver) {
         synchronized (early) {
+            bound.add(driver);
             SpaNamespace e = engine;
             if (e == null) {
                 early.add(driver);
@@ -106,6 +110,7 @@ public final class EngineComponent implements PoolManager {
 
     void unbindDriver(VdevDriver driver) {
         synchronized (early) {
+            bound.remove(driver);
             SpaNamespace e = engine;
             if (e == null) {
                 early.remove(driver);
@@ -125,6 +130,11 @@ public final class EngineComponent implements PoolManager {
                 if (!failed.isEmpty()) {
                     LOG.warn("vdev driver '{}' left: force-exported pools {}", driver.type(), failed);
                 }
+                // another service of the same type, refused while this one served, takes over
+                bound.stream().filter(d -> d.type().equals(driver.type())).findFirst().ifPresent(next -> {
+                    LOG.info("vdev driver '{}': another service of that type takes over", driver.type());
+                    e.addDriver(next);
+                });
             }
         }
     }
