@@ -41,6 +41,7 @@ import java.util.Properties;
  * io.timeout.millis       device I/O deadline (10000)
  * shutdown.export.millis  clean-export deadline at shutdown before force export (10000)
  * fault.injection         register tarn:type=FaultInjection for drills and tests (false)
+ * target.recovery.window.millis  how long a mounted target waits for its known clients to replay (60000)
  * framework.timeout.millis  how long the bundles may take to start the engine, and the framework to stop
  *                         beyond shutdown.export.millis (60000)
  * </pre>
@@ -81,6 +82,7 @@ public record ServerConfig(Path dataDir, Map<String, String> values, Path file) 
         d.put("io.timeout.millis", "10000");
         d.put("shutdown.export.millis", "10000");
         d.put("fault.injection", "false");
+        d.put("target.recovery.window.millis", "60000");
         d.put("framework.timeout.millis", "60000");
         return d;
     }

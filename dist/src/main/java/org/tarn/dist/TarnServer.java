@@ -65,6 +65,8 @@ public final class TarnServer implements AutoCloseable {
     static final String ENGINE_PID = "org.tarn.engine";
     /** Configuration PID of the fault driver component (bundle org.tarn.vdev.fault). */
     static final String FAULT_PID = "org.tarn.vdev.fault";
+    /** Configuration PID of the storage targets component (bundle org.tarn.osgi). */
+    static final String TARGETS_PID = "org.tarn.target";
     static final String POOL_MANAGER = "tarn:type=PoolManager";
 
     private final ServerConfig config;
@@ -194,8 +196,11 @@ public final class TarnServer implements AutoCloseable {
         Dictionary<String, Object> fault = new Hashtable<>();
         fault.put("mbean", config.flag("fault.injection"));
         Map<String, Dictionary<String, Object>> out = new LinkedHashMap<>();
+        Dictionary<String, Object> targets = new Hashtable<>();
+        targets.put("recoveryWindowMillis", positive("target.recovery.window.millis"));
         out.put(ENGINE_PID, engine);
         out.put(FAULT_PID, fault);
+        out.put(TARGETS_PID, targets);
         return out;
     }
 

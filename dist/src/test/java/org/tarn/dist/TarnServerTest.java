@@ -76,6 +76,14 @@ class TarnServerTest {
             assertThat(ManagementFactory.getPlatformMBeanServer().isRegistered(
                     new ObjectName("tarn:type=TargetManager"))).isTrue();
         }
+        // the targets' settings reach their component through Configuration Admin as well
+        Files.writeString(data.resolve("tarn.properties"), "jmx.port=0\njolokia.port=0\n"
+                + "target.recovery.window.millis=4321\n");
+        try (TarnServer server = new TarnServer(ServerConfig.load(data, null))) {
+            server.start();
+            assertThat(ManagementFactory.getPlatformMBeanServer().getAttribute(
+                    new ObjectName("tarn:type=TargetManager"), "RecoveryWindowMillis")).isEqualTo(4321L);
+        }
         // stopping the framework exported the pool and unregistered every MBean
         assertThat(ManagementFactory.getPlatformMBeanServer().queryNames(new ObjectName("tarn:*"), null)).isEmpty();
         assertThat(Files.exists(data.resolve("state").resolve("tarn.cache"))).isTrue();

@@ -7,6 +7,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.metatype.annotations.Designate;
 import org.tarn.api.ErrorCode;
 import org.tarn.api.PoolManager;
 import org.tarn.api.TarnException;
@@ -20,7 +21,8 @@ import org.tarn.target.Targets;
 /**
  * The storage targets of the engine's pools, as a {@link TargetService}
  * service: {@link Targets#start} over the {@link PoolManager} service, with
- * the default {@link TargetSettings}.
+ * the {@link TargetSettings} of ConfigAdmin PID {@value #PID} (defaults
+ * without one).
  *
  * <p>Lifecycle: a static reference, so a new engine (bundle restart,
  * configuration change) gets a new target service. When the engine leaves,
@@ -30,14 +32,19 @@ import org.tarn.target.Targets;
  * Immediate, so the targets of the cached pools mount when the engine
  * starts, not when someone first asks.
  */
-@Component(service = TargetService.class, immediate = true,
+@Component(service = TargetService.class, immediate = true, configurationPid = TargetsComponent.PID,
         property = "service.description=Tarn storage targets")
+@Designate(ocd = TargetsConfig.class)
 public final class TargetsComponent implements TargetService {
+    /** Configuration PID of the targets. */
+    public static final String PID = "org.tarn.target";
+
     private final TargetService targets;
 
     @Activate
-    public TargetsComponent(@Reference PoolManager engine) {
-        this.targets = Targets.start(engine, TargetSettings.defaults());
+    public TargetsComponent(@Reference PoolManager engine, TargetsConfig config) {
+        this.targets = Targets.start(engine, new TargetSettings(config.recoveryWindowMillis(),
+                config.unmountWaitMillis()));
     }
 
     @Deactivate
