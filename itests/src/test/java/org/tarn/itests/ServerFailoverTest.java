@@ -105,13 +105,17 @@ class ServerFailoverTest {
         assertThat(tarnctl(a, "target", "create", "ost1", "ost0", "OST").exit()).isZero();
         assertThat(tarnctl(a, "sync", "ost1").exit()).isZero();
 
-        // both devices hang; a change that cannot sync any more
-        assertThat(faults(a, "hangWrites", d0.toString())).contains("\"status\":200");
-        assertThat(faults(a, "hangWrites", d1.toString())).contains("\"status\":200");
+        // both devices hang (through tarnctl inject, as an operator's drill would); a change that cannot sync
+        assertThat(tarnctl(a, "inject", "delay", d0.toString(), "1").exit()).isZero();
+        assertThat(tarnctl(a, "inject", "hang-writes", d0.toString()).exit()).isZero();
+        assertThat(tarnctl(a, "inject", "hang-writes", "fault:" + d1).exit()).isZero();
+        assertThat(tarnctl(a, "inject", "bogus", d1.toString()).exit()).isEqualTo(2);
+        assertThat(tarnctl(a, "inject", "delay", d1.toString()).exit()).isEqualTo(2);
         assertThat(tarnctl(a, "set", "comment=never-synced", "ost1").exit()).isZero();
         CompletableFuture<Run> stuck = CompletableFuture.supplyAsync(() -> tarnctl(a, "sync", "ost1"));
-        await().atMost(Duration.ofSeconds(20)).until(() -> faults(a, "hungIo", d0.toString())
-                .matches("(?s).*\"value\":[1-9].*"));
+        await().atMost(Duration.ofSeconds(20)).until(() -> tarnctl(a, "inject", "hung", d0.toString()).out()
+                .trim().matches("[1-9][0-9]*"));
+        assertThat(faults(a, "hungIo", d0.toString())).matches("(?s).*\"value\":[1-9].*");
         // the other pool on A stays manageable
         assertThat(tarnctl(a, "status", "tank").out()).contains("ONLINE");
 
@@ -135,8 +139,9 @@ class ServerFailoverTest {
         assertThat(targets.out()).contains("ost0").contains("OST");
 
         // A's devices come back: A cannot take the pool back without force either
-        assertThat(faults(a, "clear", d0.toString())).contains("\"status\":200");
-        assertThat(faults(a, "clear", d1.toString())).contains("\"status\":200");
+        assertThat(tarnctl(a, "inject", "clear", d0.toString()).exit()).isZero();
+        assertThat(tarnctl(a, "inject", "clear", d1.toString()).exit()).isZero();
+        assertThat(tarnctl(a, "inject", "hung", d0.toString()).out().trim()).isEqualTo("0");
         assertThat(tarnctl(a, "import", "ost1").err()).contains("TARN-22");
     }
 }

@@ -23,7 +23,8 @@ import picocli.CommandLine.Spec;
             Commands.Create.class, Commands.ListCmd.class, Commands.Status.class, Commands.Import.class,
             Commands.Export.class, Commands.Clear.class, Commands.Get.class, Commands.SetCmd.class,
             Commands.Events.class, Commands.Sync.class, Commands.Label.class,
-            TargetCommands.ListTargets.class, TargetCommands.TargetCmd.class, CommandLine.HelpCommand.class},
+            TargetCommands.ListTargets.class, TargetCommands.TargetCmd.class, FaultCommands.Inject.class,
+            CommandLine.HelpCommand.class},
         footer = {"", "Exit status: 0 success, 1 error, 2 usage error."})
 public final class TarnCtl implements Callable<Integer> {
     /** Exit status of a failed command. */

@@ -20,6 +20,8 @@ public final class ObjectNames {
     public static final String TYPE_TARGET = "Target";
     /** The {@code type} of the target manager MBean. */
     public static final String TYPE_TARGET_MANAGER = "TargetManager";
+    /** The {@code type} of the fault injection MBean (registered by the fault driver's owner, for drills). */
+    public static final String TYPE_FAULT_INJECTION = "FaultInjection";
 
     private ObjectNames() {
     }
@@ -48,6 +50,14 @@ public final class ObjectNames {
     /** The pattern {@code tarn:type=Target,*} matching every target MBean. */
     public static ObjectName allTargets() {
         return of(DOMAIN + ":type=" + TYPE_TARGET + ",*");
+    }
+
+    /**
+     * {@code tarn:type=FaultInjection}; the fault driver (which cannot depend
+     * on this bundle) spells the same name in {@code FaultInjection.OBJECT_NAME}.
+     */
+    public static ObjectName faultInjection() {
+        return of(DOMAIN + ":type=" + TYPE_FAULT_INJECTION);
     }
 
     /** {@code tarn:type=TargetManager}. */
