@@ -121,7 +121,7 @@ class ServerFailoverTest {
 
         Run forced = tarnctl(a, "export", "-F", "ost1");
         assertThat(forced.exit()).as("%s", forced).isZero();
-        assertThat(stuck.get(20, TimeUnit.SECONDS).err()).contains("TARN-11");
+        assertThat(stuck.get(20, TimeUnit.SECONDS).err()).contains("TARN-11").contains("force-exported");
         assertThat(tarnctl(a, "list").out()).contains("tank").doesNotContain("ost1");
 
         // B sees the pool, held ACTIVE by A's host id, and will not take it without force

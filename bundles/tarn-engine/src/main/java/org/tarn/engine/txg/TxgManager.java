@@ -334,7 +334,9 @@ public final class TxgManager {
                     throw new TarnException(ErrorCode.POOL_SUSPENDED, "pool '" + poolName + "' is suspended: "
                             + describe(lastFailure) + "; clear it or force-export it");
                 }
-                if (threadDone) {
+                // a thread that ended without a clean stop ended on a force export's abandoned I/O: its abort()
+                // follows at once and says why; wait for that rather than report a bare "stopped"
+                if (threadDone && stopping) {
                     throw new TarnException(ErrorCode.POOL_EXPORTED, "pool '" + poolName + "' is stopped");
                 }
                 awaitUninterruptibly(100);
