@@ -86,6 +86,9 @@ class ImportExportStressTest {
     private static final String DATASET = "ds";
     private static final Set<ErrorCode> EXPECTED = EnumSet.of(ErrorCode.POOL_NOT_FOUND, ErrorCode.POOL_EXPORTED,
             ErrorCode.POOL_EXISTS, ErrorCode.IN_PROGRESS, ErrorCode.BUSY);
+    /** What injected device faults may legitimately cause besides: suspension (failmode=continue), I/O errors. */
+    private static final Set<ErrorCode> FAULT_OUTCOMES = EnumSet.of(ErrorCode.POOL_SUSPENDED, ErrorCode.IO_ERROR,
+            ErrorCode.TIMED_OUT);
 
     @TempDir
     Path dir;
@@ -164,12 +167,35 @@ class ImportExportStressTest {
     private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
     private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
     private final AtomicLong versionSeq = new AtomicLong();
+    /** Whether the run injects device faults (pools on fault: devices, imported through the fault driver). */
+    private boolean faults;
+    /** Releases injected hangs a little later, so the run goes on. */
+    private final java.util.concurrent.ScheduledExecutorService releaser =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+    private final Map<String, List<String>> devices = new ConcurrentHashMap<>();
 
     @Test
     void random_writes_syncs_exports_force_exports_imports_and_scans_pos() throws Exception {
+        run(false);
+    }
+
+    /**
+     * The same, with device faults among the operations: write errors on one
+     * side of a mirror, writes that hang until released a moment later, and
+     * clears. Every pool must still end imported and verified or importable
+     * and verified, every committed transaction's callback must run once,
+     * and nothing may hang past the join deadline.
+     */
+    @Test
+    void random_operations_with_device_errors_and_hangs_pos() throws Exception {
+        run(true);
+    }
+
+    private void run(boolean withFaults) throws Exception {
+        faults = withFaults;
         seed = Long.getLong("tarn.stress.seed", new Random().nextLong());
         Random setup = new Random(seed);
-        engine = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(10_000)
+        engine = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(withFaults ? 2_000 : 10_000)
                 .withShutdownExportMillis(5_000), drivers.list());
         try {
             for (int p = 0; p < POOLS; p++) {
@@ -178,8 +204,9 @@ class ImportExportStressTest {
                 for (int m = 0; m < 2; m++) {
                     Path f = dir.resolve(name + "-d" + m);
                     FileVdevDriver.createSparseFile(f, DEVICE_BYTES);
-                    devs.add(f.toString());
+                    devs.add((withFaults ? "fault:" : "") + f);
                 }
+                devices.put(name, devs);
                 Pool pool = engine.createPool(name, VdevLayout.parse("mirror " + String.join(" ", devs)),
                         // no fault is injected, so a suspension is a failure: continue reports it at once
                         // (POOL_SUSPENDED) where wait would park the threads until the join deadline
@@ -215,6 +242,22 @@ class ImportExportStressTest {
             }
             assertThat(counts.getOrDefault("write", new LongAdder()).sum())
                     .as("seed %d: writes done %s", seed, counts).isPositive();
+            if (withFaults) {
+                assertThat(counts.getOrDefault("fault", new LongAdder()).sum())
+                        .as("seed %d: faults injected %s", seed, counts).isPositive();
+                // the devices recover: suspended pools resume with their parked groups
+                releaser.shutdownNow();
+                devices.values().forEach(ds -> ds.forEach(d -> drivers.fault.injector(d).clear()));
+                for (String name : models.keySet()) {
+                    engine.pool(name).ifPresent(p -> {
+                        try {
+                            p.clear();
+                        } catch (TarnException gone) {
+                            counts.computeIfAbsent("final clear:" + gone.code(), k -> new LongAdder()).increment();
+                        }
+                    });
+                }
+            }
 
             // verification goes on after unexpected outcomes, so one run reports everything it found
             for (PoolModel model : models.values()) {
@@ -225,6 +268,7 @@ class ImportExportStressTest {
                 }
             }
         } finally {
+            releaser.shutdownNow();
             engine.close();
         }
         // every transaction that committed was in a group that synced or was discarded: its callback ran
@@ -239,6 +283,8 @@ class ImportExportStressTest {
         if (!silent.isEmpty()) {
             fail("commit callbacks not called exactly once for committed transactions: " + silent);
         }
+        // for the report: what the run did (surefire keeps it in the test's output file)
+        System.out.println("seed " + seed + (faults ? " with faults" : "") + ": " + new TreeMap<>(counts));
         assertThat(failures).as("seed %d, operations %s", seed, counts).isEmpty();
     }
 
@@ -685,6 +731,9 @@ class ImportExportStressTest {
         int dice = rnd.nextInt(100);
         String op = dice < 45 ? "write" : dice < 58 ? "sync" : dice < 68 ? "export" : dice < 78 ? "forceExport"
                 : dice < 93 ? "import" : "scan";
+        if (faults && rnd.nextInt(100) < 12) {
+            op = "fault";
+        }
         try {
             switch (op) {
                 case "write" -> write(name, rnd);
@@ -692,11 +741,12 @@ class ImportExportStressTest {
                 case "export" -> engine.exportPool(name, false);
                 case "forceExport" -> engine.forceExport(name);
                 case "import" -> importPool(name, rnd);
+                case "fault" -> fault(name, rnd);
                 default -> scan();
             }
             counts.computeIfAbsent(op, k -> new LongAdder()).increment();
         } catch (TarnException e) {
-            if (EXPECTED.contains(e.code())) {
+            if (EXPECTED.contains(e.code()) || (faults && FAULT_OUTCOMES.contains(e.code()))) {
                 counts.computeIfAbsent(op + ":" + e.code(), k -> new LongAdder()).increment();
             } else {
                 fail(op + " " + name + ": unexpected " + e.code() + " " + e.getMessage() + "\n" + trace(e));
@@ -746,7 +796,28 @@ class ImportExportStressTest {
         }
     }
 
+    /** One device fault on one side of the pool's mirror: a few failed writes, a short hang, or a clear. */
+    private void fault(String name, Random rnd) {
+        String dev = devices.get(name).get(rnd.nextInt(2));
+        org.tarn.vdev.fault.FaultInjector injector = drivers.fault.injector(dev);
+        int kind = rnd.nextInt(10);
+        if (kind < 4) {
+            injector.add(FaultRule.error().on(FaultRule.Op.WRITE).times(1 + rnd.nextInt(4)));
+        } else if (kind < 7) {
+            injector.add(FaultRule.hang().on(FaultRule.Op.WRITE).once());
+            long releaseAfter = 50 + rnd.nextInt(400);
+            releaser.schedule(injector::releaseHangs, releaseAfter, TimeUnit.MILLISECONDS);
+        } else {
+            injector.clear();
+        }
+    }
+
     private void importPool(String name, Random rnd) {
+        if (faults) {
+            // through the fault driver, so faults keep reaching the pool (forced, as openPool is)
+            engine.openPool(devices.get(name), false);
+            return;
+        }
         ImportOptions opts = ImportOptions.defaults().withDirs(List.of(dir.toString())).withForce(rnd.nextBoolean());
         engine.importPool(name, opts);
     }
