@@ -240,24 +240,21 @@ class AgentAttachIT {
         return m.group(1);
     }
 
-    private static String httpGet(String url) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (true) {
-            try {
-                HttpURLConnection c = (HttpURLConnection) new URL(url).openConnection();
-                c.setConnectTimeout(2000);
-                c.setReadTimeout(10000);
-                int code = c.getResponseCode();
-                try (var in = code >= 400 ? c.getErrorStream() : c.getInputStream()) {
-                    return "HTTP " + code + " " + (in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8));
-                }
-            } catch (java.net.ConnectException e) {
-                if (System.nanoTime() > deadline) {
-                    throw e;
-                }
-                Thread.sleep(200);
+    /** GET, waiting (up to 20 s) for the agent's Jolokia to accept connections. */
+    private static String httpGet(String url) {
+        java.util.concurrent.atomic.AtomicReference<String> response = new java.util.concurrent.atomic.AtomicReference<>();
+        await().atMost(Duration.ofSeconds(20)).ignoreException(java.net.ConnectException.class).until(() -> {
+            HttpURLConnection c = (HttpURLConnection) new URL(url).openConnection();
+            c.setConnectTimeout(2000);
+            c.setReadTimeout(10000);
+            int code = c.getResponseCode();
+            try (var in = code >= 400 ? c.getErrorStream() : c.getInputStream()) {
+                response.set("HTTP " + code + " " + (in == null ? "" : new String(in.readAllBytes(),
+                        StandardCharsets.UTF_8)));
             }
-        }
+            return true;
+        });
+        return response.get();
     }
 
 }
