@@ -6,7 +6,11 @@ public enum PoolState {
     IMPORTING,
     /** Imported and serving. */
     ACTIVE,
-    /** A transaction group could not be synced; see the pool's failmode. */
+    /**
+     * A transaction group could not be synced, or (multihost) the heartbeat
+     * could not be written; nothing more is synced until clear. See the
+     * pool's failmode.
+     */
     SUSPENDED,
     /** A clean export is closing, syncing and labelling the pool. */
     EXPORTING,

@@ -33,17 +33,22 @@ import org.tarn.engine.vdev.Vdev;
  * <p>An import of a pool whose labels say ACTIVE with multihost on watches
  * the best uberblock for {@link #IMPORT_INTERVALS} intervals and refuses,
  * even with force, if it moved: another host is still writing. A pool whose
- * heartbeats fail {@link #FAIL_INTERVALS} times in a row reports it, so an HA
- * manager (or {@code failmode=export}) can act before another host imports it.
+ * heartbeats fail {@link #FAIL_INTERVALS} times in a row can no longer prove
+ * that it is alive, so another host may soon import it: the pool is told,
+ * and suspends itself (no more txgs are written until {@code clear}; with
+ * {@code failmode=export} it force-exports). {@code FAIL_INTERVALS} is below
+ * {@code IMPORT_INTERVALS} for that reason: the holder stops writing before
+ * an importer that saw its heartbeat stand still may start (the ZFS
+ * defaults keep the same order: 10 fail intervals, 20 import intervals).
  */
 public final class MultihostWriter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(MultihostWriter.class);
     /** Time between heartbeats. */
     public static final long INTERVAL_MILLIS = 500;
     /** Intervals an import watches an ACTIVE pool's uberblock before trusting it is idle. */
-    public static final int IMPORT_INTERVALS = 3;
-    /** Consecutive failed heartbeats after which the pool is told. */
-    public static final int FAIL_INTERVALS = 10;
+    public static final int IMPORT_INTERVALS = 6;
+    /** Consecutive failed heartbeats after which the pool suspends itself; below {@link #IMPORT_INTERVALS}. */
+    public static final int FAIL_INTERVALS = 4;
 
     private final String poolName;
     private final IoPipeline io;
@@ -107,6 +112,7 @@ public final class MultihostWriter implements AutoCloseable {
         failures++;
         LOG.warn("pool '{}': {}", poolName, why);
         if (failures == FAIL_INTERVALS) {
+            failures = 0; // told once per run of failures; a pool cleared while they go on is told again
             onFailure.accept(why + " (" + FAIL_INTERVALS + " heartbeats in a row)");
         }
     }

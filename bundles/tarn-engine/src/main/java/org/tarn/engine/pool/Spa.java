@@ -221,9 +221,9 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
                     mmpSequence, () -> "on".equals(prop(PoolProperty.MULTIHOST)) && state != PoolState.EXPORTED,
                     why -> {
                         event("multihost-failed", why);
-                        if ("export".equals(prop(PoolProperty.FAILMODE))) {
-                            forceExportIfImported("failmode=export after multihost failure: " + why);
-                        }
+                        // another host may soon import the pool: stop writing it (failmode=export force-exports)
+                        txgs.suspend(new TarnException(ErrorCode.IO_ERROR, "multihost heartbeats failed: " + why
+                                + "; another host may import this pool"));
                     });
             heartbeat.start();
         }
@@ -1080,7 +1080,8 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
                 state = PoolState.SUSPENDED;
             }
         }
-        event("suspended", "txg " + txg + " could not be synced: " + cause.getMessage());
+        event("suspended", cause.getMessage().contains("multihost") ? "at txg " + txg + ": " + cause.getMessage()
+                : "txg " + txg + " could not be synced: " + cause.getMessage());
         if ("export".equals(prop(PoolProperty.FAILMODE))) {
             Thread t = new Thread(() -> forceExportIfImported("failmode=export after: " + cause.getMessage()),
                     "tarn-" + name + "-failmode-export");

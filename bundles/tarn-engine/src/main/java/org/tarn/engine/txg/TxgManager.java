@@ -94,6 +94,8 @@ public final class TxgManager {
     private final Map<Long, List<CommitCallback>> callbacks = new HashMap<>();
     private boolean suspended;
     private boolean resumeRequested;
+    /** A suspension from outside a sync (multihost); the next sync parks on it until resumed. */
+    private TarnException heldOff;
     /** Set by a clean export: new transactions are refused, the thread exits once nothing is pending. */
     private boolean stopping;
     /** The sync thread has returned. */
@@ -423,9 +425,54 @@ public final class TxgManager {
                 || holds.getOrDefault(openTxg, 0) > 0 || callbacks.containsKey(openTxg);
     }
 
+    /**
+     * Suspends the pool although no sync failed: the multihost heartbeat
+     * cannot be written, so this host can no longer show that it owns the
+     * pool. Nothing more is synced until {@link #resume}: a sync that starts
+     * meanwhile parks as a failed one does. The listener hears of it at once.
+     */
+    public void suspend(TarnException cause) {
+        long txg;
+        lock.lock();
+        try {
+            if (aborted != null) {
+                return;
+            }
+            heldOff = cause;
+            suspended = true;
+            lastFailure = cause;
+            resumeRequested = false;
+            txg = openTxg;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        listener.suspended(txg, cause);
+    }
+
+    /** Parks the sync thread while a suspension from outside holds; false when aborted. */
+    private boolean awaitHeldOff() {
+        lock.lock();
+        try {
+            if (heldOff == null) {
+                return true;
+            }
+            while (!resumeRequested && aborted == null) {
+                awaitUninterruptibly(100);
+            }
+            heldOff = null;
+            return aborted == null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Syncs a group, parking on failure until resumed; false when aborted. */
     private boolean syncWithRetry(long txg) {
         while (true) {
+            if (!awaitHeldOff()) {
+                return false;
+            }
             long started = System.nanoTime();
             try {
                 syncer.syncTxg(txg);
@@ -514,14 +561,27 @@ public final class TxgManager {
 
     // ---- control -----------------------------------------------------------
 
-    /** Retries a parked sync (after {@code clear}). */
+    /** Retries a parked sync (after {@code clear}); lifts a suspension from outside a sync. */
     public void resume() {
+        boolean lifted = false;
+        long txg;
         lock.lock();
         try {
             resumeRequested = true;
+            if (heldOff != null && syncingTxg == 0) {
+                // no sync is parked on it: lift it here, the next sync runs normally
+                heldOff = null;
+                suspended = false;
+                lastFailure = null;
+                lifted = true;
+            }
+            txg = syncedTxg;
             changed.signalAll();
         } finally {
             lock.unlock();
+        }
+        if (lifted) {
+            listener.resumed(txg);
         }
     }
 

@@ -70,4 +70,43 @@ class MultihostTest {
             drivers.fault.injector(dev).clear();
         }
     }
+
+    /**
+     * DESIGN.md: a pool whose heartbeat writes keep failing suspends itself,
+     * whatever its failmode, before an importer elsewhere would take its
+     * silence for a dead host; clear resumes it once the device writes again.
+     */
+    @Test
+    void failing_heartbeats_suspend_the_pool_until_cleared_pos() throws Exception {
+        assertThat(MultihostWriter.FAIL_INTERVALS).as("the holder stops before an importer gives up on it")
+                .isLessThan(MultihostWriter.IMPORT_INTERVALS);
+        List<String> d = TestPools.devices(dir, 1);
+        String dev = "fault:" + d.get(0);
+        try (SpaNamespace a = engine("a")) {
+            Pool pool = a.createPool("ost1", VdevLayout.parse(dev), Map.of("multihost", "on", "failmode", "continue"),
+                    false);
+            pool.createDataset("data");
+            pool.sync(); // nothing dirty from here on: no sync can be what suspends the pool
+            long synced = pool.syncedTxg();
+            await().atMost(Duration.ofSeconds(10)).until(() -> drivers.fault.injector(dev).ioCount(FaultRule.Op.WRITE)
+                    > 0);
+            drivers.fault.injector(dev).add(FaultRule.error().on(FaultRule.Op.WRITE));
+            await().atMost(Duration.ofSeconds(30)).until(() -> pool.state() == org.tarn.api.PoolState.SUSPENDED);
+            assertThat(pool.events()).extracting(e -> e.type()).contains("multihost-failed", "suspended");
+            // failmode=continue: writes fail at once; nothing more reached the device
+            assertThatThrownBy(pool::begin).isInstanceOfSatisfying(org.tarn.api.TarnException.class,
+                    e -> assertThat(e.code()).isEqualTo(org.tarn.api.ErrorCode.POOL_SUSPENDED));
+            assertThat(pool.syncedTxg()).isEqualTo(synced);
+
+            drivers.fault.injector(dev).clear();
+            pool.clear();
+            assertThat(pool.state()).isEqualTo(org.tarn.api.PoolState.ACTIVE);
+            try (org.tarn.api.Transaction tx = pool.begin(); org.tarn.api.Dataset ds = pool.openDataset("data")) {
+                ds.createObject(tx);
+            }
+            pool.sync();
+            assertThat(pool.syncedTxg()).isGreaterThan(synced);
+            assertThat(pool.events()).extracting(e -> e.type()).contains("resumed");
+        }
+    }
 }
