@@ -4,6 +4,7 @@ import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Collections;
 import java.util.Deque;
@@ -15,7 +16,10 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 import org.slf4j.Logger;
@@ -36,17 +40,20 @@ import org.tarn.engine.dmu.DatasetHandle;
 import org.tarn.engine.dmu.DmuHost;
 import org.tarn.engine.dmu.ObjectSet;
 import org.tarn.engine.dmu.SyncContext;
+import org.tarn.engine.io.BlockCache;
 import org.tarn.engine.io.BlockPointer;
 import org.tarn.engine.io.BlockType;
 import org.tarn.engine.io.ChecksumType;
 import org.tarn.engine.io.IoPipeline;
-import org.tarn.engine.label.LabelConfig;
 import org.tarn.engine.label.DeviceWrite;
+import org.tarn.engine.label.Label;
+import org.tarn.engine.label.LabelConfig;
 import org.tarn.engine.label.LabelSet;
 import org.tarn.engine.label.LabelWriter;
 import org.tarn.engine.label.PoolLabelState;
 import org.tarn.engine.label.Uberblock;
 import org.tarn.engine.label.VdevConfig;
+import org.tarn.engine.mmp.MultihostWriter;
 import org.tarn.engine.txg.TxgManager;
 import org.tarn.engine.vdev.SpaceMap;
 import org.tarn.engine.vdev.Vdev;
@@ -102,7 +109,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
     private final TxgManager txgs;
     private final boolean readOnly;
     private final Consumer<Spa> onGone;
-    private volatile java.util.function.BiConsumer<Spa, PoolEvent> eventSink = (spa, e) -> { };
+    private volatile BiConsumer<Spa, PoolEvent> eventSink = (spa, e) -> { };
     private final Map<String, String> props;
 
     private final Object stateLock = new Object();
@@ -123,9 +130,9 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
     private BlockPointer[][] chunkBps;
     private TreeMap<Long, List<DeferredFree>> deferred = new TreeMap<>();
     private BlockPointer directoryBp;
-    private final java.util.concurrent.atomic.AtomicLong mmpSequence = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong mmpSequence = new AtomicLong();
     private volatile Uberblock lastUberblock;
-    private volatile org.tarn.engine.mmp.MultihostWriter heartbeat;
+    private volatile MultihostWriter heartbeat;
     private int rotor;
     private long rotorBytes;
 
@@ -164,14 +171,14 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
         this.props = Collections.synchronizedMap(new LinkedHashMap<>(PoolDefaults.properties()));
         this.props.putAll(properties);
         this.io = new IoPipeline(name, root, ioTimeoutMillis,
-                new org.tarn.engine.io.BlockCache(PoolDefaults.BLOCK_CACHE_BYTES));
+                new BlockCache(PoolDefaults.BLOCK_CACHE_BYTES));
         this.txgs = new TxgManager(name, syncedTxg, this, this, new Limits());
         this.io.onFault((leaf, why) -> event("vdev-faulted", leaf.path() + " " + why));
         int tops = root.topLevel().size();
         this.chunkBps = new BlockPointer[tops][];
         for (int v = 0; v < tops; v++) {
             chunkBps[v] = new BlockPointer[root.topLevel().get(v).spaceMap().chunkCount()];
-            java.util.Arrays.fill(chunkBps[v], BlockPointer.HOLE);
+            Arrays.fill(chunkBps[v], BlockPointer.HOLE);
         }
         this.directoryBp = directoryBp == null ? BlockPointer.HOLE : directoryBp;
         if (directory == null) {
@@ -217,7 +224,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
         }
         txgs.start();
         if (!readOnly) {
-            heartbeat = new org.tarn.engine.mmp.MultihostWriter(name, io, this::activeLeaves, () -> lastUberblock,
+            heartbeat = new MultihostWriter(name, io, this::activeLeaves, () -> lastUberblock,
                     mmpSequence, () -> "on".equals(prop(PoolProperty.MULTIHOST)) && state != PoolState.EXPORTED,
                     why -> {
                         event("multihost-failed", why);
@@ -359,7 +366,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
     }
 
     /** Where events go besides the history (the namespace's listeners). */
-    void eventSink(java.util.function.BiConsumer<Spa, PoolEvent> sink) {
+    void eventSink(BiConsumer<Spa, PoolEvent> sink) {
         this.eventSink = sink;
     }
 
@@ -972,7 +979,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
         Map<Vdev, ByteBuffer> areas = new ConcurrentHashMap<>();
         if (withConfig) {
             VdevConfig tree = VdevConfigs.toConfig(root);
-            java.util.function.Function<Vdev, ByteBuffer> area = leaf -> areas.computeIfAbsent(leaf,
+            Function<Vdev, ByteBuffer> area = leaf -> areas.computeIfAbsent(leaf,
                     l -> LabelWriter.configArea(l.device().sizeBytes(), labelConfig(l, txg, stateToWrite, tree)));
             labelPass(leaves, leaf -> LabelWriter.configWrites(leaf.device().sizeBytes(), area.apply(leaf),
                     LabelSet.EVEN));
@@ -1003,7 +1010,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
     }
 
     /** Runs one set of label writes on every leaf; returns how many leaves took all of theirs. */
-    private int labelPass(List<Vdev> leaves, java.util.function.Function<Vdev, List<DeviceWrite>> plan) {
+    private int labelPass(List<Vdev> leaves, Function<Vdev, List<DeviceWrite>> plan) {
         Map<Vdev, List<CompletableFuture<Void>>> byLeaf = new LinkedHashMap<>();
         for (Vdev leaf : leaves) {
             List<CompletableFuture<Void>> fs = new ArrayList<>();
@@ -1053,7 +1060,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
     void checkLabelFits() {
         LabelConfig c = labelConfig(root.leaves().get(0), txgs.syncedTxg(), PoolLabelState.ACTIVE);
         try {
-            org.tarn.engine.label.Label.encodeConfig(c);
+            Label.encodeConfig(c);
         } catch (IllegalArgumentException e) {
             throw new TarnException(ErrorCode.INVALID_ARGUMENT, "pool '" + name + "' has " + root.leaves().size()
                     + " devices: " + e.getMessage() + "; split the devices over several pools");

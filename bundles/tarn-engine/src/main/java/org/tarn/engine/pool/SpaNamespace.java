@@ -4,40 +4,58 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tarn.api.ErrorCode;
+import org.tarn.api.ImportOptions;
+import org.tarn.api.ImportScan;
 import org.tarn.api.Pool;
+import org.tarn.api.PoolEvent;
+import org.tarn.api.PoolEventListener;
 import org.tarn.api.PoolManager;
+import org.tarn.api.PoolProperty;
+import org.tarn.api.PoolState;
+import org.tarn.api.SkippedDevice;
 import org.tarn.api.TarnException;
 import org.tarn.api.VdevLayout;
 import org.tarn.api.vdev.BlockDevice;
 import org.tarn.api.vdev.VdevDriver;
 import org.tarn.engine.EngineSettings;
-import org.tarn.engine.io.BlockCache;
-import org.tarn.engine.io.IoPipeline;
-import org.tarn.api.ImportOptions;
-import org.tarn.api.ImportScan;
-import org.tarn.api.SkippedDevice;
 import org.tarn.engine.importer.DeviceScanner;
 import org.tarn.engine.importer.PoolCandidate;
+import org.tarn.engine.io.BlockCache;
+import org.tarn.engine.io.BlockPointer;
+import org.tarn.engine.io.IoPipeline;
 import org.tarn.engine.label.DeviceLabels;
 import org.tarn.engine.label.LabelConfig;
 import org.tarn.engine.label.LabelLayout;
 import org.tarn.engine.label.LabelReader;
 import org.tarn.engine.label.PoolLabelState;
 import org.tarn.engine.label.Uberblock;
+import org.tarn.engine.mmp.MultihostWriter;
 import org.tarn.engine.vdev.Vdev;
 
 /**
@@ -77,29 +95,29 @@ public final class SpaNamespace implements PoolManager {
      * whose labels were read before a departure reads them again once it has
      * reserved the pool: the departing pool may have synced newer txgs since.
      */
-    private final java.util.concurrent.atomic.AtomicLong departures = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong departures = new AtomicLong();
     private final SecureRandom random = new SecureRandom();
     private volatile boolean closing;
-    private final List<org.tarn.api.PoolEventListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<PoolEventListener> listeners = new CopyOnWriteArrayList<>();
     /** Delivers events in order, off the threads that raise them. */
-    private final java.util.concurrent.ExecutorService eventExecutor =
-            java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+    private final ExecutorService eventExecutor =
+            Executors.newSingleThreadExecutor(r -> {
                 Thread t = new Thread(r, "tarn-events");
                 t.setDaemon(true);
                 return t;
             });
 
     @Override
-    public void addEventListener(org.tarn.api.PoolEventListener listener) {
-        listeners.add(java.util.Objects.requireNonNull(listener, "listener"));
+    public void addEventListener(PoolEventListener listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
     }
 
     @Override
-    public void removeEventListener(org.tarn.api.PoolEventListener listener) {
+    public void removeEventListener(PoolEventListener listener) {
         listeners.remove(listener);
     }
 
-    private void publish(Spa spa, org.tarn.api.PoolEvent e) {
+    private void publish(Spa spa, PoolEvent e) {
         if (listeners.isEmpty()) {
             return;
         }
@@ -109,7 +127,7 @@ public final class SpaNamespace implements PoolManager {
             return;
         }
         eventExecutor.execute(() -> {
-            for (org.tarn.api.PoolEventListener l : listeners) {
+            for (PoolEventListener l : listeners) {
                 try {
                     l.onEvent(name, guid, e);
                 } catch (RuntimeException ex) {
@@ -121,7 +139,7 @@ public final class SpaNamespace implements PoolManager {
 
     public SpaNamespace(EngineSettings settings, List<VdevDriver> drivers) {
         this.settings = settings;
-        this.drivers = new java.util.concurrent.CopyOnWriteArrayList<>(drivers);
+        this.drivers = new CopyOnWriteArrayList<>(drivers);
     }
 
     public EngineSettings settings() {
@@ -170,7 +188,7 @@ public final class SpaNamespace implements PoolManager {
 
     @Override
     public List<String> searchPaths() {
-        return settings.searchPaths().stream().map(java.nio.file.Path::toString).toList();
+        return settings.searchPaths().stream().map(Path::toString).toList();
     }
 
     // ---- cache file --------------------------------------------------------
@@ -183,7 +201,7 @@ public final class SpaNamespace implements PoolManager {
             synchronized (cacheLock) {
                 List<CacheFile.Entry> entries = new ArrayList<>();
                 for (Spa spa : pools.values()) {
-                    if (!spa.readOnly() && spa.state() != org.tarn.api.PoolState.EXPORTED) {
+                    if (!spa.readOnly() && spa.state() != PoolState.EXPORTED) {
                         entries.add(new CacheFile.Entry(spa.name(), spa.guid(),
                                 spa.rootVdev().leaves().stream().map(Vdev::path).toList()));
                     }
@@ -193,7 +211,7 @@ public final class SpaNamespace implements PoolManager {
                         entries.add(waiting);
                     }
                 }
-                entries.sort(java.util.Comparator.comparing(CacheFile.Entry::name));
+                entries.sort(Comparator.comparing(CacheFile.Entry::name));
                 try {
                     CacheFile.write(file, entries);
                 } catch (IOException e) {
@@ -211,7 +229,7 @@ public final class SpaNamespace implements PoolManager {
      * @return the names of the pools imported
      */
     public List<String> importCached() {
-        Optional<java.nio.file.Path> file = settings.cacheFile();
+        Optional<Path> file = settings.cacheFile();
         if (file.isEmpty()) {
             return List.of();
         }
@@ -262,7 +280,7 @@ public final class SpaNamespace implements PoolManager {
 
     /** The driver type a path asks for: its scheme ({@code fault:/d0} is {@code fault}), else {@code file}. */
     static String driverTypeOf(String path) {
-        java.util.regex.Matcher m = SCHEME.matcher(path == null ? "" : path);
+        Matcher m = SCHEME.matcher(path == null ? "" : path);
         return m.find() ? m.group(1) : "file";
     }
 
@@ -301,7 +319,7 @@ public final class SpaNamespace implements PoolManager {
      * @throws TarnException {@code INVALID_ARGUMENT} when a driver of the same type is deployed already
      */
     public void addDriver(VdevDriver driver) {
-        java.util.Objects.requireNonNull(driver, "driver");
+        Objects.requireNonNull(driver, "driver");
         synchronized (driversLock) {
             if (driver(driver.type()).isPresent()) {
                 throw new TarnException(ErrorCode.INVALID_ARGUMENT, "a vdev driver of type '" + driver.type()
@@ -489,7 +507,7 @@ public final class SpaNamespace implements PoolManager {
             try {
                 spa.sync();
             } catch (TarnException e) {
-                if (spa.state() != org.tarn.api.PoolState.EXPORTED) {
+                if (spa.state() != PoolState.EXPORTED) {
                     spa.forceExport("creation failed: " + e.getMessage());
                 }
                 throw e;
@@ -613,8 +631,8 @@ public final class SpaNamespace implements PoolManager {
      */
     private void activityCheck(PoolCandidate c) {
         Uberblock before = c.uberblocks().isEmpty() ? null : c.uberblocks().get(0);
-        long waitMillis = org.tarn.engine.mmp.MultihostWriter.INTERVAL_MILLIS
-                * org.tarn.engine.mmp.MultihostWriter.IMPORT_INTERVALS;
+        long waitMillis = MultihostWriter.INTERVAL_MILLIS
+                * MultihostWriter.IMPORT_INTERVALS;
         try {
             Thread.sleep(waitMillis); // the protocol itself: give a live host time to beat
         } catch (InterruptedException e) {
@@ -672,7 +690,7 @@ public final class SpaNamespace implements PoolManager {
                 checkImportable(c, opts);
             }
             if (c.config().state() == PoolLabelState.ACTIVE
-                    && "on".equals(c.config().properties().get(org.tarn.api.PoolProperty.MULTIHOST))) {
+                    && "on".equals(c.config().properties().get(PoolProperty.MULTIHOST))) {
                 activityCheck(c);
             }
             Map<Long, BlockDevice> byLeafGuid = new LinkedHashMap<>();
@@ -742,7 +760,7 @@ public final class SpaNamespace implements PoolManager {
                 try {
                     spa.sync();
                 } catch (TarnException e) {
-                    if (spa.state() != org.tarn.api.PoolState.EXPORTED) {
+                    if (spa.state() != PoolState.EXPORTED) {
                         spa.forceExport("import could not write its labels: " + e.getMessage());
                     }
                     throw new TarnException(e.code(), "pool '" + name + "' cannot be imported: its labels cannot be "
@@ -810,8 +828,8 @@ public final class SpaNamespace implements PoolManager {
             for (DatasetRecord r : dir.datasets()) {
                 probe.read(r.objsetBp(), false);
             }
-            for (List<org.tarn.engine.io.BlockPointer> chunks : dir.spaceMaps()) {
-                for (org.tarn.engine.io.BlockPointer bp : chunks) {
+            for (List<BlockPointer> chunks : dir.spaceMaps()) {
+                for (BlockPointer bp : chunks) {
                     if (!bp.isHole()) {
                         probe.read(bp, false);
                     }
@@ -865,21 +883,21 @@ public final class SpaNamespace implements PoolManager {
     @Override
     public void close() {
         closing = true;
-        List<java.util.concurrent.CompletableFuture<Void>> exports = new ArrayList<>();
+        List<CompletableFuture<Void>> exports = new ArrayList<>();
         for (Spa spa : new ArrayList<>(pools.values())) {
-            exports.add(java.util.concurrent.CompletableFuture.runAsync(() -> exportOrForce(spa),
+            exports.add(CompletableFuture.runAsync(() -> exportOrForce(spa),
                     r -> {
                         Thread t = new Thread(r, "tarn-" + spa.name() + "-shutdown");
                         t.setDaemon(true);
                         t.start();
                     }));
         }
-        exports.forEach(java.util.concurrent.CompletableFuture::join);
+        exports.forEach(CompletableFuture::join);
         // deliver the events of those exports, then let the event thread go (so nothing of the engine's
         // outlives close(): the Java agent unloads its class loader after this)
         eventExecutor.shutdown();
         try {
-            if (!eventExecutor.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS)) {
+            if (!eventExecutor.awaitTermination(5, TimeUnit.SECONDS)) {
                 LOG.warn("event listeners did not finish within 5 s of close; dropping the events left");
                 eventExecutor.shutdownNow();
             }
@@ -891,7 +909,7 @@ public final class SpaNamespace implements PoolManager {
 
     /** Exports cleanly within the deadline; force-exports when devices hang or fail. */
     private void exportOrForce(Spa spa) {
-        java.util.concurrent.CompletableFuture<Void> clean = new java.util.concurrent.CompletableFuture<>();
+        CompletableFuture<Void> clean = new CompletableFuture<>();
         Thread t = new Thread(() -> {
             try {
                 spa.export(true);
@@ -903,13 +921,13 @@ public final class SpaNamespace implements PoolManager {
         t.setDaemon(true);
         t.start();
         try {
-            clean.get(settings.shutdownExportMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            clean.get(settings.shutdownExportMillis(), TimeUnit.MILLISECONDS);
             return;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             LOG.warn("pool '{}' did not export cleanly ({}); force-exporting", spa.name(), e.getCause().getMessage());
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
             LOG.warn("pool '{}' did not export within {} ms; force-exporting", spa.name(),
                     settings.shutdownExportMillis());
         }
