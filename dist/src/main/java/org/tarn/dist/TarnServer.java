@@ -5,13 +5,17 @@ import java.io.InputStream;
 import java.io.RandomAccessFile;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.KeyStore;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Dictionary;
@@ -218,7 +222,7 @@ public final class TarnServer implements AutoCloseable {
                 StandardOpenOption.READ);
         try {
             lock = lockChannel.tryLock();
-        } catch (java.nio.channels.OverlappingFileLockException sameJvm) {
+        } catch (OverlappingFileLockException sameJvm) {
             lock = null;
         }
         if (lock == null) {
@@ -228,7 +232,7 @@ public final class TarnServer implements AutoCloseable {
                     + ") is using data directory " + data + "; stop it or use --data");
         }
         lockChannel.truncate(0);
-        lockChannel.write(java.nio.ByteBuffer.wrap(("pid " + ProcessHandle.current().pid() + "\n")
+        lockChannel.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid() + "\n")
                 .getBytes(StandardCharsets.UTF_8)), 0);
     }
 
@@ -389,7 +393,7 @@ public final class TarnServer implements AutoCloseable {
                         + "jmx.ssl.keystore) and its password");
             }
             String password = config.get(own ? "jolokia.https.keystore.password" : "jmx.ssl.keystore.password");
-            java.security.KeyStore ks = Secrets.keyStore(keyKey, keystore, password);
+            KeyStore ks = Secrets.keyStore(keyKey, keystore, password);
             cfg.put("protocol", "https");
             cfg.put("keystore", keystore.toString());
             cfg.put("keystorePassword", password);
@@ -398,7 +402,7 @@ public final class TarnServer implements AutoCloseable {
         boolean loopback;
         try {
             loopback = InetAddress.getByName(config.get("jolokia.host")).isLoopbackAddress();
-        } catch (java.net.UnknownHostException e) {
+        } catch (UnknownHostException e) {
             throw new IllegalArgumentException("jolokia.host: unknown host '" + config.get("jolokia.host") + "'", e);
         }
         if (!loopback && (user.isEmpty() || !https)) {

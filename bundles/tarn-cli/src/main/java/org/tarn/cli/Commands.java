@@ -4,12 +4,22 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 import javax.management.ObjectName;
 
@@ -17,7 +27,6 @@ import org.tarn.api.vdev.BlockDevice;
 import org.tarn.engine.label.LabelDump;
 import org.tarn.jmx.ObjectNames;
 import org.tarn.vdev.file.FileVdevDriver;
-
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -76,7 +85,7 @@ final class Commands {
         }
 
         /** Runs a remote call, prefixing its failure with what was being done: {@code cannot export 'tank': ...}. */
-        static <T> T cannot(String what, java.util.function.Supplier<T> call) {
+        static <T> T cannot(String what, Supplier<T> call) {
             try {
                 return call.get();
             } catch (CliException e) {
@@ -85,7 +94,7 @@ final class Commands {
         }
 
         /** Per-pool work that reports a pool's failure and goes on with the next; returns the exit status. */
-        int eachPool(List<String> pools, String verb, java.util.function.Consumer<String> body) {
+        int eachPool(List<String> pools, String verb, Consumer<String> body) {
             int status = 0;
             for (String p : pools) {
                 try {
@@ -534,10 +543,10 @@ final class Commands {
             + "status 1."})
     static final class Events extends Base {
         /** How long one wait for notifications lasts before the loop checks whether it was stopped. */
-        private static final java.time.Duration POLL = java.time.Duration.ofMillis(500);
+        private static final Duration POLL = Duration.ofMillis(500);
         /** Event times with milliseconds, always the same width, so followed lines align. */
-        private static final java.time.format.DateTimeFormatter TIME = java.time.format.DateTimeFormatter
-                .ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(java.time.ZoneOffset.UTC);
+        private static final DateTimeFormatter TIME = DateTimeFormatter
+                .ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
         @Option(names = "-H", description = "scripted mode: no header, fields separated by one tab")
         boolean scripted;
@@ -573,13 +582,13 @@ final class Commands {
          * loop and waits for it to unsubscribe.
          */
         private int follow() {
-            java.util.Set<String> only = new java.util.HashSet<>(pools);
+            Set<String> only = new HashSet<>(pools);
             Thread self = Thread.currentThread();
-            java.util.concurrent.CountDownLatch finished = new java.util.concurrent.CountDownLatch(1);
+            CountDownLatch finished = new CountDownLatch(1);
             Thread hook = new Thread(() -> {
                 self.interrupt();
                 try {
-                    finished.await(5, java.util.concurrent.TimeUnit.SECONDS);
+                    finished.await(5, TimeUnit.SECONDS);
                 } catch (InterruptedException ignored) {
                     Thread.currentThread().interrupt();
                 }
@@ -589,7 +598,7 @@ final class Commands {
                 if (!scripted) {
                     line("TIME", "POOL", "CLASS", "DETAIL");
                 }
-                java.util.Set<String> printed = new java.util.HashSet<>();
+                Set<String> printed = new HashSet<>();
                 for (String p : only.isEmpty() ? poolsOrAll(List.of()) : pools) {
                     List<String> history;
                     try {
@@ -602,11 +611,11 @@ final class Commands {
                     }
                     for (String h : history) {
                         String[] parts = h.split(" ", 3);
-                        long millis = java.time.Instant.parse(parts[0]).toEpochMilli();
+                        long millis = Instant.parse(parts[0]).toEpochMilli();
                         String type = parts.length > 1 ? parts[1] : "-";
                         String detail = parts.length > 2 ? parts[2] : "";
                         printed.add(key(p, type, millis, detail));
-                        line(TIME.format(java.time.Instant.ofEpochMilli(millis)), p, type, detail);
+                        line(TIME.format(Instant.ofEpochMilli(millis)), p, type, detail);
                     }
                 }
                 out().flush();
@@ -634,7 +643,7 @@ final class Commands {
                         if (printed.remove(key(p, type, millis, detail))) {
                             continue;
                         }
-                        line(TIME.format(java.time.Instant.ofEpochMilli(millis)), p, type, detail);
+                        line(TIME.format(Instant.ofEpochMilli(millis)), p, type, detail);
                     }
                     out().flush();
                 }

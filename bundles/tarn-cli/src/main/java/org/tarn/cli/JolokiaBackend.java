@@ -1,6 +1,7 @@
 package org.tarn.cli;
 
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,7 +13,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import javax.management.MalformedObjectNameException;
 import javax.management.ObjectName;
+import javax.net.ssl.SSLException;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -120,7 +123,7 @@ public final class JolokiaBackend implements Backend {
         try {
             store = new ObjectName(registered.path("backend").path("pull").path("store")
                     .asText("jolokia:type=NotificationStore"));
-        } catch (javax.management.MalformedObjectNameException e) {
+        } catch (MalformedObjectNameException e) {
             throw new CliException("Jolokia at " + uri + " names a bad notification store: " + e.getMessage(), e);
         }
         String handle;
@@ -202,7 +205,7 @@ public final class JolokiaBackend implements Backend {
             response = http.send(httpRequest, HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw new CliException("cannot reach Jolokia at " + uri + ": " + reason(e)
-                    + (e instanceof javax.net.ssl.SSLException && String.valueOf(reason(e)).contains("PKIX")
+                    + (e instanceof SSLException && String.valueOf(reason(e)).contains("PKIX")
                             ? " (the server's certificate is not trusted: --truststore FILE)" : ""), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -241,7 +244,7 @@ public final class JolokiaBackend implements Backend {
                 return CliException.clean(t.getMessage());
             }
         }
-        return e instanceof java.net.ConnectException ? "connection refused (is the Jolokia agent running?)"
+        return e instanceof ConnectException ? "connection refused (is the Jolokia agent running?)"
                 : e.getClass().getSimpleName();
     }
 

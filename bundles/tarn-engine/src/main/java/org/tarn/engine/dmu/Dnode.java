@@ -2,6 +2,7 @@ package org.tarn.engine.dmu;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +13,8 @@ import org.tarn.api.ErrorCode;
 import org.tarn.api.TarnException;
 import org.tarn.engine.io.BlockPointer;
 import org.tarn.engine.io.BlockType;
+import org.tarn.engine.io.ChecksumType;
+import org.tarn.engine.pool.PoolDefaults;
 import org.tarn.engine.vdev.SpaceMap;
 
 /**
@@ -41,10 +44,10 @@ import org.tarn.engine.vdev.SpaceMap;
  */
 final class Dnode {
     /** Pointers per indirect block. */
-    static final int FANOUT = org.tarn.engine.pool.PoolDefaults.INDIRECT_BLOCK_BYTES / BlockPointer.BYTES;
+    static final int FANOUT = PoolDefaults.INDIRECT_BLOCK_BYTES / BlockPointer.BYTES;
     /** Marks a tree node that exists only because the tree grew in this sync. */
     private static final BlockPointer VIRTUAL = new BlockPointer(Integer.MAX_VALUE, -1, 0, 0,
-            org.tarn.engine.io.ChecksumType.CRC32C, BlockType.NONE, new byte[32]);
+            ChecksumType.CRC32C, BlockType.NONE, new byte[32]);
 
     /** The unsynced changes of one transaction group. */
     static final class DirtyRecord {
@@ -544,7 +547,7 @@ final class Dnode {
                 ctx.free(oldBp);
             }
             boolean allHoles = true;
-            ByteBuffer out = ByteBuffer.allocate(org.tarn.engine.pool.PoolDefaults.INDIRECT_BLOCK_BYTES);
+            ByteBuffer out = ByteBuffer.allocate(PoolDefaults.INDIRECT_BLOCK_BYTES);
             for (BlockPointer k : kids) {
                 allHoles &= k.isHole();
                 k.encode(out);
@@ -580,7 +583,7 @@ final class Dnode {
             }
             BlockPointer bp = oldNode(level, first);
             BlockPointer[] kids = new BlockPointer[FANOUT];
-            java.util.Arrays.fill(kids, BlockPointer.HOLE);
+            Arrays.fill(kids, BlockPointer.HOLE);
             if (bp == VIRTUAL) {
                 if (first == 0) {
                     kids[0] = oldNode(level - 1, 0);
