@@ -104,22 +104,22 @@ class EventsFollowTest {
         Follower overJolokia = follow("--jolokia", server.jolokiaUrl(), "events", "-f");
         Follower overJmx = follow("--jmx", server.jmxUrl(), "events", "-f", "ost0");
         // the history of tank first (Jolokia follows every pool; JMX only ost0, not yet there)
-        await().atMost(Duration.ofSeconds(30)).until(() -> overJolokia.out().text().contains(" tank  created"));
+        await().atMost(Duration.ofSeconds(30)).until(() -> overJolokia.out().text().contains(" tank      created"));
         await().atMost(Duration.ofSeconds(30)).until(() -> overJmx.err().text().contains("'ost0' is not imported"));
 
         List<String> d = server.newDevices("ost0", 1);
         ok(jolokia.exec(MANAGER, "createPool", "ost0", d.get(0), ""));
         ok(jolokia.exec(MANAGER, "exportPool", "ost0", false));
         for (Follower f : List.of(overJolokia, overJmx)) {
-            await().atMost(Duration.ofSeconds(30)).until(() -> f.out().text().contains(" ost0  exported"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> f.out().text().contains(" ost0      exported"));
             assertThat(f.exit()).isNotDone();
         }
         ok(jolokia.exec(MANAGER, "importPool", "ost0", "dir=" + server.devicesDir()));
         ok(jolokia.exec(MANAGER, "forceExport", "ost0"));
         for (Follower f : List.of(overJolokia, overJmx)) {
-            await().atMost(Duration.ofSeconds(30)).until(() -> f.out().text().contains(" ost0  force-exported"));
-            assertThat(f.out().text()).containsSubsequence(" ost0  created", " ost0  exported", " ost0  imported",
-                    " ost0  force-exported");
+            await().atMost(Duration.ofSeconds(30)).until(() -> f.out().text().contains(" ost0      force-exported"));
+            assertThat(f.out().text()).containsSubsequence(" ost0      created", " ost0      exported", " ost0      imported",
+                    " ost0      force-exported");
         }
         assertThat(overJmx.out().text()).doesNotContain(" tank ");
 

@@ -581,6 +581,10 @@ final class Commands {
          * notified is printed once. A shutdown hook (Ctrl-C) interrupts the
          * loop and waits for it to unsubscribe.
          */
+        private static final int FOLLOW_POOL_WIDTH = 8;
+        /** "multihost-failed", the longest event class. */
+        private static final int FOLLOW_CLASS_WIDTH = 16;
+
         private int follow() {
             Set<String> only = new HashSet<>(pools);
             Thread self = Thread.currentThread();
@@ -664,11 +668,14 @@ final class Commands {
             return pool + '\0' + type + '\0' + millis + '\0' + detail;
         }
 
+        /** Followed lines cannot know later widths: pool and class get fixed ones, wide enough for most. */
         private void line(String time, String pool, String type, String detail) {
             String sep = scripted ? "\t" : "  ";
-            String row = (scripted ? time : String.format("%-24s", time)) + sep + pool + sep + type
-                    + (detail.isEmpty() && !scripted ? "" : sep + (detail.isEmpty() ? "-" : detail));
-            out().println(row);
+            String row = scripted ? time + sep + pool + sep + type
+                    : String.format("%-24s", time) + sep + String.format("%-" + FOLLOW_POOL_WIDTH + "s", pool) + sep
+                            + String.format("%-" + FOLLOW_CLASS_WIDTH + "s", type);
+            row += detail.isEmpty() && !scripted ? "" : sep + (detail.isEmpty() ? "-" : detail);
+            out().println(scripted ? row : row.stripTrailing());
         }
     }
 

@@ -79,15 +79,15 @@ class EventsFollowTest {
             LiveOutput out = new LiveOutput();
             LiveOutput err = new LiveOutput();
             Future<Integer> follow = start(fx.backend, out, err, "events", "-f");
-            await().atMost(Duration.ofSeconds(30)).until(() -> out.text().contains(" tank  created"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> out.text().contains(" tank      created"));
             assertThat(out.lines().get(0)).startsWith("TIME").contains("POOL", "CLASS", "DETAIL");
 
             assertThat(fx.run("export", "tank").exit()).isZero();
-            await().atMost(Duration.ofSeconds(30)).until(() -> out.text().contains(" tank  exported"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> out.text().contains(" tank      exported"));
             assertThat(follow).isNotDone();
             // it keeps following the manager: the pool's import shows up too
             assertThat(fx.run("import", "-d", dir.toString(), "tank").exit()).isZero();
-            await().atMost(Duration.ofSeconds(30)).until(() -> out.text().contains(" tank  imported"));
+            await().atMost(Duration.ofSeconds(30)).until(() -> out.text().contains(" tank      imported"));
 
             assertThat(stopFollowing(follow)).isZero();
             assertThat(err.text()).isEmpty();
