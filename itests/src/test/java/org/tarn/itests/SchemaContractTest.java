@@ -141,6 +141,9 @@ class SchemaContractTest {
         exec(MANAGER, "importPool", guid, "");
         exec(ops, "export");
         exec(MANAGER, "importPool", "ops", "");
+        exec(MANAGER, "destroyPool", "ops", false);
+        assertThat(exec(MANAGER, "importablePools", "").path(guid).path("state").asText()).isEqualTo("DESTROYED");
+        assertThat(exec(MANAGER, "importPool", "ops", "destroyed=true").asText()).isEqualTo("ops");
         exec(ops, "forceExport");
         assertThat(tarnMBeans()).doesNotContain(ops);
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20))

@@ -12,9 +12,10 @@ import java.util.List;
  * @param force    import a pool that is marked ACTIVE by another host
  * @param rewind   when the newest transaction group does not verify, import at the newest one that does
  * @param txg      import at exactly this transaction group (read-only); 0 for the best one
+ * @param destroyed import a pool that was destroyed (like {@code zpool import -D}); only destroyed pools then
  */
 public record ImportOptions(List<String> dirs, String newName, boolean readOnly, boolean force, boolean rewind,
-                            long txg) {
+                            long txg, boolean destroyed) {
 
     public ImportOptions {
         dirs = List.copyOf(dirs);
@@ -25,35 +26,39 @@ public record ImportOptions(List<String> dirs, String newName, boolean readOnly,
 
     /** Defaults: search paths, same name, read-write, no force, no rewind. */
     public static ImportOptions defaults() {
-        return new ImportOptions(List.of(), null, false, false, false, 0);
+        return new ImportOptions(List.of(), null, false, false, false, 0, false);
     }
 
     public ImportOptions withDirs(List<String> newDirs) {
-        return new ImportOptions(newDirs, newName, readOnly, force, rewind, txg);
+        return new ImportOptions(newDirs, newName, readOnly, force, rewind, txg, destroyed);
     }
 
     public ImportOptions withForce(boolean f) {
-        return new ImportOptions(dirs, newName, readOnly, f, rewind, txg);
+        return new ImportOptions(dirs, newName, readOnly, f, rewind, txg, destroyed);
     }
 
     public ImportOptions withReadOnly(boolean ro) {
-        return new ImportOptions(dirs, newName, ro, force, rewind, txg);
+        return new ImportOptions(dirs, newName, ro, force, rewind, txg, destroyed);
     }
 
     public ImportOptions withNewName(String name) {
-        return new ImportOptions(dirs, name, readOnly, force, rewind, txg);
+        return new ImportOptions(dirs, name, readOnly, force, rewind, txg, destroyed);
     }
 
     public ImportOptions withRewind(boolean r) {
-        return new ImportOptions(dirs, newName, readOnly, force, r, txg);
+        return new ImportOptions(dirs, newName, readOnly, force, r, txg, destroyed);
     }
 
     public ImportOptions withTxg(long t) {
-        return new ImportOptions(dirs, newName, readOnly, force, rewind, t);
+        return new ImportOptions(dirs, newName, readOnly, force, rewind, t, destroyed);
+    }
+
+    public ImportOptions withDestroyed(boolean d) {
+        return new ImportOptions(dirs, newName, readOnly, force, rewind, txg, d);
     }
 
     /**
-     * Parses {@code force=true,readonly=true,rename=NEW,dir=PATH,rewind=true,txg=N}; {@code dir}
+     * Parses {@code force=true,readonly=true,rename=NEW,dir=PATH,rewind=true,txg=N,destroyed=true}; {@code dir}
      * may be given several times. Unknown keys and bad values are refused.
      */
     public static ImportOptions parse(String spec) {
@@ -75,6 +80,7 @@ public record ImportOptions(List<String> dirs, String newName, boolean readOnly,
                 case "readonly" -> o = o.withReadOnly(bool(key, value));
                 case "rewind" -> o = o.withRewind(bool(key, value));
                 case "rename" -> o = o.withNewName(value);
+                case "destroyed" -> o = o.withDestroyed(bool(key, value));
                 case "dir" -> dirs.add(value);
                 case "txg" -> {
                     try {
@@ -84,7 +90,7 @@ public record ImportOptions(List<String> dirs, String newName, boolean readOnly,
                     }
                 }
                 default -> throw new TarnException(ErrorCode.INVALID_ARGUMENT, "unknown import option '" + key
-                        + "'; known: force, readonly, rename, dir, rewind, txg");
+                        + "'; known: force, readonly, rename, dir, rewind, txg, destroyed");
             }
         }
         return o.withDirs(dirs);

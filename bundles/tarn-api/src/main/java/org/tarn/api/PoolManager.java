@@ -74,6 +74,16 @@ public interface PoolManager extends AutoCloseable {
     void exportPool(String name, boolean force);
 
     /**
+     * Destroys a pool ({@code zpool destroy}): a clean export (refusing open
+     * handles unless {@code force}) that marks every label DESTROYED instead
+     * of EXPORTED. Its data stays on the devices: scans list it as destroyed,
+     * imports refuse it unless asked for destroyed pools ({@code
+     * destroyed=true}), and its devices can be used by a new pool without
+     * force.
+     */
+    void destroyPool(String name, boolean force);
+
+    /**
      * Force-exports a pool in bounded time, whatever its devices do: discards
      * unsynced changes, fails every waiter and handle, writes nothing.
      */

@@ -289,6 +289,9 @@ final class Commands {
         @Option(names = "-T", paramLabel = "TXG", description = "import at this transaction group")
         Long txg;
 
+        @Option(names = "-D", description = "destroyed pools: list only those, or import one")
+        boolean destroyed;
+
         @Option(names = "-H", description = "scripted listing: no header, tab-separated")
         boolean scripted;
 
@@ -316,6 +319,9 @@ final class Commands {
             if (txg != null) {
                 opts.add("txg=" + txg);
             }
+            if (destroyed) {
+                opts.add("destroyed=true");
+            }
             for (String o : options) {
                 if (o.indexOf('=') <= 0) {
                     throw usage("bad option '" + o + "': expected OPTION=VALUE");
@@ -336,7 +342,9 @@ final class Commands {
                 table = cannot("scan for pools", () -> manager("importablePools", String.join(",", dirs)));
                 progress.succeeded();
             }
-            List<Map<String, Object>> rows = Values.rows(table, "guid");
+            List<Map<String, Object>> rows = new ArrayList<>(Values.rows(table, "guid"));
+            // as zpool import: destroyed pools only with -D, and then only they
+            rows.removeIf(r -> "DESTROYED".equals(Values.string(r.get("state"))) != destroyed);
             if (rows.isEmpty()) {
                 out().println("no pools available to import");
                 out().flush();
@@ -387,6 +395,21 @@ final class Commands {
                 }
             }
             return names.stream().map(Path::of).toList();
+        }
+    }
+
+    @Command(mixinStandardHelpOptions = true, name = "destroy", description = "Destroys pools: exports them, "
+            + "marking their labels DESTROYED; 'import -D' lists and recovers destroyed pools.")
+    static final class Destroy extends Base {
+        @Option(names = "-f", description = "close open datasets instead of refusing")
+        boolean force;
+
+        @Parameters(arity = "1..*", paramLabel = "POOL")
+        List<String> pools;
+
+        @Override
+        public Integer call() {
+            return eachPool(pools, "destroy", p -> manager("destroyPool", p, force));
         }
     }
 

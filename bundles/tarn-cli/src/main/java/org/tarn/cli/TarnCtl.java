@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
                 + "), JMX or local attach.",
         subcommands = {
             Commands.Create.class, Commands.ListCmd.class, Commands.Status.class, Commands.Import.class,
-            Commands.Export.class, Commands.Clear.class, Commands.Get.class, Commands.SetCmd.class,
+            Commands.Export.class, Commands.Destroy.class, Commands.Clear.class, Commands.Get.class, Commands.SetCmd.class,
             Commands.Events.class, Commands.Sync.class, Commands.Label.class,
             TargetCommands.ListTargets.class, TargetCommands.TargetCmd.class, FaultCommands.Inject.class,
             CommandLine.HelpCommand.class},

@@ -133,6 +133,21 @@ class TarnCtlTest {
     }
 
     @Test
+    void destroy_then_import_minus_D_pos() {
+        createTank();
+        assertThat(ok("destroy", "tank").out()).isEmpty();
+        assertThat(ok("list").out()).isEqualTo("no pools available\n");
+        // a destroyed pool is not offered by a plain scan, only with -D
+        assertThat(ok("import", "-d", dir.toString()).out()).doesNotContain("tank");
+        assertThat(ok("import", "-D", "-d", dir.toString()).out()).contains("   pool: tank", "  state: DESTROYED");
+        Result refused = fails(1, "import", "-d", dir.toString(), "tank");
+        assertThat(refused.err()).contains("TARN-2").contains("destroyed");
+        ok("import", "-D", "-d", dir.toString(), "tank");
+        assertThat(ok("list", "-H", "-o", "name,state").out()).isEqualTo("tank\tACTIVE\n");
+        fails(2, "destroy");
+    }
+
+    @Test
     void import_by_guid_under_new_name_read_only_pos() throws Exception {
         createTank();
         String guid = Long.toUnsignedString(fx.engine.pool("tank").orElseThrow().guid());

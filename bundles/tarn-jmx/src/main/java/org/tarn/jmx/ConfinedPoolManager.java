@@ -116,6 +116,11 @@ public final class ConfinedPoolManager implements PoolManager {
     }
 
     @Override
+    public void destroyPool(String name, boolean force) {
+        engine.destroyPool(name, force);
+    }
+
+    @Override
     public void forceExport(String name) {
         engine.forceExport(name);
     }

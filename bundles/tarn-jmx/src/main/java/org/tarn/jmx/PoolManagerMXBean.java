@@ -56,7 +56,8 @@ public interface PoolManagerMXBean {
             @Parameter(name = "nameOrGuid", desc = "The pool's name, or its GUID (decimal, or hexadecimal with "
                     + "0x)") String nameOrGuid,
             @Parameter(name = "options", desc = "Import options: force=true,readonly=true,rename=NEW,dir=PATH,"
-                    + "rewind=true,txg=N (dir may repeat); empty for the defaults") String options);
+                    + "rewind=true,txg=N,destroyed=true (dir may repeat; destroyed imports a destroyed pool); "
+                    + "empty for the defaults") String options);
 
     @Operation(desc = "Exports a pool cleanly: syncs it, marks its labels EXPORTED and releases its devices",
             impact = ACTION)
@@ -64,6 +65,13 @@ public interface PoolManagerMXBean {
             @Parameter(name = "name", desc = "Name of the imported pool") String name,
             @Parameter(name = "force", desc = "Close open dataset handles instead of refusing the export")
             boolean force);
+
+    @Operation(desc = "Destroys a pool: exports it cleanly, marking its labels DESTROYED; it can be "
+            + "imported again only with the option destroyed=true, and its devices reused without force",
+            impact = ACTION)
+    void destroyPool(
+            @Parameter(name = "name", desc = "Name of the imported pool") String name,
+            @Parameter(name = "force", desc = "Close open dataset handles instead of refusing") boolean force);
 
     @Operation(desc = "Force-exports a pool in bounded time whatever its devices do: discards unsynced "
             + "changes and writes nothing", impact = ACTION)

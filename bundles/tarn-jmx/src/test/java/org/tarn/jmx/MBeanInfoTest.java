@@ -43,7 +43,8 @@ class MBeanInfoTest {
         assertThat(Arrays.stream(info.getAttributes()).map(a -> a.getName()))
                 .containsExactlyInAnyOrder("Pools", "HostId", "Hostname", "SearchPaths");
         Map<String, MBeanOperationInfo> ops = byName(info);
-        assertThat(ops).containsOnlyKeys("createPool", "importablePools", "importPool", "exportPool", "forceExport");
+        assertThat(ops).containsOnlyKeys("createPool", "importablePools", "importPool", "exportPool", "destroyPool",
+                "forceExport");
         assertThat(ops.get("importablePools").getImpact()).isEqualTo(MBeanOperationInfo.INFO);
         assertThat(ops.get("createPool").getImpact()).isEqualTo(MBeanOperationInfo.ACTION);
         assertThat(ops.get("exportPool").getImpact()).isEqualTo(MBeanOperationInfo.ACTION);

@@ -36,11 +36,21 @@ public final class TargetAwarePoolManager implements PoolManager {
 
     @Override
     public void exportPool(String name, boolean force) {
+        unmountedAround(name, () -> pools.exportPool(name, force));
+    }
+
+    /** As {@link #exportPool}: the pool's targets are unmounted first, and mounted again if it fails. */
+    @Override
+    public void destroyPool(String name, boolean force) {
+        unmountedAround(name, () -> pools.destroyPool(name, force));
+    }
+
+    private void unmountedAround(String name, Runnable export) {
         try {
             if (pools.pool(name).isPresent()) {
                 targets.unmountAll(name);
             }
-            pools.exportPool(name, force);
+            export.run();
         } catch (RuntimeException e) {
             if (pools.pool(name).isPresent()) {
                 targets.mountAll(name);

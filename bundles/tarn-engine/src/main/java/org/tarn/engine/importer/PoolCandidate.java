@@ -115,8 +115,7 @@ public record PoolCandidate(LabelConfig config, Map<Long, String> leafPaths, Lis
             blocker = ErrorCode.UNSUPPORTED_VERSION;
         }
         if (newest.state() == PoolLabelState.DESTROYED) {
-            problems.add("the pool was destroyed");
-            blocker = ErrorCode.POOL_NOT_FOUND;
+            problems.add("the pool was destroyed; import with destroyed=true (tarnctl import -D) to recover it");
         }
         if (ubs.isEmpty()) {
             problems.add("no valid uberblock was found");
@@ -139,6 +138,11 @@ public record PoolCandidate(LabelConfig config, Map<Long, String> leafPaths, Lis
         return inUseMessage(c.config(), c.uberblocks());
     }
 
+    /** Whether the pool was destroyed: importable only when destroyed pools are asked for. */
+    public boolean destroyed() {
+        return config.state() == PoolLabelState.DESTROYED;
+    }
+
     /** Whether the pool's labels say another host has it imported. */
     public boolean activeElsewhere(long myHostId) {
         return config.state() == PoolLabelState.ACTIVE && config.hostid() != myHostId;
@@ -158,7 +162,7 @@ public record PoolCandidate(LabelConfig config, Map<Long, String> leafPaths, Lis
         long when = uberblocks.isEmpty() ? 0 : uberblocks.get(0).timestampMillis();
         long txg = uberblocks.isEmpty() ? config.txg() : uberblocks.get(0).txg();
         return new ImportablePool(config.poolName(), config.poolGuid(), config.state().name(), config.hostid(),
-                config.hostname(), txg, when, tree, problems, blocker == null);
+                config.hostname(), txg, when, tree, problems, blocker == null && !destroyed());
     }
 
     private VdevStatus status(VdevConfig v) {

@@ -1121,6 +1121,20 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
      * syncs, writes EXPORTED to every label and releases the devices.
      */
     public void export(boolean force) {
+        export(force, PoolLabelState.EXPORTED);
+    }
+
+    /** Destroys: a clean {@link #export} that writes DESTROYED to every label instead. */
+    public void destroy(boolean force) {
+        export(force, PoolLabelState.DESTROYED);
+    }
+
+    /**
+     * The clean export of {@link #export} and {@link #destroy}, which differ
+     * only in the label state written last; a force export shares none of it
+     * (it writes nothing, see {@link #forceExport}).
+     */
+    private void export(boolean force, PoolLabelState finalState) {
         synchronized (stateLock) {
             checkReadable();
             if (state == PoolState.EXPORTING || state == PoolState.IMPORTING) {
@@ -1146,7 +1160,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
             openHandles().forEach(DatasetHandle::close);
         }
         if (!readOnly) {
-            labelState = PoolLabelState.EXPORTED;
+            labelState = finalState;
             configDirty = true;
             directoryChanges.add(txgs.openTxg());
         }
@@ -1172,7 +1186,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
         stopHeartbeat();
         io.abandon(deadReason);
         root.leaves().forEach(Vdev::detach);
-        event("exported", "at txg " + txgs.syncedTxg());
+        event(finalState == PoolLabelState.DESTROYED ? "destroyed" : "exported", "at txg " + txgs.syncedTxg());
         onGone.accept(this);
     }
 

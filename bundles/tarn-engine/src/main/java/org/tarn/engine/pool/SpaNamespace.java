@@ -591,6 +591,14 @@ public final class SpaNamespace implements PoolManager {
         long seen = departures.get();
         List<PoolCandidate> found = PoolCandidate.assemble(scanner().scan(DeviceScanner.listDevices(where)),
                 hostId(), new ArrayList<>());
+        // like zpool import -D: destroyed pools only when asked for, and then only they
+        List<PoolCandidate> other = found.stream().filter(c -> c.destroyed() != opts.destroyed()).toList();
+        found.removeAll(other);
+        if (!opts.destroyed() && found.stream().noneMatch(c -> matches(c, nameOrGuid))
+                && other.stream().anyMatch(c -> matches(c, nameOrGuid))) {
+            throw new TarnException(ErrorCode.POOL_NOT_FOUND, "pool '" + nameOrGuid + "' was destroyed; import it "
+                    + "with destroyed=true to recover it");
+        }
         return load(select(found, nameOrGuid, where), opts, seen);
     }
 
@@ -612,6 +620,11 @@ public final class SpaNamespace implements PoolManager {
                     + "': import one by GUID: " + matches.stream().map(c -> Long.toUnsignedString(c.guid())).toList());
         }
         return matches.get(0);
+    }
+
+    private static boolean matches(PoolCandidate c, String nameOrGuid) {
+        Long guid = parseGuid(nameOrGuid);
+        return c.name().equals(nameOrGuid) || (guid != null && c.guid() == guid);
     }
 
     private static Long parseGuid(String s) {
@@ -711,6 +724,10 @@ public final class SpaNamespace implements PoolManager {
 
     /** Refusals that depend only on the labels: a blocker, or in use by another host without force. */
     private void checkImportable(PoolCandidate c, ImportOptions opts) {
+        if (c.destroyed() && !opts.destroyed()) {
+            throw new TarnException(ErrorCode.POOL_NOT_FOUND, "pool '" + c.name() + "' was destroyed; import it "
+                    + "with destroyed=true to recover it");
+        }
         if (c.blocker() != null) {
             throw new TarnException(c.blocker(), "pool '" + c.name() + "' cannot be imported: "
                     + String.join("; ", c.problems()));
@@ -869,6 +886,11 @@ public final class SpaNamespace implements PoolManager {
     @Override
     public void exportPool(String name, boolean force) {
         require(name).export(force);
+    }
+
+    @Override
+    public void destroyPool(String name, boolean force) {
+        require(name).destroy(force);
     }
 
     @Override

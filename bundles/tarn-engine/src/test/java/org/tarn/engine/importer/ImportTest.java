@@ -260,6 +260,41 @@ class ImportTest {
     }
 
     @Test
+    void destroyed_pool_is_listed_as_such_and_imports_only_when_asked_for_pos() throws Exception {
+        Path dir = tmp.resolve("devs");
+        List<String> d = devices(dir, "d", 1);
+        byte[] data = bytes(21, 30_000);
+        try (SpaNamespace engine = TestPools.engine(drivers)) {
+            long obj = createExported(engine, "tank", d.get(0), data);
+            Pool pool = engine.importPool("tank", in(dir));
+            try (Dataset open = pool.openDataset("a")) {
+                assertThatThrownBy(() -> engine.destroyPool("tank", false)).extracting(ImportTest::code)
+                        .isEqualTo(ErrorCode.BUSY);
+            }
+            engine.destroyPool("tank", false);
+            assertThat(engine.pools()).isEmpty();
+            assertThat(pool.events()).last().satisfies(e -> assertThat(e.type()).isEqualTo("destroyed"));
+
+            ImportablePool found = named(engine.scan(List.of(dir.toString())), "tank");
+            assertThat(found.state()).isEqualTo("DESTROYED");
+            assertThat(found.importable()).isFalse();
+            assertThat(found.problems()).anySatisfy(p -> assertThat(p).contains("destroyed=true"));
+            assertThatThrownBy(() -> engine.importPool("tank", in(dir)))
+                    .hasMessageContaining("was destroyed").hasMessageContaining("destroyed=true")
+                    .extracting(ImportTest::code).isEqualTo(ErrorCode.POOL_NOT_FOUND);
+
+            Pool back = engine.importPool("tank", in(dir).withDestroyed(true));
+            assertThat(back.state()).isEqualTo(PoolState.ACTIVE);
+            assertObject(back, obj, data);
+            assertThat(engine.scan(List.of(dir.toString())).pools()).extracting(ImportablePool::name)
+                    .doesNotContain("tank");
+            engine.destroyPool("tank", false);
+            // a destroyed pool's device is free for a new pool without force
+            engine.createPool("fresh", VdevLayout.parse(d.get(0)), Map.of(), false);
+        }
+    }
+
+    @Test
     void scan_without_directories_or_search_paths_is_refused_neg() {
         try (SpaNamespace engine = TestPools.engine(drivers)) {
             assertThatThrownBy(() -> engine.scan(List.of()))

@@ -109,6 +109,17 @@ final class PoolManagerControl extends NotificationBroadcasterSupport implements
     }
 
     @Override
+    public void destroyPool(String name, boolean force) {
+        try {
+            Errors.run(() -> engine.destroyPool(name, force));
+        } finally {
+            if (name != null) {
+                refresh.accept(name);
+            }
+        }
+    }
+
+    @Override
     public void forceExport(String name) {
         try {
             Errors.run(() -> engine.forceExport(name));
