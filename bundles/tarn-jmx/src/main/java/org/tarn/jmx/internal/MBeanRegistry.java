@@ -9,7 +9,6 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
-import javax.management.InstanceNotFoundException;
 import javax.management.JMException;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
@@ -119,13 +118,7 @@ public final class MBeanRegistry implements PoolEventListener, AutoCloseable {
     }
 
     private void unregister(ObjectName on) {
-        try {
-            server.unregisterMBean(on);
-        } catch (InstanceNotFoundException gone) {
-            LOG.debug("{} was already unregistered", on);
-        } catch (JMException e) {
-            LOG.warn("cannot unregister {}: {}", on, e.toString());
-        }
+        Unregister.quietly(server, on);
     }
 
     /** Unregisters every MBean of this engine and stops sending notifications. */

@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
-import javax.management.InstanceNotFoundException;
 import javax.management.JMException;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
@@ -92,13 +91,7 @@ public final class TargetRegistry implements TargetListener, AutoCloseable {
 
     private void unregister(ObjectName on) {
         shown.remove(on);
-        try {
-            server.unregisterMBean(on);
-        } catch (InstanceNotFoundException gone) {
-            LOG.debug("{} was already unregistered", on);
-        } catch (JMException e) {
-            LOG.warn("cannot unregister {}: {}", on, e.toString());
-        }
+        Unregister.quietly(server, on);
     }
 
     /** Targets whose MBeans are registered, as pool/name. */
@@ -120,11 +113,7 @@ public final class TargetRegistry implements TargetListener, AutoCloseable {
             for (ObjectName on : new ArrayList<>(shown.keySet())) {
                 unregister(on);
             }
-            try {
-                server.unregisterMBean(ObjectNames.targetManager());
-            } catch (JMException e) {
-                LOG.debug("{}: {}", ObjectNames.targetManager(), e.toString());
-            }
+            Unregister.quietly(server, ObjectNames.targetManager());
         }
     }
 }
