@@ -977,10 +977,10 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
         List<Vdev> leaves = activeLeaves();
         // each leaf's config is encoded once, for its even and its odd labels; the tree is built once
         Map<Vdev, ByteBuffer> areas = new ConcurrentHashMap<>();
+        VdevConfig tree = withConfig ? VdevConfigs.toConfig(root) : null;
+        Function<Vdev, ByteBuffer> area = leaf -> areas.computeIfAbsent(leaf,
+                l -> LabelWriter.configArea(l.device().sizeBytes(), labelConfig(l, txg, stateToWrite, tree)));
         if (withConfig) {
-            VdevConfig tree = VdevConfigs.toConfig(root);
-            Function<Vdev, ByteBuffer> area = leaf -> areas.computeIfAbsent(leaf,
-                    l -> LabelWriter.configArea(l.device().sizeBytes(), labelConfig(l, txg, stateToWrite, tree)));
             labelPass(leaves, leaf -> LabelWriter.configWrites(leaf.device().sizeBytes(), area.apply(leaf),
                     LabelSet.EVEN));
             io.flush(leaves);
@@ -995,9 +995,8 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
         if (withConfig) {
             // the uberblocks must be durable before the odd labels change
             io.flush(activeLeaves());
-            labelPass(activeLeaves(), leaf -> LabelWriter.configWrites(leaf.device().sizeBytes(),
-                    areas.computeIfAbsent(leaf, l -> LabelWriter.configArea(l.device().sizeBytes(),
-                            labelConfig(l, txg, stateToWrite, VdevConfigs.toConfig(root)))), LabelSet.ODD));
+            labelPass(activeLeaves(), leaf -> LabelWriter.configWrites(leaf.device().sizeBytes(), area.apply(leaf),
+                    LabelSet.ODD));
         }
         List<Vdev> flushed = activeLeaves();
         if (io.flush(flushed).size() == flushed.size()) {
@@ -1087,8 +1086,8 @@ public final class Spa implements Pool, DmuHost, TxgManager.Syncer, TxgManager.S
                 state = PoolState.SUSPENDED;
             }
         }
-        event("suspended", cause.getMessage().contains("multihost") ? "at txg " + txg + ": " + cause.getMessage()
-                : "txg " + txg + " could not be synced: " + cause.getMessage());
+        // the cause says what failed: a sync of this txg, or (multihost) the heartbeat
+        event("suspended", "at txg " + txg + ": " + detail(cause));
         if ("export".equals(prop(PoolProperty.FAILMODE))) {
             Thread t = new Thread(() -> forceExportIfImported("failmode=export after: " + cause.getMessage()),
                     "tarn-" + name + "-failmode-export");

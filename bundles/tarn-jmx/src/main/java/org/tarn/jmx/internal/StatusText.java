@@ -51,7 +51,8 @@ final class StatusText {
 
     private static String statusLine(PoolState state, Health health, boolean readOnly) {
         if (state == PoolState.SUSPENDED) {
-            return "The pool is suspended: a transaction group could not be synced. Fix the devices, then clear().";
+            return "The pool is suspended: a transaction group could not be synced, or its multihost "
+                    + "heartbeat could not be written. Fix the devices, then clear().";
         }
         if (state == PoolState.EXPORTED) {
             return "The pool is exported; import it again to use it.";
