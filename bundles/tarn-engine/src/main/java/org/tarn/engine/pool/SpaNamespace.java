@@ -603,13 +603,7 @@ public final class SpaNamespace implements PoolManager {
     }
 
     private static PoolCandidate select(List<PoolCandidate> found, String nameOrGuid, List<String> where) {
-        Long guid = parseGuid(nameOrGuid);
-        List<PoolCandidate> matches = new ArrayList<>();
-        for (PoolCandidate c : found) {
-            if ((guid != null && c.guid() == guid) || c.name().equals(nameOrGuid)) {
-                matches.add(c);
-            }
-        }
+        List<PoolCandidate> matches = found.stream().filter(c -> matches(c, nameOrGuid)).toList();
         if (matches.isEmpty()) {
             throw new TarnException(ErrorCode.POOL_NOT_FOUND, "no pool '" + nameOrGuid + "' on the devices in "
                     + where + (found.isEmpty() ? "" : "; found: " + found.stream()
