@@ -27,6 +27,8 @@ class TxgManagerTest {
     private volatile CountDownLatch blockSync = new CountDownLatch(0);
     private volatile long dirtyMax = 1 << 20;
     private volatile boolean failFast;
+    /** A single group whose sync fails, besides failSyncs. */
+    private volatile long failTxg = -1;
     private TxgManager txgs;
 
     private TxgManager start(long timeoutMillis) {
@@ -43,7 +45,7 @@ class TxgManagerTest {
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
-                if (failSyncs.get()) {
+                if (failSyncs.get() || txg == failTxg) {
                     throw new TarnException(ErrorCode.IO_ERROR, "injected");
                 }
                 synced.add(txg);
@@ -237,5 +239,73 @@ class TxgManagerTest {
         writer.get(5, TimeUnit.SECONDS);
         waiter.get(5, TimeUnit.SECONDS);
         assertThat(woken.get()).isEqualTo(2);
+    }
+
+    /**
+     * A clean stop syncs a group a transaction begun before it still held;
+     * when that sync fails the stop is called off (POOL_SUSPENDED), the
+     * manager takes transactions again, and resume syncs the parked group.
+     */
+    @Test
+    void clean_stop_meeting_a_failed_sync_is_called_off_and_resumes_neg() throws Exception {
+        start(60_000);
+        failTxg = 7;
+        Transaction tx6 = txgs.begin();
+        CompletableFuture<Void> stop = CompletableFuture.runAsync(txgs::stopClean);
+        await().atMost(Duration.ofSeconds(5)).until(() -> txgs.openTxg() == 7);
+        Transaction tx7 = txgs.begin();
+        txgs.addDirty(tx7.txg(), 10);
+        tx6.commit();
+        tx7.commit();
+        assertThatThrownBy(() -> stop.get(10, TimeUnit.SECONDS)).cause()
+                .isInstanceOfSatisfying(TarnException.class,
+                        e -> assertThat(e.code()).isEqualTo(ErrorCode.POOL_SUSPENDED));
+        assertThat(synced).containsExactly(6L);
+        assertThat(suspensions).containsExactly("suspended 7");
+        try (Transaction again = txgs.begin()) {
+            assertThat(again.txg()).isEqualTo(8);
+        }
+        failTxg = -1;
+        txgs.resume();
+        await().atMost(Duration.ofSeconds(5)).until(() -> synced.contains(7L));
+        assertThat(suspensions).containsExactly("suspended 7", "resumed 7");
+    }
+
+    @Test
+    void new_transactions_are_refused_once_a_clean_stop_began_neg() throws Exception {
+        start(60_000);
+        Transaction held = txgs.begin();
+        CompletableFuture<Void> stop = CompletableFuture.runAsync(txgs::stopClean);
+        await().atMost(Duration.ofSeconds(5)).until(() -> txgs.openTxg() == 7);
+        held.commit();
+        stop.get(10, TimeUnit.SECONDS);
+        assertThatThrownBy(txgs::begin).isInstanceOfSatisfying(TarnException.class,
+                e -> assertThat(e.code()).isEqualTo(ErrorCode.BUSY));
+    }
+
+    /** Multihost: a suspension from outside any sync parks the next sync until resumed, without losing it. */
+    @Test
+    void suspension_from_outside_parks_the_next_sync_until_resumed_pos() throws Exception {
+        start(60_000);
+        txgs.suspend(new TarnException(ErrorCode.IO_ERROR, "heartbeat"));
+        assertThat(txgs.suspended()).isTrue();
+        assertThat(suspensions).containsExactly("suspended 6");
+        try (Transaction tx = txgs.begin()) {
+            txgs.addDirty(tx.txg(), 10);
+        }
+        CompletableFuture<Void> sync = CompletableFuture.runAsync(txgs::syncNow);
+        await().atMost(Duration.ofSeconds(5)).until(() -> txgs.syncingTxg() == 6);
+        assertThat(sync).isNotDone();
+        assertThat(synced).isEmpty();
+        txgs.resume();
+        sync.get(10, TimeUnit.SECONDS);
+        assertThat(synced).containsExactly(6L);
+        assertThat(txgs.suspended()).isFalse();
+
+        // with nothing parked, resume lifts the suspension by itself
+        txgs.suspend(new TarnException(ErrorCode.IO_ERROR, "heartbeat again"));
+        txgs.resume();
+        assertThat(txgs.suspended()).isFalse();
+        assertThat(suspensions).endsWith("suspended 7", "resumed 6");
     }
 }
