@@ -458,6 +458,18 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
         txgs.syncNow();
     }
 
+    /**
+     * As {@link #sync}, but a suspension ends the wait with {@code
+     * POOL_SUSPENDED} whatever the failmode: for a create's or an import's
+     * first sync, which must not wait for an operator's clear.
+     */
+    void syncOrFail() {
+        checkReadable();
+        if (!readOnly) {
+            txgs.syncNow(true);
+        }
+    }
+
     // ---- suspension --------------------------------------------------------
 
     @Override

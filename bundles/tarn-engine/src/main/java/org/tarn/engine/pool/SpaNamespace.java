@@ -395,12 +395,12 @@ public final class SpaNamespace implements Engine {
         reserve(name);
         List<BlockDevice> opened = new ArrayList<>();
         try {
+            // every device answers within the I/O timeout or the create fails, leaving nothing behind
+            opened.addAll(DeviceCalls.all(layout.devices(), path -> openForCreate(path, force),
+                    settings.ioTimeoutMillis(), d -> closeQuietly(List.of(d)), "opening it and reading its labels"));
             Map<String, BlockDevice> byPath = new LinkedHashMap<>();
-            for (String path : layout.devices()) {
-                BlockDevice dev = drivers.open(checkedPath(path), false);
-                opened.add(dev);
-                byPath.put(path, dev);
-                NewPool.checkUsable(path, dev, force);
+            for (int i = 0; i < opened.size(); i++) {
+                byPath.put(layout.devices().get(i), opened.get(i));
             }
             Set<Long> guids = new HashSet<>();
             long poolGuid = NewPool.newGuid(guids);
@@ -410,17 +410,19 @@ public final class SpaNamespace implements Engine {
             spa.initialProperties(props);
             try {
                 spa.checkLabelFits(); // before anything is written to the devices
+                DeviceCalls.all(List.copyOf(byPath.keySet()), path -> NewPool.wipeLabels(byPath.get(path)),
+                        settings.ioTimeoutMillis(), ignored -> { }, "clearing its old labels");
             } catch (TarnException e) {
                 root.leaves().forEach(Vdev::detach);
                 throw e;
             }
-            NewPool.wipeLabels(opened);
             spa.eventSink(this::publish);
             pools.put(name, spa);
             checkDriversStillDeployed(spa);
             spa.activate(false);
             try {
-                spa.sync();
+                // a suspension (a device failing or hung) fails the create instead of waiting for a clear
+                spa.syncOrFail();
             } catch (TarnException e) {
                 spa.forceExportIfImported("creation failed: " + e.getMessage());
                 throw e;
@@ -432,6 +434,18 @@ public final class SpaNamespace implements Engine {
         } finally {
             closeQuietly(opened);
             busyNames.remove(name);
+        }
+    }
+
+    /** Opens a device for a new pool and checks that it may take one; closes it again when not. */
+    private BlockDevice openForCreate(String path, boolean force) {
+        BlockDevice dev = drivers.open(checkedPath(path), false);
+        try {
+            NewPool.checkUsable(path, dev, force);
+            return dev;
+        } catch (RuntimeException e) {
+            closeQuietly(List.of(dev));
+            throw e;
         }
     }
 
@@ -560,9 +574,10 @@ public final class SpaNamespace implements Engine {
             checkDriversStillDeployed(spa);
             spa.activate(true);
             if (!readOnly) {
-                // claim the pool on disk now (ACTIVE, our host id), before anyone can see it imported
+                // claim the pool on disk now (ACTIVE, our host id), before anyone can see it imported; a
+                // suspension fails the import instead of waiting for a clear
                 try {
-                    spa.sync();
+                    spa.syncOrFail();
                 } catch (TarnException e) {
                     spa.forceExportIfImported("import could not write its labels: " + e.getMessage());
                     throw new TarnException(e.code(), "pool '" + name + "' cannot be imported: its labels cannot be "
