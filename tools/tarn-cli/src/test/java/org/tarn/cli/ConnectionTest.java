@@ -32,6 +32,9 @@ class ConnectionTest {
                 assertThat(create.exit()).as(create.toString()).isZero();
                 Result list = CliFixture.runWith(null, "--jmx", url, "list", "-H", "-o", "name,health");
                 assertThat(list.out()).isEqualTo("tank\tONLINE\n");
+                // global options before or after the subcommand, scripted flags before it
+                Result after = CliFixture.runWith(null, "-H", "list", "-o", "name,health", "--jmx", url);
+                assertThat(after.out()).as(after.toString()).isEqualTo("tank\tONLINE\n");
                 Result missing = CliFixture.runWith(null, "--jmx", url, "status", "nope");
                 assertThat(missing.exit()).isEqualTo(1);
                 assertThat(missing.errLines()).hasSize(1).first().asString().contains("TARN-2");
@@ -67,6 +70,13 @@ class ConnectionTest {
         assertThat(jolokia.exit()).isEqualTo(1);
         assertThat(jolokia.errLines()).hasSize(1).first().asString()
                 .startsWith("cannot reach Jolokia at http://127.0.0.1:1/jolokia/");
+        // the default Jolokia URL from $TARN_JOLOKIA (bin/tarnctl sets it from etc/tarn.properties)
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        int exit = TarnCtl.run(new String[] {"list"}, new java.io.PrintWriter(out), new java.io.PrintWriter(err), null,
+                java.util.Map.of(TarnCtl.JOLOKIA_ENV, "http://127.0.0.1:2/jolokia"));
+        assertThat(exit).isEqualTo(1);
+        assertThat(err.toString()).startsWith("cannot reach Jolokia at http://127.0.0.1:2/jolokia/");
         Result badUrl = CliFixture.runWith(null, "--jmx", "service:nonsense", "list");
         assertThat(badUrl.exit()).isEqualTo(1);
         assertThat(badUrl.errLines()).hasSize(1);

@@ -302,6 +302,32 @@ class TarnCtlTest {
     }
 
     @Test
+    void scripted_flags_before_the_subcommand_pos() {
+        createTank();
+        String after = ok("list", "-H", "-p").out();
+        assertThat(after).startsWith("tank\t");
+        assertThat(ok("-H", "list", "-p").out()).isEqualTo(after);
+        assertThat(ok("-H", "-p", "list").out()).isEqualTo(after);
+        assertThat(ok("-Hp", "list").out()).isEqualTo(after);
+        assertThat(ok("-H", "get", "comment", "tank").out()).isEqualTo(ok("get", "-H", "comment", "tank").out())
+                .startsWith("tank\tcomment\track 4");
+        // a global option may come after the subcommand too (inherited)
+        assertThat(ok("list", "-H", "--jolokia", "http://127.0.0.1:1/jolokia").out())
+                .as("the fixture's backend is used whatever the URL").isEqualTo(ok("-H", "list").out());
+    }
+
+    @Test
+    void scripted_flags_before_a_subcommand_without_them_neg() {
+        createTank();
+        Result create = fails(2, "-H", "create", "other", d.get(2));
+        assertThat(create.err()).contains("create: Unknown option: '-H'");
+        assertThat(fx.engine.pool("other")).isEmpty();
+        assertThat(fails(2, "-H").err()).contains("-H");
+        assertThat(fails(2, "list", "--jmx", "a", "--pid", "1").err())
+                .contains("--jolokia, --jmx and --pid are mutually exclusive");
+    }
+
+    @Test
     void label_dumps_a_device_offline_pos() {
         createTank();
         Result r = CliFixture.runWith(null, "label", d.get(0));
