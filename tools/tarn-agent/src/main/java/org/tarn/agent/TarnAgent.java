@@ -91,6 +91,12 @@ public final class TarnAgent {
                         + "); shut it down with operation shutdown() of MBean tarn:type=Agent first");
                 return false;
             }
+            // Nagle off on the JDK HTTP server Jolokia uses, unless the application chose: with it, every
+            // request on a kept-alive connection waits ~40 ms for the client's delayed ACK. Takes effect if
+            // no JDK HttpServer ran in this JVM yet (the value is read once).
+            if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+                System.setProperty("sun.net.httpserver.nodelay", "true");
+            }
             Path dir = Files.createTempDirectory("tarn-agent-");
             URLClassLoader cl = null;
             ClassLoader previous = Thread.currentThread().getContextClassLoader();
