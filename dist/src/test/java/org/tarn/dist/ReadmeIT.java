@@ -130,7 +130,7 @@ class ReadmeIT {
             }
             String out = Files.readString(log);
             // a few outputs the README promises
-            assertThat(out).contains("ONLINE", "EXPORTED", "DESTROYED", "TARN-22", "before-the-fault",
+            assertThat(out).contains("ONLINE", "EXPORTED", "DESTROYED", "TARN-11", "TARN-22", "before-the-fault",
                     "Tarn agent running");
             assertThat(Files.readString(tree.resolve("drill/A.log"))).contains("Tarn server stopped; exported [tank]");
             assertThat(Files.readString(tree.resolve("drill/B.log"))).contains("Tarn server stopped; exported [ost1]");
