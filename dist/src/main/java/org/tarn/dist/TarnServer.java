@@ -159,9 +159,11 @@ public final class TarnServer implements AutoCloseable {
     /**
      * Starts everything; on failure stops what was started and throws. The
      * order keeps a failure cheap: settings are checked first, then the data
-     * directory is locked, then the JMX and Jolokia ports are bound (a busy
-     * port stops the server here, before any pool is imported or created),
-     * and only then does the framework start the engine.
+     * directory is locked, then the JMX and Jolokia ports are checked free (a
+     * busy port stops the server here, before any pool is imported or
+     * created); then the framework starts the engine, and only once the pools
+     * are there do JMX and Jolokia listen, so a client that reaches them finds
+     * the engine ready.
      */
     public void start() throws IOException {
         Path data = config.dataDir();
@@ -175,8 +177,12 @@ public final class TarnServer implements AutoCloseable {
         lockDataDir(data);
         List<String> pools;
         try {
-            startJmx(jmxPlan);
-            startJolokia(jolokiaSecurity);
+            if (jmxPlan != null) {
+                checkFree("jmx", jmxPlan.host(), jmxPlan.port(), "remote JMX");
+            }
+            if (config.intValue("jolokia.port") != 0) {
+                checkFree("jolokia", config.get("jolokia.host"), config.intValue("jolokia.port"), "Jolokia");
+            }
             for (Path p : config.searchPaths()) {
                 Files.createDirectories(p);
             }
@@ -189,6 +195,8 @@ public final class TarnServer implements AutoCloseable {
                 Files.writeString(marker, "default pool created\n");
             }
             pools = pools();
+            startJmx(jmxPlan);
+            startJolokia(jolokiaSecurity);
         } catch (IOException | RuntimeException e) {
             close();
             throw e;
@@ -378,6 +386,20 @@ public final class TarnServer implements AutoCloseable {
     }
 
     /**
+     * Binds {@code host:port} and lets it go again: a port another process
+     * holds stops the server before the engine starts. (A process that takes
+     * the port in the moment between this check and the real bind still gets
+     * the same one-line error, only after the pools were imported.)
+     */
+    private static void checkFree(String prefix, String host, int port, String what) {
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.bind(new java.net.InetSocketAddress(InetAddress.getByName(host), port), 1);
+        } catch (IOException e) {
+            throw cannotListen(prefix, host, port, what, e);
+        }
+    }
+
+    /**
      * A port that cannot be bound, as one line naming the key: the RMI and
      * HTTP exceptions bury the cause ({@code BindException}) a level or two down.
      */
@@ -390,7 +412,7 @@ public final class TarnServer implements AutoCloseable {
                 : String.valueOf(e.getMessage());
         return new IllegalStateException(prefix + ".port=" + port + ": cannot listen on " + host + ":" + port + " ("
                 + why + "); stop what uses the port, or set " + prefix + ".port to a free port (0 turns " + what
-                + " off); nothing was started", e);
+                + " off)", e);
     }
 
     private void startJolokia(Map<String, String> security) throws IOException {
