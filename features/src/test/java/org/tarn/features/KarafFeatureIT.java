@@ -179,12 +179,23 @@ class KarafFeatureIT {
         jmx.invoke(features, "installFeature", new Object[] {"tarn-jolokia"}, new String[] {String.class.getName()});
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         URI read = URI.create("http://127.0.0.1:" + httpPort + "/jolokia/read/tarn:type=Pool,name=%22kpool%22/Health");
+        String login = "Basic " + java.util.Base64.getEncoder().encodeToString("karaf:karaf".getBytes(
+                java.nio.charset.StandardCharsets.UTF_8));
         await("Jolokia at " + read).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
                 .ignoreExceptions().until(() -> {
-                    String body = http.send(HttpRequest.newBuilder(read).build(),
+                    String body = http.send(HttpRequest.newBuilder(read).header("Authorization", login).build(),
                             HttpResponse.BodyHandlers.ofString()).body();
                     return body.contains("\"status\":200") && body.contains("\"value\":\"ONLINE\"");
                 });
+        // Karaf's JAAS guards it: no anonymous reads, no wrong passwords
+        HttpResponse<String> anonymous = http.send(HttpRequest.newBuilder(read).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(anonymous.statusCode()).as(anonymous.body()).isEqualTo(401);
+        assertThat(anonymous.body()).doesNotContain("ONLINE");
+        HttpResponse<String> wrong = http.send(HttpRequest.newBuilder(read).header("Authorization", "Basic "
+                + java.util.Base64.getEncoder().encodeToString("karaf:wrong".getBytes(
+                        java.nio.charset.StandardCharsets.UTF_8))).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(wrong.statusCode()).isEqualTo(401);
 
         // installing tarn-jolokia may make Karaf refresh (restart) the Tarn bundles a moment later: the engine
         // then exports the pool and imports it again from its cache, and its MBeans come and go meanwhile
