@@ -9,18 +9,20 @@ import java.util.Map;
 
 import org.tarn.api.ImportOptions;
 import org.tarn.api.Pool;
-import org.tarn.api.PoolManager;
 import org.tarn.api.PoolProperty;
 import org.tarn.api.VdevLayout;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
+import org.tarn.engine.pool.SpaNamespace;
 import org.tarn.vdev.file.FileVdevDriver;
 
 /**
- * An engine on sparse files with a target service and the target-aware
- * manager over it, as a server runs them. Transaction groups sync only when
- * asked (a long txg timeout), so tests decide what is committed. A second
- * fixture on the same directory acts as the failover server.
+ * An engine on sparse files with a target service over it, as a server runs
+ * them. Transaction groups sync only when asked (a long txg timeout), so
+ * tests decide what is committed. A second fixture on the same directory
+ * acts as the failover server. {@link #exportPool} and {@link #forceExport}
+ * do what management does around an export (unmount the targets first; fail
+ * them after a force export).
  */
 final class TargetFixture implements AutoCloseable {
     static final long DEVICE_BYTES = 64L * 1024 * 1024;
@@ -28,9 +30,8 @@ final class TargetFixture implements AutoCloseable {
     static final String TXG_TIMEOUT_MILLIS = "3600000";
 
     final Path dir;
-    final PoolManager engine;
+    final SpaNamespace engine;
     final TargetService targets;
-    final PoolManager managed;
 
     TargetFixture(Path dir, long recoveryWindowMillis) {
         this.dir = dir;
@@ -38,7 +39,18 @@ final class TargetFixture implements AutoCloseable {
                 List.of(new FileVdevDriver()));
         this.targets = Targets.start(engine, TargetSettings.defaults().withRecoveryWindowMillis(recoveryWindowMillis)
                 .withUnmountWaitMillis(5000));
-        this.managed = new TargetAwarePoolManager(engine, targets);
+    }
+
+    /** A clean export: the targets unmount (sync, clean flag) first. */
+    void exportPool(String name) {
+        targets.unmountAll(name);
+        engine.exportPool(name, false);
+    }
+
+    /** A force export; the targets fail at once. */
+    void forceExport(String name) {
+        engine.forceExport(name);
+        targets.failAll(name, "pool '" + name + "' was force-exported");
     }
 
     Pool createPool(String name) throws IOException {
@@ -63,7 +75,8 @@ final class TargetFixture implements AutoCloseable {
 
     @Override
     public void close() {
-        managed.close();
+        targets.close();
+        engine.close();
     }
 
     // ---- updates that make double execution visible --------------------------------------------

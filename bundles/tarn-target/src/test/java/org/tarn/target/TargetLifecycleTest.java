@@ -104,7 +104,7 @@ class TargetLifecycleTest {
         t.execute("c1", append(log, "a"));
 
         // a clean export through the target-aware manager unmounts (and syncs) first
-        fx.managed.exportPool("tank", false);
+        fx.exportPool("tank");
         assertThat(t.state()).isEqualTo(TargetState.UNMOUNTED);
         assertThat(t.lastCommitted()).isEqualTo(2);
         assertThat(fx.targets.targets("tank")).isEmpty();
@@ -115,16 +115,17 @@ class TargetLifecycleTest {
         await().atMost(WAIT).until(() -> fx.targets.target("tank", "ost0").isPresent());
         Target again = fx.target("tank", "ost0");
         assertThat(again).isNotSameAs(t);
-        assertThat(again.state()).isEqualTo(TargetState.RECOVERING);
+        // a clean unmount committed everything: no recovery window, the client records stay
+        assertThat(again.state()).isEqualTo(TargetState.ACTIVE);
+        assertThat(again.recovery().phase()).isEqualTo(RecoveryStatus.Phase.NONE);
         assertThat(again.lastCommitted()).isEqualTo(2);
         assertThat(again.lastTransno()).isEqualTo(2);
         assertThat(again.clients()).containsExactly("c1");
         ConnectReply back = again.connect("c1");
-        assertThat(back.recovering()).isTrue();
+        assertThat(back.recovering()).isFalse();
         assertThat(back.clientLastTransno()).isEqualTo(2);
-        again.replayDone("c1");
-        assertThat(again.state()).isEqualTo(TargetState.ACTIVE);
-        assertThat(again.recovery().endReason()).contains("finished replay");
+        // what the client got before the export is answered from the records, not executed again
+        assertThat(again.replay("c1", 2, append(log, "a")).kind()).isEqualTo(Reply.Kind.REPLY_NOT_KEPT);
         assertThat(again.execute("c1", append(log, "b")).transno()).isEqualTo(3);
         assertThat(TargetFixture.log(again, log)).isEqualTo("a;b;");
     }
@@ -135,7 +136,7 @@ class TargetLifecycleTest {
         assertThatThrownBy(() -> fx.engine.exportPool("tank", false)).hasMessageContaining("target:ost0")
                 .extracting(TargetLifecycleTest::code).isEqualTo(ErrorCode.BUSY);
         assertThat(fx.target("tank", "ost0").state()).isEqualTo(TargetState.ACTIVE);
-        fx.managed.exportPool("tank", false);
+        fx.exportPool("tank");
         assertThat(fx.engine.pools()).doesNotContain("tank");
     }
 
@@ -161,7 +162,7 @@ class TargetLifecycleTest {
         await().atMost(WAIT).until(() -> t.lastCommitted() == 1);
         t.execute("c1", append(log, "lost"));
 
-        fx.managed.forceExport("tank");
+        fx.forceExport("tank");
         assertThat(t.state()).isEqualTo(TargetState.FAILED);
         assertThat(t.failure()).hasValueSatisfying(f -> assertThat(f).contains("force-exported"));
         assertThat(t.lastCommitted()).isEqualTo(1);
@@ -181,11 +182,12 @@ class TargetLifecycleTest {
         assertThatThrownBy(() -> t.connect("")).extracting(TargetLifecycleTest::code)
                 .isEqualTo(ErrorCode.INVALID_ARGUMENT);
         t.connect("c1");
-        Reply r = t.execute("c1", createLog());
-        // a resend of the last request outside recovery is answered from the record
-        Reply again = t.replay("c1", r.transno(), createLog());
+        Reply r = t.execute("c1", RequestContext.of(1, 0), createLog());
+        // a replay of an executed request outside recovery is answered from the record
+        Reply again = t.replay("c1", r.transno(), RequestContext.of(1, 0), createLog());
         assertThat(again.kind()).isEqualTo(Reply.Kind.RECONSTRUCTED);
         assertThat(id(again)).isEqualTo(id(r));
+        assertThat(t.replay("c1", r.transno(), createLog()).kind()).isEqualTo(Reply.Kind.REPLY_NOT_KEPT);
         assertThatThrownBy(() -> t.replay("c1", 99, createLog())).hasMessageContaining("not recovering")
                 .extracting(TargetLifecycleTest::code).isEqualTo(ErrorCode.INVALID_ARGUMENT);
         assertThat(t.lastTransno()).isEqualTo(1);
@@ -195,7 +197,7 @@ class TargetLifecycleTest {
     @Test
     void targets_of_a_pool_imported_before_the_service_are_mounted_pos() throws Exception {
         fx.targets.createTarget("tank", "ost0", TargetRole.OST);
-        fx.managed.exportPool("tank", false);
+        fx.exportPool("tank");
         Pool p = fx.importPool("tank");
         await().atMost(WAIT).until(() -> fx.targets.target("tank", "ost0").isPresent());
         assertThat(fx.target("tank", "ost0").state()).isEqualTo(TargetState.ACTIVE);

@@ -7,20 +7,31 @@ import org.tarn.api.Dataset;
 import org.tarn.api.ErrorCode;
 import org.tarn.api.TarnException;
 import org.tarn.api.Transaction;
+import org.tarn.target.ObjectAttributes;
 import org.tarn.target.TargetData;
 
-/** A target's objects as one update (or a reader) sees them; the last_rcvd object is out of reach. */
+/** A target's objects as one update (or a reader) sees them; the target's own records are out of reach. */
 final class TargetDataView implements TargetData {
+    /** Bytes a punch zeroes per write. */
+    private static final int PUNCH_CHUNK = 1 << 20;
+    /** Objects of the target's records: last_rcvd, reply records, attributes. */
+    static final int RESERVED_OBJECTS = 3;
+
     private final Dataset ds;
     private final Transaction tx;
-    private final long lastRcvdId;
+    private final long lastReservedId;
+    private final long attrId;
     private final String target;
 
-    /** @param tx the update's transaction; null for a read-only view */
-    TargetDataView(Dataset ds, Transaction tx, long lastRcvdId, String target) {
+    /**
+     * @param tx             the update's transaction; null for a read-only view
+     * @param lastReservedId ids up to this one hold the target's records
+     */
+    TargetDataView(Dataset ds, Transaction tx, long lastReservedId, long attrId, String target) {
         this.ds = ds;
         this.tx = tx;
-        this.lastRcvdId = lastRcvdId;
+        this.lastReservedId = lastReservedId;
+        this.attrId = attrId;
         this.target = target;
     }
 
@@ -31,7 +42,7 @@ final class TargetDataView implements TargetData {
     }
 
     private long object(long objectId) {
-        if (objectId <= lastRcvdId) {
+        if (objectId <= lastReservedId) {
             throw new TarnException(ErrorCode.INVALID_ARGUMENT, "object " + objectId + " of target " + target
                     + " is reserved for the target's records");
         }
@@ -41,7 +52,10 @@ final class TargetDataView implements TargetData {
     @Override
     public long createObject() {
         writable();
-        return ds.createObject(tx);
+        long id = ds.createObject(tx);
+        long now = System.currentTimeMillis();
+        LastRcvd.writeAttributes(ds, tx, attrId, id, new long[] {now, now, now, 0, 0, 0});
+        return id;
     }
 
     @Override
@@ -54,7 +68,7 @@ final class TargetDataView implements TargetData {
     public byte[] read(long objectId, long offset, int length) {
         ByteBuffer b = ByteBuffer.allocate(length);
         int n = ds.read(object(objectId), offset, b);
-        return n <= 0 ? new byte[0] : Arrays.copyOf(b.array(), n);
+        return n <= 0 ? new byte[0] : n == length ? b.array() : Arrays.copyOf(b.array(), n);
     }
 
     @Override
@@ -64,12 +78,58 @@ final class TargetDataView implements TargetData {
 
     @Override
     public boolean exists(long objectId) {
-        return objectId > lastRcvdId && ds.exists(objectId);
+        return objectId > lastReservedId && ds.exists(objectId);
     }
 
     @Override
     public void freeObject(long objectId) {
         writable();
         ds.freeObject(tx, object(objectId));
+        LastRcvd.writeAttributes(ds, tx, attrId, objectId, new long[6]);
+    }
+
+    @Override
+    public void punch(long objectId, long offset, long length) {
+        writable();
+        long end = Math.min(ds.size(object(objectId)), offset + Math.min(length, Long.MAX_VALUE - offset));
+        byte[] zeros = new byte[(int) Math.min(PUNCH_CHUNK, Math.max(0, end - offset))];
+        for (long at = offset; at < end; at += zeros.length) {
+            int n = (int) Math.min(zeros.length, end - at);
+            ds.write(tx, objectId, at, ByteBuffer.wrap(zeros, 0, n));
+        }
+    }
+
+    @Override
+    public ObjectAttributes attributes(long objectId) {
+        long[] a = LastRcvd.readAttributes(ds, attrId, object(objectId));
+        return new ObjectAttributes(ds.size(objectId), a[0], a[1], a[2], (int) a[3], (int) a[4], (int) a[5]);
+    }
+
+    @Override
+    public void setAttributes(long objectId, int mask, ObjectAttributes v) {
+        writable();
+        long[] a = LastRcvd.readAttributes(ds, attrId, object(objectId));
+        if ((mask & ObjectAttributes.MTIME) != 0) {
+            a[0] = v.mtimeMillis();
+        }
+        if ((mask & ObjectAttributes.ATIME) != 0) {
+            a[1] = v.atimeMillis();
+        }
+        a[2] = (mask & ObjectAttributes.CTIME) != 0 ? v.ctimeMillis() : System.currentTimeMillis();
+        if ((mask & ObjectAttributes.UID) != 0) {
+            a[3] = v.uid();
+        }
+        if ((mask & ObjectAttributes.GID) != 0) {
+            a[4] = v.gid();
+        }
+        if ((mask & ObjectAttributes.PROJID) != 0) {
+            a[5] = v.projid();
+        }
+        LastRcvd.writeAttributes(ds, tx, attrId, objectId, a);
+    }
+
+    @Override
+    public long objectCount() {
+        return ds.objects().stream().filter(id -> id > lastReservedId).count();
     }
 }
