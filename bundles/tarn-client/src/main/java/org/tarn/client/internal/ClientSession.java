@@ -129,6 +129,7 @@ public final class ClientSession implements TargetClient {
         long transno;
         /** Not before this nanoTime (a retry after RECOVERING or BUSY). */
         long notBeforeNanos;
+        long sentAtNanos;
 
         Pending(long xid, TargetOp op) {
             this.xid = xid;
@@ -368,6 +369,7 @@ public final class ClientSession implements TargetClient {
             p.sends++;
             p.sentOn = c;
             p.notBeforeNanos = 0;
+            p.sentAtNanos = now;
             c.send(new Message.Request(p.xid, replied, (int) Math.min(Integer.MAX_VALUE, settings.deadlineMillis()),
                     p.op));
         }
@@ -505,6 +507,18 @@ public final class ClientSession implements TargetClient {
         }
         if (c.phase != Phase.HELLO) {
             c.send(new Message.Ping(nextTag--));
+        }
+        if (settings.deadlineMillis() > 0) {
+            // a request past its deadline gets an answer (TIMED_OUT at worst) unless its answer was lost
+            long limit = TimeUnit.MILLISECONDS.toNanos(settings.deadlineMillis() + settings.deadAfterMillis());
+            long now = System.nanoTime();
+            for (Pending p : pending.values()) {
+                if (p.sentOn == c && now - p.sentAtNanos > limit) {
+                    lost(c, "no answer to xid " + p.xid + " within its deadline of " + settings.deadlineMillis()
+                            + " ms", false);
+                    return;
+                }
+            }
         }
     }
 
