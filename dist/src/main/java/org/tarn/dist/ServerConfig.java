@@ -41,7 +41,17 @@ import java.util.Properties;
  * io.timeout.millis       device I/O deadline (10000)
  * shutdown.export.millis  clean-export deadline at shutdown before force export (10000)
  * fault.injection         register tarn:type=FaultInjection for drills and tests (false)
- * target.recovery.window.millis  how long a mounted target waits for its known clients to replay (60000)
+ * target.recovery.window.millis  how long a mounted target waits for its known clients to replay (15000)
+ * target.server.host      address the target protocol listens on (127.0.0.1)
+ * target.server.port      its TCP port (9988; 0: off)
+ * target.server.name      the name it tells clients (empty: the host name)
+ * target.server.secret.file  file whose first line is the shared secret clients must prove (owner-only; empty: none)
+ * target.server.tls       TLS for the target protocol (false)
+ * target.server.tls.keystore / .password   its key and certificate (default: the jmx.ssl.keystore ones)
+ * target.server.tls.truststore / .password   client certificates to trust
+ * target.server.tls.need.client.auth   clients must present a trusted certificate (false)
+ * target.server.insecure  allow a non-loopback target.server.host without TLS and a secret or client
+ *                         certificates (false)
  * framework.timeout.millis  how long the bundles may take to start the engine, and the framework to stop
  *                         beyond shutdown.export.millis (60000)
  * </pre>
@@ -50,7 +60,8 @@ public record ServerConfig(Path dataDir, Map<String, String> values, Path file) 
 
     /** Keys whose values are secrets: a config file that sets one must be readable by its owner only. */
     static final List<String> SECRET_KEYS = List.of("jmx.ssl.keystore.password", "jmx.ssl.truststore.password",
-            "jolokia.https.keystore.password");
+            "jolokia.https.keystore.password", "target.server.tls.keystore.password",
+            "target.server.tls.truststore.password");
 
     /** Every key with its default, in one place. */
     public static Map<String, String> defaults() {
@@ -82,7 +93,18 @@ public record ServerConfig(Path dataDir, Map<String, String> values, Path file) 
         d.put("io.timeout.millis", "10000");
         d.put("shutdown.export.millis", "10000");
         d.put("fault.injection", "false");
-        d.put("target.recovery.window.millis", "60000");
+        d.put("target.recovery.window.millis", "15000");
+        d.put("target.server.host", "127.0.0.1");
+        d.put("target.server.port", "9988");
+        d.put("target.server.name", "");
+        d.put("target.server.secret.file", "");
+        d.put("target.server.tls", "false");
+        d.put("target.server.tls.keystore", "");
+        d.put("target.server.tls.keystore.password", "");
+        d.put("target.server.tls.truststore", "");
+        d.put("target.server.tls.truststore.password", "");
+        d.put("target.server.tls.need.client.auth", "false");
+        d.put("target.server.insecure", "false");
         d.put("framework.timeout.millis", "60000");
         return d;
     }

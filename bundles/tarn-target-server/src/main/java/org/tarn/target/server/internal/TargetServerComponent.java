@@ -40,6 +40,7 @@ public final class TargetServerComponent implements TargetServer {
     /** Configuration PID of the target server. */
     public static final String PID = "org.tarn.target.server";
     private static final Logger LOG = LoggerFactory.getLogger(TargetServerComponent.class);
+    private static final String NETTY_JFR = "io.netty.jfr.enabled";
 
     private final TargetServer server;
     private final TargetServerSettings settings;
@@ -53,6 +54,12 @@ public final class TargetServerComponent implements TargetServer {
             return;
         }
         warnIfExposed(settings);
+        if (System.getProperty(NETTY_JFR) == null) {
+            // Netty's buffers emit JDK Flight Recorder events; in an OSGi framework their event class fails to
+            // initialize (NoClassDefFoundError for io.netty.buffer.AllocateChunkEvent on the first allocation).
+            // Netty reads this once, when its first class loads: here, before the server starts.
+            System.setProperty(NETTY_JFR, "false");
+        }
         this.server = TargetServers.start(targets, settings);
     }
 
