@@ -8,8 +8,16 @@ package org.tarn.target;
  */
 public interface TargetData {
 
-    /** Creates an empty object and returns its id. */
+    /** Creates an empty object and returns its id (the target's own, a FID: never reused). */
     long createObject();
+
+    /**
+     * Creates an empty object under {@code id}: the replay of a create whose
+     * client was told that id (on a failover server the object must come
+     * back under it). Refused outside a replay; an id that exists already is
+     * returned as it is.
+     */
+    long createObject(long id);
 
     /** Writes {@code bytes} at {@code offset}, growing the object. */
     void write(long objectId, long offset, byte[] bytes);

@@ -100,6 +100,66 @@ class ReplayOrderTest {
     }
 
     @Test
+    void a_replayed_create_brings_its_object_back_under_the_id_its_client_was_told_pos() throws Exception {
+        long mine;
+        try (TargetFixture first = new TargetFixture(dir, 60_000)) {
+            first.createPool("tank");
+            Target t = first.targets.createTarget("tank", "ost0", TargetRole.OST);
+            t.connect("a");
+            t.connect("b");
+            t.execute("a", xid(1), createLog());
+            first.pool("tank").sync();
+            await().atMost(WAIT).until(() -> t.lastCommitted() == 1);
+            // b's create runs first but b never learns its id (its answer is lost with the server)
+            t.execute("b", xid(1), new org.tarn.target.protocol.TargetOp.CreateObject());
+            mine = org.tarn.target.protocol.TargetOp.decodeLong(t.execute("a", xid(2),
+                    new org.tarn.target.protocol.TargetOp.CreateObject()).data());
+            t.execute("a", xid(3), new org.tarn.target.protocol.TargetOp.Write(mine, 0, new byte[] {7}));
+            first.forceExport("tank");
+        }
+        try (TargetFixture second = new TargetFixture(dir, 60_000)) {
+            Target t = mounted(second);
+            t.connect("a");
+            t.connect("b");
+            t.replayDone("b");
+            // a replays its create (transno 3) naming the id it got, then its write to it
+            Reply created = t.replay("a", 3, xid(2), new org.tarn.target.protocol.TargetOp.CreateObject(mine));
+            assertThat(org.tarn.target.protocol.TargetOp.decodeLong(created.data())).isEqualTo(mine);
+            assertThat(t.replay("a", 4, xid(3), new org.tarn.target.protocol.TargetOp.Write(mine, 0, new byte[] {7}))
+                    .kind()).isEqualTo(Reply.Kind.EXECUTED);
+            t.replayDone("a");
+            assertThat(t.execute("a", new org.tarn.target.protocol.TargetOp.Read(mine, 0, 1)).data()).containsExactly(7);
+            // new objects get ids past it
+            long next = org.tarn.target.protocol.TargetOp.decodeLong(t.execute("a", xid(4),
+                    new org.tarn.target.protocol.TargetOp.CreateObject()).data());
+            assertThat(next).isGreaterThan(mine);
+        }
+    }
+
+    @Test
+    void a_crash_before_any_request_committed_still_lets_known_clients_replay_pos() throws Exception {
+        long log;
+        try (TargetFixture first = new TargetFixture(dir, 60_000)) {
+            first.createPool("tank");
+            Target t = first.targets.createTarget("tank", "ost0", TargetRole.OST);
+            // the connect makes the client's record durable; its requests never commit
+            t.connect("a");
+            log = id(t.execute("a", xid(1), createLog()));
+            t.execute("a", xid(2), append(log, "a2"));
+            first.forceExport("tank");
+        }
+        try (TargetFixture second = new TargetFixture(dir, 60_000)) {
+            Target t = mounted(second);
+            assertThat(t.state()).isEqualTo(TargetState.RECOVERING);
+            assertThat(t.connect("a").clientLastTransno()).isZero();
+            assertThat(t.replay("a", 1, xid(1), createLog()).kind()).isEqualTo(Reply.Kind.EXECUTED);
+            assertThat(t.replay("a", 2, xid(2), append(log, "a2")).kind()).isEqualTo(Reply.Kind.EXECUTED);
+            t.replayDone("a");
+            assertThat(TargetFixture.log(t, log)).isEqualTo("a2;");
+        }
+    }
+
+    @Test
     void a_client_that_reconnected_but_stalls_is_evicted_half_a_window_later_neg() throws Exception {
         try (TargetFixture first = new TargetFixture(dir, 60_000)) {
             first.createPool("tank");

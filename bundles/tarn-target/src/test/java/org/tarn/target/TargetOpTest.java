@@ -83,13 +83,12 @@ class TargetOpTest {
                 .isEqualTo(ErrorCode.NOT_FOUND);
         assertThatThrownBy(() -> run(new TargetOp.Delete(999))).extracting(TargetOpTest::code)
                 .isEqualTo(ErrorCode.NOT_FOUND);
-        // the target's own records (the first objects) are out of reach
+        // object ids are the target's own (FIDs): the DMU objects of its records have none
         assertThatThrownBy(() -> run(new TargetOp.Write(1, 0, new byte[1]))).extracting(TargetOpTest::code)
                 .isEqualTo(ErrorCode.NOT_FOUND);
-        assertThatThrownBy(() -> t.execute("c", data -> {
-            data.write(1, 0, new byte[1]);
-            return null;
-        })).hasMessageContaining("reserved").extracting(TargetOpTest::code).isEqualTo(ErrorCode.INVALID_ARGUMENT);
+        // only a replay may name the id of the object it creates
+        assertThatThrownBy(() -> run(new TargetOp.CreateObject(42))).hasMessageContaining("only a replay")
+                .extracting(TargetOpTest::code).isEqualTo(ErrorCode.INVALID_ARGUMENT);
         assertThat(t.lastTransno()).isEqualTo(before);
     }
 }

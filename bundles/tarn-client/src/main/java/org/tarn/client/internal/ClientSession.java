@@ -127,6 +127,8 @@ public final class ClientSession implements TargetClient {
         /** The connection it was last sent on; null when it waits to be (re)sent. */
         Conn sentOn;
         long transno;
+        /** The reply data (a create's object id, for its replay). */
+        byte[] reply = new byte[0];
         /** Not before this nanoTime (a retry after RECOVERING or BUSY). */
         long notBeforeNanos;
         long sentAtNanos;
@@ -688,7 +690,9 @@ public final class ClientSession implements TargetClient {
             }
             c.replaying = p;
             replays++;
-            c.send(new Message.Replay(p.xid, p.transno, p.op));
+            // a create comes back under the object id its reply named, whatever the failover server allocates
+            TargetOp op = p.op instanceof TargetOp.CreateObject create ? create.replayOf(p.reply) : p.op;
+            c.send(new Message.Replay(p.xid, p.transno, op));
             return;
         }
         c.replaying = null;
@@ -746,6 +750,7 @@ public final class ClientSession implements TargetClient {
         if (r.ok()) {
             pending.remove(p.xid);
             p.transno = r.transno();
+            p.reply = p.op instanceof TargetOp.CreateObject ? r.data() : p.reply;
             if (!p.op.readOnly() && r.transno() > lastCommitted) {
                 kept.put(r.transno(), p);
             }

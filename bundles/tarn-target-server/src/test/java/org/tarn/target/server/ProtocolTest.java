@@ -233,7 +233,7 @@ class ProtocolTest {
                 assertThat(((Message.Response) other.read()).ok()).isTrue();
                 assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
             }
-            // the server answered a bounded number of them (its outgoing buffer, its in-flight limit), not 50,000
+            // the server answered a bounded number of them (its in-flight limits, its outgoing buffer), not 50,000
             long[] last = {-1};
             await().atMost(WAIT).pollInterval(Duration.ofMillis(250)).until(() -> {
                 long now = fx.server.requestsAnswered();
@@ -241,7 +241,7 @@ class ProtocolTest {
                 last[0] = now;
                 return stable;
             });
-            assertThat(last[0] - answeredBefore).isBetween(1L, 1_000L);
+            assertThat(last[0] - answeredBefore).isBetween(1L, 5_000L);
             flood.interrupt();
         }
     }

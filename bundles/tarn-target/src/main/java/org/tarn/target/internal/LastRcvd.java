@@ -14,8 +14,8 @@ import org.tarn.target.TargetSettings;
 
 /**
  * The on-disk records of a target, after Lustre's {@code last_rcvd} and
- * {@code reply_data} files. Three objects, the first three of the target's
- * dataset:
+ * {@code reply_data} files, and its object index. Four objects, the first four
+ * of the target's dataset:
  * <ul>
  * <li><b>last_rcvd</b>, cut into {@link #SLOT_BYTES} slots: slot 0 is the
  * header (magic, version, role, name, the highest transaction number, the
@@ -30,8 +30,13 @@ import org.tarn.target.TargetSettings;
  * client's, so a slot reused by a new client needs no clearing; a client never
  * has two live xids {@code records} apart (its window), so a ring entry is
  * only overwritten once its client has seen the reply.</li>
- * <li><b>attributes</b>: object {@code id}'s attributes at
- * {@code id * ATTR_BYTES} (a sparse object).</li>
+ * <li><b>attributes</b>: object {@code fid}'s attributes at
+ * {@code fid * ATTR_BYTES} (a sparse object).</li>
+ * <li><b>object index</b> (after Lustre's OI): the DMU object of each
+ * client-visible object id (FID) at {@code fid * 8}. FIDs are the target's
+ * own (the header keeps the last one given out), so a create replayed on a
+ * failover server recreates the object under the FID its client was told,
+ * whatever DMU object it gets there.</li>
  * </ul>
  * The DMU checksums every block, so the records carry no checksum of their
  * own; they change only inside the transaction of the request they record.
@@ -51,7 +56,9 @@ final class LastRcvd {
     private static final int H_CREATED = 40;
     private static final int H_REPLY_OBJECT = 48;
     private static final int H_ATTR_OBJECT = 56;
-    private static final int H_NAME = 64;
+    private static final int H_OI_OBJECT = 64;
+    private static final int H_LAST_FID = 72;
+    private static final int H_NAME = 80;
 
     private static final int C_ID = 1;
     private static final int C_LAST_TRANSNO = C_ID + 2 + TargetSettings.MAX_CLIENT_ID_BYTES;
@@ -78,7 +85,7 @@ final class LastRcvd {
      *              committed); every request writes false
      */
     record Header(String name, TargetRole role, long lastTransno, boolean clean, long nextGeneration,
-                  long createdMillis, long replyObject, long attrObject) {
+                  long createdMillis, long replyObject, long attrObject, long oiObject, long lastFid) {
     }
 
     /** One reply record as read back. */
@@ -94,7 +101,8 @@ final class LastRcvd {
         b.putLong(0, MAGIC).putInt(8, VERSION).putInt(H_ROLE, h.role().code()).putLong(H_LAST_TRANSNO, h.lastTransno())
                 .put(H_CLEAN, (byte) (h.clean() ? 1 : 0)).putLong(H_NEXT_GENERATION, h.nextGeneration())
                 .putLong(H_CREATED, h.createdMillis()).putLong(H_REPLY_OBJECT, h.replyObject())
-                .putLong(H_ATTR_OBJECT, h.attrObject()).putShort(H_NAME, (short) name.length).put(H_NAME + 2, name);
+                .putLong(H_ATTR_OBJECT, h.attrObject()).putLong(H_OI_OBJECT, h.oiObject())
+                .putLong(H_LAST_FID, h.lastFid()).putShort(H_NAME, (short) name.length).put(H_NAME + 2, name);
         ds.write(tx, obj, 0, b);
     }
 
@@ -130,7 +138,7 @@ final class LastRcvd {
         b.get(H_NAME + 2, name);
         return new Header(new String(name, StandardCharsets.UTF_8), role, b.getLong(H_LAST_TRANSNO),
                 b.get(H_CLEAN) == 1, b.getLong(H_NEXT_GENERATION), b.getLong(H_CREATED), b.getLong(H_REPLY_OBJECT),
-                b.getLong(H_ATTR_OBJECT));
+                b.getLong(H_ATTR_OBJECT), b.getLong(H_OI_OBJECT), b.getLong(H_LAST_FID));
     }
 
     /** The number of slots the object holds, header included. */
@@ -204,6 +212,23 @@ final class LastRcvd {
 
     private static long recordOffset(int slot, long xid) {
         return (long) slot * RING_BYTES + (xid % TargetSettings.REPLY_RECORDS_PER_CLIENT) * RECORD_BYTES;
+    }
+
+    // ---- object index: client-visible object ids (FIDs) to DMU objects ------
+
+    static void writeLastFid(Dataset ds, Transaction tx, long obj, long lastFid) {
+        ds.write(tx, obj, H_LAST_FID, ByteBuffer.allocate(8).putLong(0, lastFid));
+    }
+
+    /** The DMU object of a FID; 0 when it has none. */
+    static long lookup(Dataset ds, long oiObj, long fid) {
+        ByteBuffer b = ByteBuffer.allocate(8);
+        int n = ds.read(oiObj, fid * 8, b);
+        return n < 8 ? 0 : b.getLong(0);
+    }
+
+    static void map(Dataset ds, Transaction tx, long oiObj, long fid, long objectId) {
+        ds.write(tx, oiObj, fid * 8, ByteBuffer.allocate(8).putLong(0, objectId));
     }
 
     // ---- attributes ---------------------------------------------------------

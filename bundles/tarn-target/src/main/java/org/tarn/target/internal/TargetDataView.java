@@ -10,28 +10,42 @@ import org.tarn.api.Transaction;
 import org.tarn.target.ObjectAttributes;
 import org.tarn.target.TargetData;
 
-/** A target's objects as one update (or a reader) sees them; the target's own records are out of reach. */
+/**
+ * A target's objects as one update (or a reader) sees them: by FID, through
+ * the object index; the target's own records are out of reach.
+ */
 final class TargetDataView implements TargetData {
     /** Bytes a punch zeroes per write. */
     private static final int PUNCH_CHUNK = 1 << 20;
-    /** Objects of the target's records: last_rcvd, reply records, attributes. */
-    static final int RESERVED_OBJECTS = 3;
+    /** Objects of the target's records: last_rcvd, reply records, attributes, object index. */
+    static final int RESERVED_OBJECTS = 4;
+
+    /** The target's FID counter; touched under the target's lock only (views with a transaction). */
+    static final class Fids {
+        long last;
+        /** A replay may recreate an object under the FID its client was told. */
+        boolean replaying;
+    }
 
     private final Dataset ds;
     private final Transaction tx;
-    private final long lastReservedId;
-    private final long attrId;
+    private final Ids ids;
+    private final Fids fids;
     private final String target;
 
+    /** The ids of the target's record objects. */
+    record Ids(long lastRcvd, long attrs, long oi) {
+    }
+
     /**
-     * @param tx             the update's transaction; null for a read-only view
-     * @param lastReservedId ids up to this one hold the target's records
+     * @param tx   the update's transaction; null for a read-only view
+     * @param fids the FID counter, for a view with a transaction
      */
-    TargetDataView(Dataset ds, Transaction tx, long lastReservedId, long attrId, String target) {
+    TargetDataView(Dataset ds, Transaction tx, Ids ids, Fids fids, String target) {
         this.ds = ds;
         this.tx = tx;
-        this.lastReservedId = lastReservedId;
-        this.attrId = attrId;
+        this.ids = ids;
+        this.fids = fids;
         this.target = target;
     }
 
@@ -41,21 +55,41 @@ final class TargetDataView implements TargetData {
         }
     }
 
-    private long object(long objectId) {
-        if (objectId <= lastReservedId) {
-            throw new TarnException(ErrorCode.INVALID_ARGUMENT, "object " + objectId + " of target " + target
-                    + " is reserved for the target's records");
+    /** The DMU object of an existing FID. */
+    private long object(long fid) {
+        long id = fid <= 0 ? 0 : LastRcvd.lookup(ds, ids.oi(), fid);
+        if (id == 0 || !ds.exists(id)) {
+            throw new TarnException(ErrorCode.NOT_FOUND, "object " + fid + " does not exist in target " + target);
         }
-        return objectId;
+        return id;
     }
 
     @Override
     public long createObject() {
+        return createObject(0);
+    }
+
+    /** Creates an object under {@code fid} (a replay's) or, with 0, under the next FID. */
+    @Override
+    public long createObject(long fid) {
         writable();
+        if (fid != 0 && !fids.replaying) {
+            throw new TarnException(ErrorCode.INVALID_ARGUMENT, "only a replay may name the object id it creates ("
+                    + fid + " in target " + target + ")");
+        }
+        long f = fid != 0 ? fid : fids.last + 1;
+        if (fid != 0 && LastRcvd.lookup(ds, ids.oi(), f) != 0) {
+            return f;
+        }
         long id = ds.createObject(tx);
+        LastRcvd.map(ds, tx, ids.oi(), f, id);
+        if (f > fids.last) {
+            fids.last = f;
+            LastRcvd.writeLastFid(ds, tx, ids.lastRcvd(), f);
+        }
         long now = System.currentTimeMillis();
-        LastRcvd.writeAttributes(ds, tx, attrId, id, new long[] {now, now, now, 0, 0, 0});
-        return id;
+        LastRcvd.writeAttributes(ds, tx, ids.attrs(), f, new long[] {now, now, now, 0, 0, 0});
+        return f;
     }
 
     @Override
@@ -78,37 +112,42 @@ final class TargetDataView implements TargetData {
 
     @Override
     public boolean exists(long objectId) {
-        return objectId > lastReservedId && ds.exists(objectId);
+        long id = objectId <= 0 ? 0 : LastRcvd.lookup(ds, ids.oi(), objectId);
+        return id != 0 && ds.exists(id);
     }
 
     @Override
     public void freeObject(long objectId) {
         writable();
         ds.freeObject(tx, object(objectId));
-        LastRcvd.writeAttributes(ds, tx, attrId, objectId, new long[6]);
+        LastRcvd.map(ds, tx, ids.oi(), objectId, 0);
+        LastRcvd.writeAttributes(ds, tx, ids.attrs(), objectId, new long[6]);
     }
 
     @Override
     public void punch(long objectId, long offset, long length) {
         writable();
-        long end = Math.min(ds.size(object(objectId)), offset + Math.min(length, Long.MAX_VALUE - offset));
+        long id = object(objectId);
+        long end = Math.min(ds.size(id), offset + Math.min(length, Long.MAX_VALUE - offset));
         byte[] zeros = new byte[(int) Math.min(PUNCH_CHUNK, Math.max(0, end - offset))];
         for (long at = offset; at < end; at += zeros.length) {
             int n = (int) Math.min(zeros.length, end - at);
-            ds.write(tx, objectId, at, ByteBuffer.wrap(zeros, 0, n));
+            ds.write(tx, id, at, ByteBuffer.wrap(zeros, 0, n));
         }
     }
 
     @Override
     public ObjectAttributes attributes(long objectId) {
-        long[] a = LastRcvd.readAttributes(ds, attrId, object(objectId));
-        return new ObjectAttributes(ds.size(objectId), a[0], a[1], a[2], (int) a[3], (int) a[4], (int) a[5]);
+        long id = object(objectId);
+        long[] a = LastRcvd.readAttributes(ds, ids.attrs(), objectId);
+        return new ObjectAttributes(ds.size(id), a[0], a[1], a[2], (int) a[3], (int) a[4], (int) a[5]);
     }
 
     @Override
     public void setAttributes(long objectId, int mask, ObjectAttributes v) {
         writable();
-        long[] a = LastRcvd.readAttributes(ds, attrId, object(objectId));
+        object(objectId);
+        long[] a = LastRcvd.readAttributes(ds, ids.attrs(), objectId);
         if ((mask & ObjectAttributes.MTIME) != 0) {
             a[0] = v.mtimeMillis();
         }
@@ -125,11 +164,11 @@ final class TargetDataView implements TargetData {
         if ((mask & ObjectAttributes.PROJID) != 0) {
             a[5] = v.projid();
         }
-        LastRcvd.writeAttributes(ds, tx, attrId, objectId, a);
+        LastRcvd.writeAttributes(ds, tx, ids.attrs(), objectId, a);
     }
 
     @Override
     public long objectCount() {
-        return ds.objects().stream().filter(id -> id > lastReservedId).count();
+        return Math.max(0, ds.objects().size() - RESERVED_OBJECTS);
     }
 }

@@ -77,6 +77,11 @@ import org.tarn.target.TargetUpdate;
  * across the device reads of a change (a partial block write reads the old
  * block), bounded by the pool's I/O deadline.
  *
+ * <p><b>Clients.</b> A new client's slot is made durable (the pool syncs)
+ * before its connect returns, as Lustre writes a new client's
+ * {@code last_rcvd} slot synchronously: a failover server then knows every
+ * client that may hold answered requests, and lets it replay them.
+ *
  * <p><b>Exactly once.</b> A numbered request ({@link RequestContext#xid()})
  * leaves a reply record; a resend of it (a client that lost the reply) is
  * answered from the record, here or on a failover server once committed,
@@ -140,7 +145,8 @@ final class TargetInstance implements Target {
     private Dataset dataset;
     private long lastRcvdId;
     private long replyId;
-    private long attrId;
+    private TargetDataView.Ids ids;
+    private final TargetDataView.Fids fids = new TargetDataView.Fids();
     private TargetRole role;
     private long lastTransno;
     /** The newest transaction group a numbered request used. */
@@ -210,8 +216,9 @@ final class TargetInstance implements Target {
                 long obj = ds.createObject(tx);
                 long replies = ds.createObject(tx);
                 long attrs = ds.createObject(tx);
+                long oi = ds.createObject(tx);
                 LastRcvd.writeHeader(ds, tx, obj, new LastRcvd.Header(name, role, 0, true, 1,
-                        System.currentTimeMillis(), replies, attrs));
+                        System.currentTimeMillis(), replies, attrs, oi, 0));
             }
         }
         pool.sync();
@@ -263,7 +270,8 @@ final class TargetInstance implements Target {
         LastRcvd.Header h = LastRcvd.readHeader(dataset, lastRcvdId, where);
         role = h.role();
         replyId = h.replyObject();
-        attrId = h.attrObject();
+        ids = new TargetDataView.Ids(lastRcvdId, h.attrObject(), h.oiObject());
+        fids.last = h.lastFid();
         lastTransno = h.lastTransno();
         nextGeneration = Math.max(1, h.nextGeneration());
         int slots = LastRcvd.slots(dataset, lastRcvdId);
@@ -367,6 +375,17 @@ final class TargetInstance implements Target {
     @Override
     public ConnectReply connect(String clientId) {
         checkClientId(clientId);
+        boolean[] created = new boolean[1];
+        ConnectReply r = connectOnce(clientId, created);
+        if (created[0]) {
+            // as Lustre does for a new client's last_rcvd slot: on disk before the client may send anything, so
+            // that a failover server knows the client and lets it replay whatever it is answered from now on
+            sync(settings.unmountWaitMillis());
+        }
+        return r;
+    }
+
+    private ConnectReply connectOnce(String clientId, boolean[] created) {
         Transaction tx = null;
         try {
             while (true) {
@@ -391,6 +410,7 @@ final class TargetInstance implements Target {
                     }
                     if (c == null && tx != null) {
                         c = newClient(clientId, tx);
+                        created[0] = true;
                     }
                     if (c != null) {
                         c.connected = true;
@@ -420,6 +440,8 @@ final class TargetInstance implements Target {
         try {
             LastRcvd.writeClient(dataset, tx, lastRcvdId, c);
             LastRcvd.writeNextGeneration(dataset, tx, lastRcvdId, nextGeneration);
+            // a client that may hold answers the disk does not have yet: a crash from now on needs recovery
+            LastRcvd.writeClean(dataset, tx, lastRcvdId, false);
         } catch (RuntimeException e) {
             if (free != null) {
                 freeSlots.add(slot);
@@ -618,7 +640,7 @@ final class TargetInstance implements Target {
                     + "before " + where + " could start it");
         }
         try {
-            byte[] out = update.apply(new TargetDataView(dataset, null, attrId, attrId, where));
+            byte[] out = update.apply(new TargetDataView(dataset, null, ids, null, where));
             return new Reply(0, lastCommitted.get(), out == null ? new byte[0] : out, Reply.Kind.EXECUTED);
         } catch (RuntimeException e) {
             throw failIfGone(e);
@@ -626,7 +648,7 @@ final class TargetInstance implements Target {
     }
 
     private TargetData view(Transaction tx) {
-        return new TargetDataView(dataset, tx, attrId, attrId, where);
+        return new TargetDataView(dataset, tx, ids, fids, where);
     }
 
     // ---- replay -----------------------------------------------------------
@@ -758,7 +780,13 @@ final class TargetInstance implements Target {
                 if (clients.get(c.id) != c) {
                     throw evictedError(c.id);
                 }
-                byte[] out = update.apply(view(tx));
+                byte[] out;
+                fids.replaying = true;
+                try {
+                    out = update.apply(view(tx));
+                } finally {
+                    fids.replaying = false;
+                }
                 Reply r = record(tx, c, request.xid(), transno, out, Reply.Kind.EXECUTED);
                 replayed++;
                 snapshot(RecoveryStatus.Phase.RECOVERING, "");
@@ -906,7 +934,7 @@ final class TargetInstance implements Target {
     public <T> T read(Function<TargetData, T> reader) {
         checkMounted();
         try {
-            return reader.apply(new TargetDataView(dataset, null, attrId, attrId, where));
+            return reader.apply(new TargetDataView(dataset, null, ids, null, where));
         } catch (RuntimeException e) {
             throw failIfGone(e);
         }

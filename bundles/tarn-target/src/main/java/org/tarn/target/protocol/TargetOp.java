@@ -26,9 +26,17 @@ public sealed interface TargetOp extends TargetUpdate {
     /** The stable wire code of the operation. */
     int code();
 
-    /** Creates an empty object; the reply is its id (8 bytes). */
-    record CreateObject() implements TargetOp {
+    /**
+     * Creates an empty object; the reply is its id (8 bytes). A replay of it
+     * carries the id the client was told ({@code objectId}, 0 for a new one),
+     * so the object comes back under it on a failover server.
+     */
+    record CreateObject(long objectId) implements TargetOp {
         public static final int CODE = 1;
+
+        public CreateObject() {
+            this(0);
+        }
 
         @Override
         public int code() {
@@ -37,7 +45,12 @@ public sealed interface TargetOp extends TargetUpdate {
 
         @Override
         public byte[] apply(TargetData data) {
-            return longBytes(data.createObject());
+            return longBytes(objectId == 0 ? data.createObject() : data.createObject(objectId));
+        }
+
+        /** The same create, replayed under the id its reply named. */
+        public CreateObject replayOf(byte[] reply) {
+            return reply.length == 8 ? new CreateObject(decodeLong(reply)) : this;
         }
     }
 

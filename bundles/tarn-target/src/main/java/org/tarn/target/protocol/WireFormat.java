@@ -122,7 +122,9 @@ public final class WireFormat {
     /** Writes an operation; returns the data to send after the head (a write's bytes), or null. */
     private static byte[] op(Out o, TargetOp op) {
         o.b.put((byte) op.code());
-        if (op instanceof TargetOp.Write w) {
+        if (op instanceof TargetOp.CreateObject c) {
+            o.b.putLong(c.objectId());
+        } else if (op instanceof TargetOp.Write w) {
             o.b.putLong(w.objectId()).putLong(w.offset()).putInt(w.data().length);
             return w.data();
         } else if (op instanceof TargetOp.Read r) {
@@ -178,7 +180,7 @@ public final class WireFormat {
     private static TargetOp op(ByteBuffer b) {
         int code = b.get() & 0xff;
         return switch (code) {
-            case TargetOp.CreateObject.CODE -> new TargetOp.CreateObject();
+            case TargetOp.CreateObject.CODE -> new TargetOp.CreateObject(b.getLong());
             case TargetOp.Write.CODE -> new TargetOp.Write(b.getLong(), b.getLong(), bytes(b, MAX_DATA_BYTES));
             case TargetOp.Read.CODE -> new TargetOp.Read(b.getLong(), b.getLong(), b.getInt());
             case TargetOp.Punch.CODE -> new TargetOp.Punch(b.getLong(), b.getLong(), b.getLong());
