@@ -55,12 +55,21 @@ final class TargetDataView implements TargetData {
         }
     }
 
+    /** The last FID looked up in this view and its DMU object (an update names the same object a few times). */
+    private long cachedFid;
+    private long cachedId;
+
     /** The DMU object of an existing FID. */
     private long object(long fid) {
+        if (fid == cachedFid && fid > 0) {
+            return cachedId;
+        }
         long id = fid <= 0 ? 0 : LastRcvd.lookup(ds, ids.oi(), fid);
         if (id == 0 || !ds.exists(id)) {
             throw new TarnException(ErrorCode.NOT_FOUND, "object " + fid + " does not exist in target " + target);
         }
+        cachedFid = fid;
+        cachedId = id;
         return id;
     }
 
@@ -112,14 +121,23 @@ final class TargetDataView implements TargetData {
 
     @Override
     public boolean exists(long objectId) {
+        if (objectId == cachedFid && objectId > 0) {
+            return true;
+        }
         long id = objectId <= 0 ? 0 : LastRcvd.lookup(ds, ids.oi(), objectId);
-        return id != 0 && ds.exists(id);
+        if (id != 0 && ds.exists(id)) {
+            cachedFid = objectId;
+            cachedId = id;
+            return true;
+        }
+        return false;
     }
 
     @Override
     public void freeObject(long objectId) {
         writable();
         ds.freeObject(tx, object(objectId));
+        cachedFid = 0;
         LastRcvd.map(ds, tx, ids.oi(), objectId, 0);
         LastRcvd.writeAttributes(ds, tx, ids.attrs(), objectId, new long[6]);
     }
