@@ -66,14 +66,29 @@ public record ServerConfig(Path dataDir, Map<String, String> values, Map<String,
             new Key("shutdown.export.millis", "10000", "clean-export deadline at shutdown, before force export"),
             new Key("fault.injection", "false", "register tarn:type=FaultInjection (tarnctl inject) for drills and"
                     + " tests: never on a production server"),
-            new Key("target.recovery.window.millis", "60000", "how long a mounted target waits for its known"
+            new Key("target.recovery.window.millis", "15000", "how long a mounted target waits for its known"
                     + " clients to replay"),
+            new Key("target.server.host", "127.0.0.1", "address the target protocol (remote clients) listens on"),
+            new Key("target.server.port", "9988", "its TCP port; 0: off"),
+            new Key("target.server.name", "", "the server name it tells clients; empty: the host name"),
+            new Key("target.server.secret.file", "", "file whose first line is the shared secret clients must"
+                    + " prove (owner-only); empty: none"),
+            new Key("target.server.tls", "false", "TLS for the target protocol"),
+            new Key("target.server.tls.keystore", "", "its key and certificate; empty: jmx.ssl.keystore"),
+            new Key("target.server.tls.keystore.password", "", "its password; empty with an empty keystore:"
+                    + " jmx.ssl.keystore.password"),
+            new Key("target.server.tls.truststore", "", "client certificates to trust"),
+            new Key("target.server.tls.truststore.password", "", "its password"),
+            new Key("target.server.tls.need.client.auth", "false", "clients must present a trusted certificate"),
+            new Key("target.server.insecure", "false", "allow a non-loopback target.server.host without TLS and a"
+                    + " secret or client certificates"),
             new Key("framework.timeout.millis", "60000", "how long the bundles may take to start the engine, and"
                     + " the framework to stop beyond shutdown.export.millis"));
 
     /** Keys whose values are secrets: a config file that sets one must be readable by its owner only. */
     static final List<String> SECRET_KEYS = List.of("jmx.ssl.keystore.password", "jmx.ssl.truststore.password",
-            "jolokia.https.keystore.password");
+            "jolokia.https.keystore.password", "target.server.tls.keystore.password",
+            "target.server.tls.truststore.password");
 
     /** System property naming the distribution's directory (set by {@code bin/tarn-server}); not a key. */
     public static final String HOME_PROPERTY = "tarn.home";

@@ -72,6 +72,8 @@ public final class TarnServer implements AutoCloseable {
     static final String FAULT_PID = "org.tarn.vdev.fault";
     /** Configuration PID of the storage targets component (bundle org.tarn.osgi). */
     static final String TARGETS_PID = "org.tarn.target";
+    /** Configuration PID of the target protocol server (bundle org.tarn.target.server). */
+    static final String TARGET_SERVER_PID = "org.tarn.target.server";
     static final String POOL_MANAGER = "tarn:type=PoolManager";
     /** The JDK HTTP server's switch for TCP_NODELAY on its connections. */
     static final String NODELAY = "sun.net.httpserver.nodelay";
@@ -211,6 +213,10 @@ public final class TarnServer implements AutoCloseable {
         if (jolokiaUrl != null) {
             System.out.println("  Jolokia: " + jolokiaUrl);
         }
+        if (config.intValue("target.server.port") != 0) {
+            System.out.println("  Targets: " + config.get("target.server.host") + ":" + config.get("target.server.port")
+                    + (config.flag("target.server.tls") ? " (TLS)" : "") + " (target protocol, for tarn-client)");
+        }
         System.out.println("  stop with Ctrl-C or SIGTERM: pools are exported and re-imported at the next start");
     }
 
@@ -245,7 +251,75 @@ public final class TarnServer implements AutoCloseable {
         out.put(ENGINE_PID, engine);
         out.put(FAULT_PID, fault);
         out.put(TARGETS_PID, targets);
+        out.put(TARGET_SERVER_PID, targetServer());
         return out;
+    }
+
+    /** The target protocol server's configuration, checked like the JMX settings. */
+    private Dictionary<String, Object> targetServer() {
+        Dictionary<String, Object> d = new Hashtable<>();
+        int port = config.intValue("target.server.port");
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("'target.server.port' must lie between 0 (off) and 65535, got " + port);
+        }
+        d.put("enabled", port != 0);
+        d.put("port", port);
+        String host = config.get("target.server.host");
+        d.put("host", host);
+        d.put("serverName", config.get("target.server.name"));
+        Path secret = config.path("target.server.secret.file");
+        if (secret != null) {
+            Secrets.password("target.server.secret.file", secret);
+            d.put("secretFile", secret.toString());
+        }
+        boolean tls = config.flag("target.server.tls");
+        boolean clientAuth = config.flag("target.server.tls.need.client.auth");
+        if (tls) {
+            Path keystore = config.path("target.server.tls.keystore");
+            String password = config.get("target.server.tls.keystore.password");
+            if (keystore == null) {
+                keystore = config.path("jmx.ssl.keystore");
+                password = config.get("jmx.ssl.keystore.password");
+            }
+            if (keystore == null) {
+                throw new IllegalArgumentException("target.server.tls=true needs target.server.tls.keystore (or "
+                        + "jmx.ssl.keystore): a keystore with the server's key and certificate");
+            }
+            Secrets.keyStore("target.server.tls.keystore", keystore, password);
+            d.put("tlsKeystore", keystore.toString());
+            d.put("tlsKeystorePassword", password);
+            Path trust = config.path("target.server.tls.truststore");
+            if (trust != null) {
+                String tp = config.get("target.server.tls.truststore.password");
+                Secrets.keyStore("target.server.tls.truststore", trust, tp);
+                d.put("tlsTruststore", trust.toString());
+                d.put("tlsTruststorePassword", tp);
+            } else if (clientAuth) {
+                throw new IllegalArgumentException("target.server.tls.need.client.auth=true needs "
+                        + "target.server.tls.truststore: the client certificates to trust");
+            }
+            d.put("tlsNeedClientAuth", clientAuth);
+        } else if (clientAuth) {
+            throw new IllegalArgumentException("target.server.tls.need.client.auth=true needs target.server.tls=true");
+        }
+        boolean loopback;
+        try {
+            loopback = InetAddress.getByName(host).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("'target.server.host' " + host + " is not a known address", e);
+        }
+        if (port != 0 && !loopback && !(tls && (secret != null || clientAuth))) {
+            if (!config.flag("target.server.insecure")) {
+                throw new IllegalArgumentException("target.server.host " + host + " is not a loopback address, but "
+                        + "the target protocol has " + (tls ? "no shared secret or client certificates" : "no TLS")
+                        + ": any host that reaches it could change the targets' data. Set target.server.tls=true and "
+                        + "target.server.secret.file (or target.server.tls.need.client.auth=true), or "
+                        + "target.server.insecure=true to accept the risk");
+            }
+            LOG.warn("SECURITY: the target protocol listens on {} without TLS and client authentication "
+                    + "(target.server.insecure=true)", host);
+        }
+        return d;
     }
 
     private long positive(String key) {

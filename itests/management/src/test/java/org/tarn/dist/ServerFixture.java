@@ -47,6 +47,7 @@ public final class ServerFixture implements AutoCloseable {
         Files.createDirectories(data);
         Files.writeString(data.resolve("tarn.properties"), "jmx.port=" + (jmx ? freePort() : 0) + "\n"
                 + "jolokia.port=" + (jolokia ? freePort() : 0) + "\n"
+                + "target.server.port=0\n"
                 + "default.device.bytes=" + DEVICE_BYTES + "\n"
                 + "io.timeout.millis=5000\nshutdown.export.millis=5000\n" + extraProperties);
         // owner-only, as the server requires of a config file that holds a keystore password

@@ -73,7 +73,7 @@ class ServerFailoverTest {
     private String startServer(String name, Path shared, String defaultPool) throws Exception {
         Path data = Files.createDirectories(dir.resolve(name));
         int port = freePort();
-        Files.writeString(data.resolve("tarn.properties"), "jmx.port=0\njolokia.port=" + port
+        Files.writeString(data.resolve("tarn.properties"), "jmx.port=0\ntarget.server.port=0\njolokia.port=" + port
                 + "\nsearch.paths=" + shared + "\ndefault.pool=" + defaultPool
                 + "\ndefault.device.bytes=" + (32L * 1024 * 1024) + "\nfault.injection=true\nio.timeout.millis=60000\n");
         String java = ProcessHandle.current().info().command().orElse("java");

@@ -71,7 +71,7 @@ class ServerProcessEndToEndTest {
     @Test
     void tarnctl_force_exports_a_hung_pool_of_a_running_server_pos() throws Exception {
         int port = freePort();
-        Files.writeString(data.resolve("tarn.properties"), "jmx.port=0\njolokia.port=" + port
+        Files.writeString(data.resolve("tarn.properties"), "jmx.port=0\ntarget.server.port=0\njolokia.port=" + port
                 + "\ndefault.device.bytes=" + (32L * 1024 * 1024) + "\nfault.injection=true\nio.timeout.millis=60000\n");
         String java = ProcessHandle.current().info().command().orElse("java");
         server = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "org.tarn.dist.TarnServer",
@@ -134,7 +134,7 @@ class ServerProcessEndToEndTest {
     @Test
     void a_second_server_process_on_the_same_data_dir_refuses_neg() throws Exception {
         int port = freePort();
-        Files.writeString(data.resolve("tarn.properties"), "jmx.port=0\njolokia.port=" + port
+        Files.writeString(data.resolve("tarn.properties"), "jmx.port=0\ntarget.server.port=0\njolokia.port=" + port
                 + "\ndefault.device.bytes=" + (32L * 1024 * 1024) + "\n");
         String java = ProcessHandle.current().info().command().orElse("java");
         server = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), "org.tarn.dist.TarnServer",

@@ -249,6 +249,7 @@ public final class TarnAgent {
                   search=DIR[:DIR]   device search paths, the only places management may name devices in;
                                      default STATE/devices
                   jolokia=PORT       also serve Jolokia on 127.0.0.1:PORT (0 or absent: no Jolokia)
+                  targets=PORT       serve the storage targets to tarn-client on 127.0.0.1:PORT (0 or absent: no)
                 Shut it down with operation shutdown() of MBean tarn:type=Agent: every pool is exported
                 (and kept in the cache, re-imported at the next start).""");
     }

@@ -34,6 +34,9 @@ import org.tarn.jmx.TarnMBeans;
 import org.tarn.target.TargetService;
 import org.tarn.target.TargetSettings;
 import org.tarn.target.Targets;
+import org.tarn.target.server.TargetServer;
+import org.tarn.target.server.TargetServerSettings;
+import org.tarn.target.server.TargetServers;
 import org.tarn.vdev.fault.FaultVdevDriver;
 import org.tarn.vdev.file.FileVdevDriver;
 
@@ -64,6 +67,7 @@ public final class AgentRuntime {
     private TargetService targets;
     private TarnMBeans mbeans;
     private TargetMBeans targetMBeans;
+    private TargetServer targetServer;
     private ObjectName agentName;
     private JolokiaServer jolokia;
     private HttpServer httpServer;
@@ -126,13 +130,18 @@ public final class AgentRuntime {
         targets = Targets.start(engine, TargetSettings.defaults());
         mbeans = TarnMBeans.register(engine, server);
         targetMBeans = TargetMBeans.register(targets, server);
+        if (options.targetPort() > 0) {
+            // remote clients (tarn-client) reach the targets on loopback only, like Jolokia
+            targetServer = TargetServers.start(targets, TargetServerSettings.defaults().withPort(options.targetPort()));
+        }
         agentName = ObjectNames.agent();
         server.registerMBean(TarnMBeans.described(new Agent(), AgentMXBean.class), agentName);
         if (options.jolokiaPort() > 0) {
             startJolokia();
         }
         System.setProperty(ACTIVE_PROPERTY, "version " + version + ", state " + options.stateDir()
-                + (jolokiaUrl.isEmpty() ? "" : ", jolokia " + jolokiaUrl));
+                + (jolokiaUrl.isEmpty() ? "" : ", jolokia " + jolokiaUrl)
+                + (targetServer == null ? "" : ", targets " + targetServer.address()));
         LOG.info("Tarn agent {} started: state {}, search paths {}, pools {}{}", version, options.stateDir(),
                 options.searchPaths(), engine.pools(), jolokiaUrl.isEmpty() ? "" : ", Jolokia " + jolokiaUrl);
     }
@@ -190,6 +199,10 @@ public final class AgentRuntime {
                 LOG.warn("unregistering {}: {}", agentName, e.toString());
             }
             agentName = null;
+        }
+        if (targetServer != null) {
+            targetServer.close();
+            targetServer = null;
         }
         if (targetMBeans != null) {
             targetMBeans.close();

@@ -114,12 +114,14 @@ class AgentAttachIT {
     @Test
     void startsWithTheJvmAsJavaagentServingJolokiaAndShutsDown() throws Exception {
         int port;
-        try (ServerSocket s = new ServerSocket(0)) {
+        int targetPort;
+        try (ServerSocket s = new ServerSocket(0); ServerSocket t = new ServerSocket(0)) {
             port = s.getLocalPort();
+            targetPort = t.getLocalPort();
         }
         Path state = dir.resolve("state");
         try (HostProcess host = HostProcess.start("-javaagent:" + HostProcess.AGENT_JAR + "=state=" + state
-                + ",jolokia=" + port)) {
+                + ",jolokia=" + port + ",targets=" + targetPort)) {
             String version = httpGet("http://127.0.0.1:" + port + "/jolokia/read/tarn:type=Agent/Version");
             assertThat(version).contains("\"status\":200").contains("\"value\":\"");
             String pools = httpGet("http://127.0.0.1:" + port + "/jolokia/read/tarn:type=PoolManager/SearchPaths");
@@ -129,9 +131,15 @@ class AgentAttachIT {
                     + "/jolokia/read/com.sun.management:type=HotSpotDiagnostic/DiagnosticOptions"))
                     .doesNotContain("\"status\":200").contains("403");
             assertThat(host.ping()).contains("slf4j=org.slf4j.helpers.NOPLoggerFactory").contains("tarnVisible=false");
-            // storage targets are managed in the agent too
+            // storage targets are managed in the agent too, and served to remote clients (targets=PORT)
             assertThat(httpGet("http://127.0.0.1:" + port + "/jolokia/read/tarn:type=TargetManager"))
                     .contains("\"status\":200");
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", targetPort)) {
+                s.setSoTimeout(10_000);
+                java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+                assertThat(in.readInt()).as("a challenge frame").isGreaterThan(5);
+                assertThat(in.readUnsignedByte()).as("its type").isEqualTo(64);
+            }
             // the policy lets clients pull notifications (what tarnctl events -f does over Jolokia)
             String base = "http://127.0.0.1:" + port + "/jolokia";
             String registered = httpPost(base, "{\"type\":\"notification\",\"command\":\"register\"}");
@@ -148,6 +156,7 @@ class AgentAttachIT {
             jmx.invoke(AGENT, "shutdown", null, null);
             assertThat(jmx.queryNames(new ObjectName("tarn:*"), null)).isEmpty();
             await().atMost(Duration.ofSeconds(10)).until(() -> !listening(port));
+            await().atMost(Duration.ofSeconds(10)).until(() -> !listening(targetPort));
             await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(host.ping())
                     .as("Tarn's and Jolokia's threads are gone").contains("tarnThreads=-"));
             assertThat(host.exit()).as(host.stderr()).isZero();
