@@ -44,6 +44,7 @@ import java.util.Properties;
  * target.recovery.window.millis  how long a mounted target waits for its known clients to replay (60000)
  * framework.timeout.millis  how long the bundles may take to start the engine, and the framework to stop
  *                         beyond shutdown.export.millis (60000)
+ * metrics.host / .port    Prometheus metrics at http://HOST:PORT/metrics (127.0.0.1 / 0; port 0: off)
  * </pre>
  */
 public record ServerConfig(Path dataDir, Map<String, String> values, Path file) {
@@ -84,6 +85,8 @@ public record ServerConfig(Path dataDir, Map<String, String> values, Path file) 
         d.put("fault.injection", "false");
         d.put("target.recovery.window.millis", "60000");
         d.put("framework.timeout.millis", "60000");
+        d.put("metrics.host", "127.0.0.1");
+        d.put("metrics.port", "0");
         return d;
     }
 

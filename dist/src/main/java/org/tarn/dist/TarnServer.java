@@ -71,6 +71,8 @@ public final class TarnServer implements AutoCloseable {
     static final String FAULT_PID = "org.tarn.vdev.fault";
     /** Configuration PID of the storage targets component (bundle org.tarn.osgi). */
     static final String TARGETS_PID = "org.tarn.target";
+    /** Configuration PID of the Prometheus metrics endpoint (bundle org.tarn.metrics). */
+    static final String METRICS_PID = "org.tarn.metrics";
     static final String POOL_MANAGER = "tarn:type=PoolManager";
 
     private final ServerConfig config;
@@ -171,6 +173,10 @@ public final class TarnServer implements AutoCloseable {
         if (jolokiaUrl != null) {
             System.out.println("  Jolokia: " + jolokiaUrl);
         }
+        if (config.intValue("metrics.port") > 0) {
+            System.out.println("  Metrics: http://" + config.get("metrics.host") + ":" + config.intValue("metrics.port")
+                    + "/metrics");
+        }
         System.out.println("  stop with Ctrl-C or SIGTERM: pools are exported and re-imported at the next start");
     }
 
@@ -205,7 +211,20 @@ public final class TarnServer implements AutoCloseable {
         out.put(ENGINE_PID, engine);
         out.put(FAULT_PID, fault);
         out.put(TARGETS_PID, targets);
+        out.put(METRICS_PID, metricsConfiguration());
         return out;
+    }
+
+    /** The metrics endpoint's configuration: {@code metrics.host}, {@code metrics.port} (0: none). */
+    private Dictionary<String, Object> metricsConfiguration() {
+        int port = config.intValue("metrics.port");
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("'metrics.port' must be 0..65535, got " + port);
+        }
+        Dictionary<String, Object> metrics = new Hashtable<>();
+        metrics.put("host", config.get("metrics.host"));
+        metrics.put("port", port);
+        return metrics;
     }
 
     private long positive(String key) {
