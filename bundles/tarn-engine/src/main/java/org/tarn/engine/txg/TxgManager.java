@@ -17,7 +17,7 @@ import org.tarn.api.CommitStatus;
 import org.tarn.api.ErrorCode;
 import org.tarn.api.TarnException;
 import org.tarn.api.Transaction;
-import org.tarn.engine.pool.PoolDefaults;
+import org.tarn.engine.EngineDefaults;
 
 /**
  * Transaction groups of one pool.
@@ -143,7 +143,7 @@ public final class TxgManager {
 
     private void throttle() {
         long max = limits.dirtyMaxBytes();
-        long start = (long) (max * PoolDefaults.THROTTLE_START_FRACTION);
+        long start = (long) (max * EngineDefaults.THROTTLE_START_FRACTION);
         long delayUntil = 0;
         while (true) {
             checkUsable();
@@ -160,7 +160,7 @@ public final class TxgManager {
             long now = System.nanoTime();
             if (delayUntil == 0) {
                 // delay in proportion to how far dirty data is past the start of the throttle
-                long delayMillis = Math.max(1, PoolDefaults.THROTTLE_MAX_DELAY_MILLIS
+                long delayMillis = Math.max(1, EngineDefaults.THROTTLE_MAX_DELAY_MILLIS
                         * (dirty - start) / Math.max(1, max - start));
                 delayUntil = now + TimeUnit.MILLISECONDS.toNanos(delayMillis);
                 changed.signalAll();
@@ -413,7 +413,7 @@ public final class TxgManager {
         if (dirty >= limits.txgDirtyLimitBytes()) {
             return true;
         }
-        if (totalDirty() >= limits.dirtyMaxBytes() * PoolDefaults.THROTTLE_START_FRACTION) {
+        if (totalDirty() >= limits.dirtyMaxBytes() * EngineDefaults.THROTTLE_START_FRACTION) {
             return true;
         }
         boolean hasWork = dirty > 0 || callbacks.containsKey(openTxg) || syncer.hasChanges(openTxg);
