@@ -23,8 +23,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tarn.api.PoolManager;
 import org.tarn.api.VdevLayout;
+import org.tarn.engine.Engine;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
 import org.tarn.metrics.internal.MetricsComponent;
@@ -45,7 +45,7 @@ class TarnMetricsTest {
 
     private final FileVdevDriver file = new FileVdevDriver();
     private final FaultVdevDriver fault = new FaultVdevDriver(file);
-    private PoolManager engine;
+    private Engine engine;
     private TargetService targets;
     private TarnMetrics metrics;
 
