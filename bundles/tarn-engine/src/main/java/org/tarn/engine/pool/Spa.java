@@ -458,6 +458,18 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
         txgs.syncNow();
     }
 
+    /**
+     * As {@link #sync}, but a suspension ends the wait with {@code
+     * POOL_SUSPENDED} whatever the failmode: for a create's or an import's
+     * first sync, which must not wait for an operator's clear.
+     */
+    void syncOrFail() {
+        checkReadable();
+        if (!readOnly) {
+            txgs.syncNow(true);
+        }
+    }
+
     // ---- suspension --------------------------------------------------------
 
     @Override
@@ -606,17 +618,24 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
     }
 
     /**
-     * A clean export's sync: every group begun before the export, then the
-     * labels with {@code newState}. On failure the pool is imported as before
-     * (or, if a force export overtook it, that is reported).
+     * A clean export's sync: first every group that transactions begun before
+     * the export hold, with the labels still ACTIVE; only then one last group
+     * that writes {@code newState} into the labels — so no label says
+     * EXPORTED while an earlier group is still to reach the disk (another
+     * host may import an EXPORTED pool without force). A read-only pool
+     * writes nothing. On failure the pool is imported as before (or, if a
+     * force export overtook it, that is reported).
      */
     private TarnException syncFinalTxgs(PoolLabelState newState) {
-        if (!readOnly) {
-            sync.labelState(newState);
-            datasets.markChanged(txgs.openTxg());
-        }
         try {
-            txgs.stopClean();
+            if (readOnly) {
+                txgs.stopWithoutSync();
+            } else {
+                txgs.syncNow(true);
+                sync.labelState(newState);
+                datasets.markChanged(txgs.openTxg());
+                txgs.stopClean();
+            }
         } catch (TarnException e) {
             synchronized (stateLock) {
                 if (state == PoolState.EXPORTING) {

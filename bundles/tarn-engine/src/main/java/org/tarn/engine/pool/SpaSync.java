@@ -67,11 +67,21 @@ import org.tarn.engine.vdev.Vdev;
  * </ol>
  * Only then does the in-memory state move to T. Writes are merged while they
  * are adjacent on one top-level vdev (the allocator hands out space
- * sequentially, so a sync turns into few large writes). A failure at any step
- * undoes this group's allocations and leaves its changes in memory; when a
+ * sequentially, so a sync turns into few large writes).
+ *
+ * <p>Failures: before the first uberblock write goes out, a failure undoes
+ * this group's allocations and leaves its changes in memory; when a
  * top-level vdev failed, the group is retried at once on the others,
  * otherwise the failure suspends the pool (per {@code failmode}) until
- * {@code clear}.
+ * {@code clear}. Once an uberblock write went out, some device may hold it
+ * (an I/O given up on may still land), so the group is never undone: it
+ * suspends the pool and the next attempt redoes only the label stage over
+ * the same blocks.
+ *
+ * <p>The labels' config is rewritten when its generation moved since the
+ * last config write; a change made while the labels are being written
+ * (a property, the export's EXPORTED) keeps a newer generation and is
+ * written by the next sync.
  */
 final class SpaSync implements TxgManager.Syncer {
     private static final Logger LOG = LoggerFactory.getLogger(SpaSync.class);
@@ -90,9 +100,22 @@ final class SpaSync implements TxgManager.Syncer {
 
     private final AtomicLong mmpSequence = new AtomicLong();
     private volatile Uberblock lastUberblock;
-    /** The labels' config (tree, properties, state) must be rewritten by the next sync. */
-    private volatile boolean configDirty;
+    /**
+     * Generations of the labels' config (tree, properties, state): every
+     * change takes the next number; a config write records the number it
+     * started from, so a change made while the labels are being written is
+     * written again by the next sync instead of being lost.
+     */
+    private final AtomicLong configGeneration = new AtomicLong();
+    private volatile long labelsGeneration;
     private volatile PoolLabelState labelState = PoolLabelState.ACTIVE;
+    /**
+     * A group whose uberblock write was issued but whose label stage failed:
+     * some device may hold its uberblock, so it is never undone; the next
+     * attempt redoes only the labels (OpenZFS retries {@code vdev_config_sync},
+     * it never rolls back {@code spa_sync}).
+     */
+    private SyncRun pendingLabels;
 
     SpaSync(Spa spa, Vdev root, IoPipeline io, DatasetDirectory datasets, BlockPointer directoryBp) {
         this.spa = spa;
@@ -111,7 +134,7 @@ final class SpaSync implements TxgManager.Syncer {
     /** A new pool: every space map is written by the first sync, with the labels. */
     void initNew() {
         root.topLevel().forEach(t -> t.spaceMap().markAllDirty());
-        configDirty = true;
+        markConfigDirty();
     }
 
     /** An imported pool: loads its space maps and deferred frees; its labels are rewritten unless read-only. */
@@ -130,18 +153,24 @@ final class SpaSync implements TxgManager.Syncer {
         for (DeferredFree f : dir.deferred()) {
             deferred.computeIfAbsent(f.txg(), t -> new ArrayList<>()).add(f);
         }
-        configDirty = !readOnly;
+        if (!readOnly) {
+            markConfigDirty();
+        }
     }
 
     /** The labels must carry a new config (properties changed, say). */
     void markConfigDirty() {
-        configDirty = true;
+        configGeneration.incrementAndGet();
+    }
+
+    private boolean configDirty() {
+        return configGeneration.get() > labelsGeneration;
     }
 
     /** The pool state the labels get from the next config write on (EXPORTED at the end of an export). */
     void labelState(PoolLabelState state) {
         labelState = state;
-        configDirty = true;
+        markConfigDirty();
     }
 
     /** The newest uberblock written by this process, the one heartbeats repeat; null before the first sync. */
@@ -170,12 +199,19 @@ final class SpaSync implements TxgManager.Syncer {
         if (spa.readOnly()) {
             return false;
         }
-        return configDirty || datasets.hasChanges(txg);
+        return configDirty() || datasets.hasChanges(txg);
     }
 
     @Override
     public void syncTxg(long txg) {
         if (spa.readOnly()) {
+            return;
+        }
+        SyncRun pending = pendingLabels;
+        if (pending != null && pending.txg == txg) {
+            // its uberblock may be on a device: only the label stage is redone, never the group
+            pending.finishLabels();
+            pendingLabels = null;
             return;
         }
         int retries = root.topLevel().size();
@@ -186,6 +222,10 @@ final class SpaSync implements TxgManager.Syncer {
                 run.execute();
                 return;
             } catch (TarnException e) {
+                if (run.uberblockIssued) {
+                    pendingLabels = run;
+                    throw e;
+                }
                 run.undo();
                 if (e.code() == ErrorCode.POOL_EXPORTED) {
                     throw e;
@@ -246,6 +286,10 @@ final class SpaSync implements TxgManager.Syncer {
         private final List<CompletableFuture<Void>> writes = new ArrayList<>();
         private final List<ObjectSet> synced = new ArrayList<>();
         private final Map<DatasetDirectory.Entry, BlockPointer> newBps = new HashMap<>();
+        /** Set before the first uberblock write goes out: from then on this group is never undone. */
+        private boolean uberblockIssued;
+        private BlockPointer[][] newChunks;
+        private BlockPointer newDirBp;
 
         /** Adjacent blocks waiting to go out as one device write. */
         private ByteBuffer run;
@@ -365,7 +409,7 @@ final class SpaSync implements TxgManager.Syncer {
                     }
                 }
             }
-            BlockPointer[][] newChunks = new BlockPointer[chunkBps.length][];
+            newChunks = new BlockPointer[chunkBps.length][];
             for (int v = 0; v < chunkBps.length; v++) {
                 newChunks[v] = chunkBps[v].clone();
                 for (Map.Entry<Integer, long[]> c : chunkAt.getOrDefault(v, Map.of()).entrySet()) {
@@ -376,7 +420,7 @@ final class SpaSync implements TxgManager.Syncer {
             // 4. the directory
             ByteBuffer dirData = ByteBuffer.allocate(dirSize);
             dirData.put(directory(newChunks, 0).encode());
-            BlockPointer newDirBp = writeAt(dirAt, dirData.clear(), BlockType.DIRECTORY);
+            newDirBp = writeAt(dirAt, dirData.clear(), BlockType.DIRECTORY);
             flushRun();
             for (CompletableFuture<Void> w : writes) {
                 io.await(w);
@@ -387,7 +431,12 @@ final class SpaSync implements TxgManager.Syncer {
                         + "': every device failed to flush");
             }
             // 5. labels and uberblocks
-            writeLabels(txg, newDirBp);
+            finishLabels();
+        }
+
+        /** The label stage (again, after a failure past the uberblock), then the group is in memory too. */
+        void finishLabels() {
+            writeLabels(this);
             commit(newChunks, newDirBp);
         }
 
@@ -464,8 +513,10 @@ final class SpaSync implements TxgManager.Syncer {
      * synced, in the crash-safe order; succeeds when at least one device took
      * the uberblock.
      */
-    private void writeLabels(long txg, BlockPointer dirBp) {
-        boolean withConfig = configDirty;
+    private void writeLabels(SyncRun run) {
+        long txg = run.txg;
+        long generation = configGeneration.get();
+        boolean withConfig = generation > labelsGeneration;
         PoolLabelState stateToWrite = labelState;
         List<Vdev> leaves = activeLeaves();
         // each leaf's config is encoded once, for its even and its odd labels; the tree is built once
@@ -478,8 +529,9 @@ final class SpaSync implements TxgManager.Syncer {
                     LabelSet.EVEN));
             io.flush(leaves);
         }
-        Uberblock ub = new Uberblock(txg, System.currentTimeMillis(), root.guidSum(), dirBp,
+        Uberblock ub = new Uberblock(txg, System.currentTimeMillis(), root.guidSum(), run.newDirBp,
                 mmpSequence.incrementAndGet(), LabelConfig.FORMAT_VERSION);
+        run.uberblockIssued = true;
         int ok = labelPass(activeLeaves(), leaf -> LabelWriter.uberblockWrites(leaf.device().sizeBytes(), ub));
         if (ok == 0) {
             throw new TarnException(ErrorCode.IO_ERROR, "pool '" + spa.name()
@@ -496,8 +548,8 @@ final class SpaSync implements TxgManager.Syncer {
             throw new TarnException(ErrorCode.IO_ERROR, "pool '" + spa.name()
                     + "': every device failed to flush txg " + txg);
         }
-        if (withConfig && stateToWrite == labelState) {
-            configDirty = false;
+        if (withConfig) {
+            labelsGeneration = Math.max(labelsGeneration, generation);
         }
         lastUberblock = ub;
     }

@@ -625,6 +625,27 @@ public final class TxgManager {
     }
 
     /**
+     * Stops the sync thread without syncing anything, waiting for it: for a
+     * pool that writes nothing (imported read-only), so its synced txg stays
+     * the one on disk.
+     */
+    public void stopWithoutSync() {
+        lock.lock();
+        try {
+            stopping = true;
+            changed.signalAll();
+            while (!threadDone) {
+                if (aborted != null) {
+                    throw aborted;
+                }
+                awaitUninterruptibly(100);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Discards every unsynced group and fails every waiter with
      * {@code reason}. Never blocks on the sync thread or a device.
      *
