@@ -87,9 +87,15 @@ public final class MBeanRegistry implements PoolEventListener, AutoCloseable {
             r.worker.shutdownNow();
             throw new IllegalStateException("cannot register " + ObjectNames.poolManager() + ": " + e, e);
         }
+        // the pools there now, on the caller's thread: the caller may hold locks the worker would need (an
+        // engine being activated in OSGi), so it never waits for the worker here; then a pass on the worker
+        // catches what changed before the listener was added
+        for (String name : engine.pools()) {
+            r.reconcile(name);
+        }
         engine.addEventListener(r);
         for (String name : engine.pools()) {
-            r.refresh(name);
+            r.submit(() -> r.reconcile(name));
         }
         return r;
     }

@@ -74,9 +74,14 @@ public final class TargetRegistry implements TargetListener, AutoCloseable {
             throw new IllegalStateException("cannot register " + ObjectNames.targetManager() + ": " + e, e);
         }
         r.open = true;
+        // as MBeanRegistry.start: the targets there now on the caller's thread, which may hold locks of the
+        // target service, so it never waits for the worker; then a pass on the worker
+        for (Target t : targets.targets()) {
+            r.reconcile(t.pool(), t.name());
+        }
         targets.addListener(r);
         for (Target t : targets.targets()) {
-            r.refresh(t.pool(), t.name());
+            r.submit(() -> r.reconcile(t.pool(), t.name()));
         }
         return r;
     }
