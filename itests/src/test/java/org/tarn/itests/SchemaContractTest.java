@@ -119,6 +119,7 @@ class SchemaContractTest {
         String ops = pool("ops");
 
         exec(ops, "sync");
+        assertThat(exec(ops, "syncWithin", 10_000).asLong()).isPositive();
         exec(ops, "setProperty", "comment", "schema run");
         assertThat(exec(ops, "status").asText()).contains("ops");
         assertThat(exec(ops, "events")).isNotEmpty();
