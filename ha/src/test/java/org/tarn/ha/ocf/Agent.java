@@ -35,6 +35,18 @@ final class Agent {
         }
     }
 
+    /** The agent's state directory (HA_RSCTMP; Pacemaker's is /run/resource-agents), private to the tests. */
+    static final Path RSCTMP;
+
+    static {
+        try {
+            RSCTMP = Files.createTempDirectory("tarn-ocf-rsctmp");
+            RSCTMP.toFile().deleteOnExit();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     private final Map<String, String> params = new HashMap<>();
     private final Map<String, String> env = new HashMap<>();
 
@@ -66,6 +78,7 @@ final class Agent {
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         Map<String, String> e = pb.environment();
         e.put("OCF_ROOT", "/usr/lib/ocf");
+        e.put("HA_RSCTMP", RSCTMP.toString());
         e.put("OCF_RESOURCE_INSTANCE", params.get("pool"));
         e.put("OCF_RESKEY_CRM_meta_timeout", Long.toString(timeoutMillis));
         params.forEach((k, v) -> e.put("OCF_RESKEY_" + k, v));

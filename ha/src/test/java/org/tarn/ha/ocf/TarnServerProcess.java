@@ -29,6 +29,8 @@ final class TarnServerProcess implements AutoCloseable {
     final Process process;
     /** {@code user:password} for HTTP basic authentication, or null. */
     private volatile String credentials;
+    /** The network namespace the server runs in ({@code ip netns} name), or null for this JVM's. */
+    private volatile String netns;
 
     private TarnServerProcess(Path data, String url, Process process) {
         this.data = data;
@@ -64,6 +66,12 @@ final class TarnServerProcess implements AutoCloseable {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(data.resolve("server.log").toFile()).start();
         return new TarnServerProcess(data, "http://" + host + ":" + port + "/jolokia", p);
+    }
+
+    /** Sends every request through curl inside network namespace {@code name}, where the server listens. */
+    TarnServerProcess inNetns(String name) {
+        this.netns = name;
+        return this;
     }
 
     /** Sends {@code user:password} with every request of this object from now on. */
@@ -111,6 +119,15 @@ final class TarnServerProcess implements AutoCloseable {
     }
 
     String post(String json) throws Exception {
+        if (netns != null) {
+            Process p = new ProcessBuilder("ip", "netns", "exec", netns, "curl", "-s", "--max-time", "20", "-H",
+                    "Content-Type: application/json", "--data-binary", json, url).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IOException("curl in " + netns + " failed: " + out);
+            }
+            return out;
+        }
         return post(url, json, credentials);
     }
 
