@@ -194,7 +194,11 @@ class SchemaContractTest {
             }
         }
         // no operation without a schema, no schema without an operation (or attribute set, or notification)
-        assertThat(new TreeSet<>(schemas.files())).isEqualTo(expectedFiles);
+        // (tarn:type=HaManager belongs to the optional tarn-ha bundle, which the server does not run:
+        // HaManagerMBeanTest holds its schemas to the same rules against a live Jolokia)
+        TreeSet<String> files = new TreeSet<>(schemas.files());
+        files.removeIf(f -> f.startsWith("ha-manager."));
+        assertThat(files).isEqualTo(expectedFiles);
     }
 
     @Test

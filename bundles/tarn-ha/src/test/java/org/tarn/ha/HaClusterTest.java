@@ -87,6 +87,13 @@ class HaClusterTest {
         }
     }
 
+    /** Waits until the labels on the shared devices name {@code owner}'s host (an import's first sync writes them). */
+    void awaitLabelsName(String pool, TarnNode owner) {
+        await().atMost(Duration.ofSeconds(15)).until(() -> Long.toHexString(labels(pool).hostId())
+                .equals(owner.hostId()));
+        assertThat(labels(pool).state()).isEqualTo("ACTIVE");
+    }
+
     /** What the labels on the shared devices say of a pool: state and the host id that last imported it. */
     ImportablePool labels(String pool) {
         return observer.scan(List.of(shared.toString())).pools().stream().filter(p -> p.name().equals(pool))
@@ -127,9 +134,7 @@ class HaClusterTest {
                     assertThat(other.engine.pool(o.getKey())).isEmpty();
                 }
             }
-            ImportablePool l = labels(o.getKey());
-            assertThat(l.state()).isEqualTo("ACTIVE");
-            assertThat(Long.toHexString(l.hostId())).isEqualTo(owner.hostId());
+            awaitLabelsName(o.getKey(), owner);
         }
         assertThat(b.ha.servers()).isEqualTo(a.ha.servers());
         assertThat(c.ha.pools()).isEqualTo(a.ha.pools());
@@ -149,7 +154,7 @@ class HaClusterTest {
         assertThat(b.holds("ost1")).isTrue();
         assertThat(a.engine.pool("ost1")).isEmpty();
         // a clean export, then an import without force: the pool's last events on a say exported
-        assertThat(Long.toHexString(labels("ost1").hostId())).isEqualTo(b.hostId());
+        awaitLabelsName("ost1", b);
         assertThat(b.engine.pool("ost1").orElseThrow().properties()).containsEntry("comment", "moved");
         assertThat(b.engine.pool("ost1").orElseThrow().events()).extracting(PoolEvent::type).contains("imported")
                 .doesNotContain("force-exported");
@@ -222,7 +227,7 @@ class HaClusterTest {
             assertThat(cut.engine.pool("ost7")).as("the partitioned server force-exported the pool").isEmpty();
             assertThat(cut.ha.connected()).isFalse();
             Instant imported = eventTime(survivor, "ost7", "imported").orElseThrow();
-            assertThat(Long.toHexString(labels("ost7").hostId())).isEqualTo(survivor.hostId());
+            awaitLabelsName("ost7", survivor);
             assertThat(owners(survivor)).containsEntry("ost7", survivor.id);
             // the fence came first: its force export is older than the survivor's import by the margin
             assertThat(fencedAt(cut)).isNotNull().isBefore(imported);
@@ -257,7 +262,7 @@ class HaClusterTest {
         a.faults.injector("fault:" + d1).add(FaultRule.hang().on(FaultRule.Op.WRITE));
         await().atMost(Duration.ofSeconds(40)).until(() -> b.holds("ost3"));
         assertThat(a.engine.pool("ost3")).isEmpty();
-        assertThat(Long.toHexString(labels("ost3").hostId())).isEqualTo(b.hostId());
+        awaitLabelsName("ost3", b);
         assertThat(b.ha.pools()).singleElement().satisfies(l -> {
             assertThat(l.owner()).isEqualTo("b");
         });

@@ -175,10 +175,11 @@ class HaProcessFailoverTest {
                     + "on): " + servingMillis + " ms");
             // the labels on the shared devices: ACTIVE, last imported by the survivor's host
             String survivorHost = (String) conn.get(survivor[0]).getAttribute(ObjectNames.poolManager(), "HostId");
-            ImportablePool labels = observer.scan(List.of(shared.toString())).pools().stream()
-                    .filter(p -> p.name().equals(pool)).findFirst().orElseThrow();
-            assertThat(labels.state()).isEqualTo("ACTIVE");
-            assertThat(Long.toHexString(labels.hostId())).isEqualTo(survivorHost);
+            await().atMost(Duration.ofSeconds(15)).until(() -> {
+                ImportablePool labels = observer.scan(List.of(shared.toString())).pools().stream()
+                        .filter(p -> p.name().equals(pool)).findFirst().orElseThrow();
+                return labels.state().equals("ACTIVE") && Long.toHexString(labels.hostId()).equals(survivorHost);
+            });
             // and only the survivor has it imported; every pool still has exactly one owner
             String other = survivor[0].equals("a") ? "c" : "a";
             assertThat((String[]) conn.get(other).getAttribute(ObjectNames.poolManager(), "Pools"))

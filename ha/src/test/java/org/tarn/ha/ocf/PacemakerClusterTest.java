@@ -16,8 +16,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.tarn.vdev.file.FileVdevDriver;
 
 /**
- * A real one-node Pacemaker + corosync cluster (on loopback, in namespaces
- * of its own) runs {@code ocf:tarn:pool} against a real Tarn server: the
+ * A real one-node Pacemaker + corosync cluster (on the loopback of a network
+ * namespace of its own, with mount and PID namespaces of its own, so a
+ * Pacemaker the machine itself runs is never touched) runs {@code
+ * ocf:tarn:pool} against a real Tarn server in the same network namespace: the
  * resource starts, its monitors (depth 0 every 2 s, the sync probe every
  * 5 s) pass; then both devices of the pool hang (fault injection, as {@code
  * tarnctl inject hang-writes} does), the multihost heartbeat cannot land and
@@ -32,6 +34,7 @@ class PacemakerClusterTest {
     @TempDir(cleanup = CleanupMode.ON_SUCCESS)
     Path dir;
 
+    private NetnsPair net;
     private TarnServerProcess server;
     private PacemakerNode node;
 
@@ -42,6 +45,9 @@ class PacemakerClusterTest {
         }
         if (server != null) {
             server.close();
+        }
+        if (net != null) {
+            net.close();
         }
     }
 
@@ -76,13 +82,16 @@ class PacemakerClusterTest {
     void hung_pool_fails_its_monitor_is_force_exported_and_recovered_by_pacemaker_pos() throws Exception {
         Prerequisites.cluster();
         Path shared = Files.createDirectories(dir.resolve("shared"));
-        server = TarnServerProcess.start(dir.resolve("server"), shared, "io.timeout.millis=1000\n").awaitUp();
+        net = NetnsPair.create();
+        server = TarnServerProcess.start(dir.resolve("server"), shared, "io.timeout.millis=1000\n",
+                List.of("ip", "netns", "exec", net.a), "127.0.0.1", TarnServerProcess.freePort()).inNetns(net.a)
+                .awaitUp();
         Path d0 = FileVdevDriver.createSparseFile(shared.resolve("ost1-0"), DEVICE_BYTES);
         Path d1 = FileVdevDriver.createSparseFile(shared.resolve("ost1-1"), DEVICE_BYTES);
         assertThat(server.exec("tarn:type=PoolManager", "createPool", "[\"ost1\",\"mirror fault:" + d0 + " fault:"
                 + d1 + "\",\"multihost=on,comment=synced\"]")).contains("\"status\":200");
 
-        node = PacemakerNode.start(dir.resolve("node1"), "node1", null, List.<String[]>of(new String[] {"node1",
+        node = PacemakerNode.start(dir.resolve("node1"), "node1", net.a, List.<String[]>of(new String[] {"node1",
                 "127.0.0.1"}), freeUdpPort(), PacemakerNode.initialCib());
         node.awaitDc(1);
         node.toolOk("cibadmin", "--create", "-o", "resources", "--xml-text", primitive("ost1", server.url, "", ""));

@@ -174,8 +174,14 @@ public final class ZkHaService implements HaService {
         }
         switch (event.type()) {
             case "suspended" -> reconciler.execute(() -> {
-                forceExportQuietly(pool, "ha: pool '" + pool + "' suspended (" + event.detail() + "); failing it over");
-                release(pool, "suspended on " + settings.serverId() + ": " + event.detail());
+                handingOver.add(pool); // its force-exported event is ours
+                try {
+                    forceExportQuietly(pool, "ha: pool '" + pool + "' suspended (" + event.detail()
+                            + "); failing it over");
+                    release(pool, "suspended on " + settings.serverId() + ": " + event.detail());
+                } finally {
+                    handingOver.remove(pool);
+                }
             });
             case "force-exported", "exported", "destroyed" -> reconciler.execute(() ->
                     release(pool, event.type() + " on " + settings.serverId() + " outside HA: " + event.detail()));
