@@ -225,6 +225,16 @@ public final class SpaNamespace implements Engine {
         }
     }
 
+    /** What to open for a path a caller named: checked again, and its real path when confined. */
+    private String checkedPath(String path) {
+        return settings.pathPolicy().resolve(path, settings.searchPaths());
+    }
+
+    /** Whether a device found in a scanned directory may be used (a link out of the search paths may not). */
+    private boolean permitted(String device) {
+        return settings.pathPolicy().permits(device, settings.searchPaths());
+    }
+
     // ---- cache file --------------------------------------------------------
 
     /** Rewrites the cache file from the imported pools (not read-only ones) and those waiting for a driver. */
@@ -285,7 +295,7 @@ public final class SpaNamespace implements Engine {
             PoolCandidate c = Importer.find(importer().read(e.devices(), new ArrayList<>()), e.guid())
                     .orElseThrow(() -> new TarnException(ErrorCode.POOL_NOT_FOUND, "its devices "
                             + e.devices() + " no longer hold it"));
-            load(c, ImportOptions.defaults().withNewName(e.name()), seen);
+            load(c, ImportOptions.defaults().withNewName(e.name()), seen, false);
         } catch (TarnException ex) {
             LOG.warn("cached pool '{}' not imported: {}", e.name(), ex.getMessage());
         }
@@ -387,7 +397,7 @@ public final class SpaNamespace implements Engine {
         try {
             Map<String, BlockDevice> byPath = new LinkedHashMap<>();
             for (String path : layout.devices()) {
-                BlockDevice dev = drivers.open(path, false);
+                BlockDevice dev = drivers.open(checkedPath(path), false);
                 opened.add(dev);
                 byPath.put(path, dev);
                 NewPool.checkUsable(path, dev, force);
@@ -437,7 +447,7 @@ public final class SpaNamespace implements Engine {
         devicePaths.forEach(drivers::driverFor);
         long seen = departures.get();
         List<SkippedDevice> skipped = new ArrayList<>();
-        List<PoolCandidate> found = importer().read(devicePaths, skipped);
+        List<PoolCandidate> found = importer().read(devicePaths.stream().map(this::checkedPath).toList(), skipped);
         if (!skipped.isEmpty()) {
             SkippedDevice s = skipped.get(0);
             throw new TarnException(ErrorCode.NO_VALID_LABEL, "device '" + s.path() + "' cannot be used: "
@@ -447,7 +457,7 @@ public final class SpaNamespace implements Engine {
             throw new TarnException(ErrorCode.INVALID_ARGUMENT, "the devices belong to " + found.size()
                     + " pools: " + found.stream().map(PoolCandidate::name).toList());
         }
-        return load(found.get(0), ImportOptions.defaults().withReadOnly(readOnly).withForce(true), seen);
+        return load(found.get(0), ImportOptions.defaults().withReadOnly(readOnly).withForce(true), seen, true);
     }
 
     @Override
@@ -460,7 +470,7 @@ public final class SpaNamespace implements Engine {
         }
         checkPaths(where);
         List<SkippedDevice> skipped = new ArrayList<>();
-        List<PoolCandidate> found = importer().readDirs(where, skipped);
+        List<PoolCandidate> found = importer().readDirs(where, skipped, this::permitted);
         // like `zpool import`, list only what could be imported: not the pools imported here already
         Set<Long> here = new HashSet<>();
         pools.values().forEach(spa -> here.add(spa.guid()));
@@ -482,8 +492,8 @@ public final class SpaNamespace implements Engine {
         }
         checkPaths(opts.dirs());
         long seen = departures.get();
-        List<PoolCandidate> found = importer().readDirs(where, new ArrayList<>());
-        return load(Importer.select(found, nameOrGuid, opts, where), opts, seen);
+        List<PoolCandidate> found = importer().readDirs(where, new ArrayList<>(), this::permitted);
+        return load(Importer.select(found, nameOrGuid, opts, where), opts, seen, true);
     }
 
     /**
@@ -492,8 +502,11 @@ public final class SpaNamespace implements Engine {
      * pool left this process since {@code seenDepartures} was read, the labels
      * are read again under the reservation, so an import never starts from
      * labels older than an export or force export that just finished here.
+     *
+     * @param named whether a caller named the devices (they pass the path policy again as they are opened),
+     *              or the cache file did
      */
-    private Spa load(PoolCandidate candidate, ImportOptions opts, long seenDepartures) {
+    private Spa load(PoolCandidate candidate, ImportOptions opts, long seenDepartures, boolean named) {
         Importer importer = importer();
         importer.checkImportable(candidate, opts);
         String name = opts.newName() != null ? opts.newName() : candidate.name();
@@ -522,7 +535,7 @@ public final class SpaNamespace implements Engine {
             importer.checkActivity(c);
             Map<Long, BlockDevice> byLeafGuid = new LinkedHashMap<>();
             for (Map.Entry<Long, String> e : c.leafPaths().entrySet()) {
-                BlockDevice dev = drivers.open(e.getValue(), readOnly);
+                BlockDevice dev = drivers.open(named ? checkedPath(e.getValue()) : e.getValue(), readOnly);
                 opened.add(dev);
                 byLeafGuid.put(e.getKey(), dev);
             }
