@@ -4,6 +4,10 @@ import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 import javax.management.NotificationBroadcasterSupport;
@@ -32,6 +36,8 @@ final class PoolControl extends NotificationBroadcasterSupport implements PoolMX
     private final Consumer<String> refresh;
     /** Events of the handle's history notified (or older than the MBean); worker thread only. */
     private final Set<PoolEvent> notified = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** The sync of the last {@link #syncWithin} probe; a new probe starts only once it has ended. */
+    private CompletableFuture<Long> probe;
 
     PoolControl(PoolManager engine, Pool pool, AtomicLong sequence, Consumer<String> refresh) {
         super(PoolManagerControl.notificationInfo("of this pool"));
@@ -201,6 +207,55 @@ final class PoolControl extends NotificationBroadcasterSupport implements PoolMX
     @Override
     public void sync() {
         Errors.run(pool::sync);
+    }
+
+    /** Longest deadline a probe accepts: an HA manager's monitor timeout, not a way to wait forever. */
+    static final long MAX_PROBE_MILLIS = 600_000;
+
+    @Override
+    public long syncWithin(long timeoutMillis) {
+        if (timeoutMillis < 1 || timeoutMillis > MAX_PROBE_MILLIS) {
+            throw new IllegalArgumentException(ErrorCode.INVALID_ARGUMENT.tag() + " timeoutMillis must be 1 to "
+                    + MAX_PROBE_MILLIS + ", got " + timeoutMillis);
+        }
+        CompletableFuture<Long> sync = startProbe();
+        try {
+            return sync.get(timeoutMillis, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException(ErrorCode.TIMED_OUT.tag() + " pool '" + pool.name() + "': a sync did not "
+                    + "complete within " + timeoutMillis + " ms (state " + pool.state() + ", synced txg "
+                    + pool.syncedTxg() + "); its devices may be hung: see status, then clear or force-export it");
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? Errors.translate(r)
+                    : new IllegalStateException(e.getCause().toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(ErrorCode.TIMED_OUT.tag() + " pool '" + pool.name()
+                    + "': interrupted while waiting for a sync");
+        }
+    }
+
+    /**
+     * The running probe sync, or a new one on its own daemon thread: a sync
+     * that hangs on a device pins that one thread (until a force export wakes
+     * it), never the caller's, and never more than one per pool.
+     */
+    private synchronized CompletableFuture<Long> startProbe() {
+        if (probe == null || probe.isDone()) {
+            CompletableFuture<Long> next = new CompletableFuture<>();
+            Thread t = new Thread(() -> {
+                try {
+                    pool.sync();
+                    next.complete(pool.syncedTxg());
+                } catch (RuntimeException | Error e) {
+                    next.completeExceptionally(e);
+                }
+            }, "tarn-sync-probe-" + pool.name());
+            t.setDaemon(true);
+            probe = next;
+            t.start();
+        }
+        return probe;
     }
 
     @Override
