@@ -31,7 +31,7 @@ import org.tarn.api.VdevLayout;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
 import org.tarn.engine.pool.Spa;
-import org.tarn.engine.pool.SpaNamespace;
+import org.tarn.engine.Engine;
 import org.tarn.vdev.fault.FaultInjector;
 import org.tarn.vdev.fault.FaultRule;
 import org.tarn.vdev.fault.FaultVdevDriver;
@@ -197,7 +197,7 @@ public final class FailoverBench {
         FileVdevDriver files = new FileVdevDriver();
         FaultVdevDriver faults = new FaultVdevDriver(files);
         FaultInjector injector = faults.injector(dev);
-        SpaNamespace engine = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(o.ioTimeoutMillis),
+        Engine engine = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(o.ioTimeoutMillis),
                 List.of(faults, files));
         List<Worker> workers = new ArrayList<>();
         try {
@@ -492,7 +492,7 @@ public final class FailoverBench {
         FileVdevDriver files = new FileVdevDriver();
         FaultVdevDriver faults = new FaultVdevDriver(files);
         FaultInjector injector = faults.injector(sickDev);
-        SpaNamespace engine = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(o.ioTimeoutMillis),
+        Engine engine = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(o.ioTimeoutMillis),
                 List.of(faults, files));
         String sickName = "neighbour" + seq;
         Worker sickWriter = null;

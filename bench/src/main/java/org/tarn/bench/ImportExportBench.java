@@ -36,7 +36,7 @@ import org.tarn.api.Transaction;
 import org.tarn.api.VdevLayout;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
-import org.tarn.engine.pool.SpaNamespace;
+import org.tarn.engine.Engine;
 import org.tarn.vdev.file.FileVdevDriver;
 
 import picocli.CommandLine.Command;
@@ -212,7 +212,7 @@ public final class ImportExportBench {
     private boolean zfsOn;
     private String zfsWhy;
     private String zfsVersion;
-    private SpaNamespace engine;
+    private Engine engine;
     private final TimedVdevDriver driver = new TimedVdevDriver(new FileVdevDriver());
     /** The device activity of the last {@link #tarnOp}. */
     private Activity lastActivity;

@@ -13,7 +13,7 @@ import org.tarn.api.Transaction;
 import org.tarn.api.VdevLayout;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
-import org.tarn.engine.pool.SpaNamespace;
+import org.tarn.engine.Engine;
 import org.tarn.vdev.file.FileVdevDriver;
 
 /**
@@ -27,7 +27,7 @@ final class TarnSession implements AutoCloseable {
 
     final Path device;
     final TimedVdevDriver driver;
-    final SpaNamespace engine;
+    final Engine engine;
     final Pool pool;
     final Dataset ds;
 

@@ -16,7 +16,7 @@ import org.tarn.api.VdevLayout;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
 import org.tarn.engine.label.LabelDump;
-import org.tarn.engine.pool.SpaNamespace;
+import org.tarn.engine.Engine;
 import org.tarn.vdev.file.FileVdevDriver;
 
 /**
@@ -45,7 +45,7 @@ public final class Demo {
         byte[][] payloads = new byte[8][];
         long[] ids = new long[payloads.length];
 
-        try (SpaNamespace engine = TarnEngine.start(EngineSettings.ephemeral(), List.of(file))) {
+        try (Engine engine = TarnEngine.start(EngineSettings.ephemeral(), List.of(file))) {
             String layout = "mirror " + devices.get(0) + " " + devices.get(1);
             Pool pool = engine.createPool("demo", VdevLayout.parse(layout), Map.of("comment", "tarn demo"), false);
             say("created pool 'demo' (guid %016x) as %s", pool.guid(), layout);
@@ -70,7 +70,7 @@ public final class Demo {
             say("exported pool 'demo'");
         }
 
-        try (SpaNamespace engine = TarnEngine.start(EngineSettings.ephemeral(), List.of(file))) {
+        try (Engine engine = TarnEngine.start(EngineSettings.ephemeral(), List.of(file))) {
             Pool pool = engine.openPool(devices, false);
             say("reopened pool '%s' from its devices at txg %d, health %s", pool.name(), pool.syncedTxg(),
                     pool.health());

@@ -8,7 +8,7 @@ import java.util.List;
 import javax.management.MBeanServer;
 import javax.management.MBeanServerFactory;
 
-import org.tarn.api.PoolManager;
+import org.tarn.engine.Engine;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
 import org.tarn.jmx.TarnMBeans;
@@ -18,7 +18,7 @@ import org.tarn.vdev.file.FileVdevDriver;
 /** The contract against a private MBeanServer in this JVM (no connector, no confinement). */
 class InProcessPoolManagementTest extends PoolManagementContract {
     private Path dir;
-    private PoolManager engine;
+    private Engine engine;
     private TarnMBeans mbeans;
     private int next;
 

@@ -54,7 +54,9 @@ public enum ErrorCode {
     /** A storage target is in its recovery window: only known clients may reconnect and replay. */
     RECOVERING(24),
     /** A client of a storage target was evicted; it must reconnect as a new client. */
-    EVICTED(25);
+    EVICTED(25),
+    /** The engine was stopped (closed); get a running engine or pool manager again. */
+    ENGINE_STOPPED(26);
 
     private final int number;
 

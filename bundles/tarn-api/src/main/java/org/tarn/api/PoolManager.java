@@ -4,11 +4,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import org.osgi.annotation.versioning.ProviderType;
+
 /**
  * The pools of this process. Each pool is independent: a failing or hung pool
- * never blocks calls on another.
+ * never blocks calls on another. A pool manager is a view of an engine; the
+ * engine's owner, not its callers, stops it (which exports every pool).
  */
-public interface PoolManager extends AutoCloseable {
+@ProviderType
+public interface PoolManager {
 
     /**
      * Creates a pool on the given devices and imports it.
@@ -61,6 +65,16 @@ public interface PoolManager extends AutoCloseable {
 
     void removeEventListener(PoolEventListener listener);
 
+    /**
+     * Registers a hook the engine calls around every export of every pool:
+     * before a clean export or destroy, after one that failed, after a force
+     * export. Hooks run in registration order (in reverse for
+     * {@link ExportHook#exportFailed}).
+     */
+    void addExportHook(ExportHook hook);
+
+    void removeExportHook(ExportHook hook);
+
     /** The imported pool of that name, if any. */
     Optional<Pool> pool(String name);
 
@@ -88,8 +102,4 @@ public interface PoolManager extends AutoCloseable {
      * unsynced changes, fails every waiter and handle, writes nothing.
      */
     void forceExport(String name);
-
-    /** Exports every pool cleanly and stops the engine's threads. */
-    @Override
-    void close();
 }

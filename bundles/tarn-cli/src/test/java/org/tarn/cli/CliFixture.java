@@ -11,6 +11,7 @@ import javax.management.MBeanServer;
 import javax.management.MBeanServerFactory;
 
 import org.tarn.api.PoolManager;
+import org.tarn.engine.Engine;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
 import org.tarn.jmx.TarnMBeans;
@@ -21,7 +22,7 @@ final class CliFixture implements AutoCloseable {
     static final long DEVICE_BYTES = 64L * 1024 * 1024;
 
     final Path dir;
-    final PoolManager engine;
+    final Engine engine;
     final MBeanServer server;
     final TarnMBeans mbeans;
     final Backend backend;

@@ -12,12 +12,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tarn.api.PoolManager;
+import org.tarn.engine.Engine;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
 import org.tarn.jmx.TargetMBeans;
 import org.tarn.jmx.TarnMBeans;
-import org.tarn.target.TargetAwarePoolManager;
 import org.tarn.target.TargetService;
 import org.tarn.target.TargetSettings;
 import org.tarn.target.Targets;
@@ -28,7 +27,7 @@ class TargetCtlTest {
     @TempDir
     Path dir;
 
-    private PoolManager engine;
+    private Engine engine;
     private TargetService targets;
     private TarnMBeans pools;
     private TargetMBeans targetBeans;
@@ -39,7 +38,7 @@ class TargetCtlTest {
         MBeanServer server = MBeanServerFactory.newMBeanServer();
         engine = TarnEngine.start(EngineSettings.ephemeral(), List.of(new FileVdevDriver()));
         targets = Targets.start(engine, TargetSettings.defaults());
-        pools = TarnMBeans.register(new TargetAwarePoolManager(engine, targets), server);
+        pools = TarnMBeans.register(engine, server);
         targetBeans = TargetMBeans.register(targets, server);
         backend = new JmxBackend(server, "in-process");
         String d = FileVdevDriver.createSparseFile(dir.resolve("d0"), CliFixture.DEVICE_BYTES).toString();

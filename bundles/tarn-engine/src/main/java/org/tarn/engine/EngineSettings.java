@@ -1,18 +1,18 @@
 package org.tarn.engine;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 
 import org.tarn.api.ErrorCode;
 import org.tarn.api.TarnException;
-import org.tarn.engine.pool.HostIdentity;
-import org.tarn.engine.pool.PoolDefaults;
 
 /**
  * Settings of one engine instance.
@@ -23,9 +23,10 @@ import org.tarn.engine.pool.PoolDefaults;
  * @param shutdownExportMillis how long closing the engine waits for a clean export of a pool
  *                             before it force-exports it
  * @param searchPaths          directories scanned for devices when an import names none
+ * @param pathPolicy           which devices and directories callers may name
  */
 public record EngineSettings(HostIdentity host, long ioTimeoutMillis, Optional<Path> stateDir,
-                             long shutdownExportMillis, List<Path> searchPaths) {
+                             long shutdownExportMillis, List<Path> searchPaths, PathPolicy pathPolicy) {
 
     /** Name of the host id file in the state directory. */
     public static final String HOSTID_FILE = "hostid";
@@ -34,12 +35,13 @@ public record EngineSettings(HostIdentity host, long ioTimeoutMillis, Optional<P
 
     public EngineSettings {
         searchPaths = List.copyOf(searchPaths);
+        Objects.requireNonNull(pathPolicy, "pathPolicy");
     }
 
     /** Settings with a random host id and no state, for tests and embedded use. */
     public static EngineSettings ephemeral() {
-        return new EngineSettings(new HostIdentity(randomHostId(), localHostname()), PoolDefaults.IO_TIMEOUT_MILLIS,
-                Optional.empty(), PoolDefaults.SHUTDOWN_EXPORT_MILLIS, List.of());
+        return new EngineSettings(new HostIdentity(randomHostId(), localHostname()), EngineDefaults.IO_TIMEOUT_MILLIS,
+                Optional.empty(), EngineDefaults.SHUTDOWN_EXPORT_MILLIS, List.of(), PathPolicy.unrestricted());
     }
 
     /**
@@ -67,8 +69,9 @@ public record EngineSettings(HostIdentity host, long ioTimeoutMillis, Optional<P
                 Files.writeString(tmp, String.format("%08x%n", id), StandardCharsets.US_ASCII);
                 Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
             }
-            return new EngineSettings(new HostIdentity(id, localHostname()), PoolDefaults.IO_TIMEOUT_MILLIS,
-                    Optional.of(stateDir), PoolDefaults.SHUTDOWN_EXPORT_MILLIS, List.of());
+            return new EngineSettings(new HostIdentity(id, localHostname()), EngineDefaults.IO_TIMEOUT_MILLIS,
+                    Optional.of(stateDir), EngineDefaults.SHUTDOWN_EXPORT_MILLIS, List.of(),
+                    PathPolicy.unrestricted());
         } catch (IOException e) {
             throw new TarnException(ErrorCode.IO_ERROR, "cannot use state directory " + stateDir + ": "
                     + e.getMessage(), e);
@@ -85,19 +88,24 @@ public record EngineSettings(HostIdentity host, long ioTimeoutMillis, Optional<P
     }
 
     public EngineSettings withIoTimeoutMillis(long millis) {
-        return new EngineSettings(host, millis, stateDir, shutdownExportMillis, searchPaths);
+        return new EngineSettings(host, millis, stateDir, shutdownExportMillis, searchPaths, pathPolicy);
     }
 
     public EngineSettings withShutdownExportMillis(long millis) {
-        return new EngineSettings(host, ioTimeoutMillis, stateDir, millis, searchPaths);
+        return new EngineSettings(host, ioTimeoutMillis, stateDir, millis, searchPaths, pathPolicy);
     }
 
     public EngineSettings withHost(HostIdentity newHost) {
-        return new EngineSettings(newHost, ioTimeoutMillis, stateDir, shutdownExportMillis, searchPaths);
+        return new EngineSettings(newHost, ioTimeoutMillis, stateDir, shutdownExportMillis, searchPaths, pathPolicy);
     }
 
     public EngineSettings withSearchPaths(List<Path> paths) {
-        return new EngineSettings(host, ioTimeoutMillis, stateDir, shutdownExportMillis, paths);
+        return new EngineSettings(host, ioTimeoutMillis, stateDir, shutdownExportMillis, paths, pathPolicy);
+    }
+
+    /** The same settings with another policy for the paths callers may name. */
+    public EngineSettings withPathPolicy(PathPolicy policy) {
+        return new EngineSettings(host, ioTimeoutMillis, stateDir, shutdownExportMillis, searchPaths, policy);
     }
 
     /** The cache file, when there is a state directory. */
@@ -107,8 +115,8 @@ public record EngineSettings(HostIdentity host, long ioTimeoutMillis, Optional<P
 
     static String localHostname() {
         try {
-            return java.net.InetAddress.getLocalHost().getHostName();
-        } catch (java.io.IOException e) {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (IOException e) {
             return "localhost";
         }
     }

@@ -2,7 +2,6 @@ package org.tarn.engine;
 
 import java.util.List;
 
-import org.tarn.api.PoolManager;
 import org.tarn.api.vdev.VdevDriver;
 import org.tarn.engine.pool.SpaNamespace;
 
@@ -15,9 +14,7 @@ public final class TarnEngine {
      * Starts an engine and imports the pools its cache file lists (when it has
      * a state directory); close it to export every pool.
      */
-    public static SpaNamespace start(EngineSettings settings, List<VdevDriver> drivers) {
-        SpaNamespace engine = new SpaNamespace(settings, drivers);
-        engine.importCached();
-        return engine;
+    public static Engine start(EngineSettings settings, List<VdevDriver> drivers) {
+        return SpaNamespace.start(settings, drivers);
     }
 }

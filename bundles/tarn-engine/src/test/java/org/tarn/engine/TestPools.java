@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Random;
 
 import org.tarn.api.vdev.VdevDriver;
-import org.tarn.engine.pool.SpaNamespace;
 import org.tarn.vdev.fault.FaultVdevDriver;
 import org.tarn.vdev.file.FileVdevDriver;
 
@@ -44,7 +43,7 @@ public final class TestPools {
         }
     }
 
-    public static SpaNamespace engine(Drivers drivers) {
+    public static Engine engine(Drivers drivers) {
         return TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(2000), drivers.list());
     }
 

@@ -22,6 +22,8 @@ public final class ObjectNames {
     public static final String TYPE_TARGET_MANAGER = "TargetManager";
     /** The {@code type} of the fault injection MBean (registered by the fault driver's owner, for drills). */
     public static final String TYPE_FAULT_INJECTION = "FaultInjection";
+    /** The {@code type} of the Java agent's MBean. */
+    public static final String TYPE_AGENT = "Agent";
 
     private ObjectNames() {
     }
@@ -58,6 +60,11 @@ public final class ObjectNames {
      */
     public static ObjectName faultInjection() {
         return of(DOMAIN + ":type=" + TYPE_FAULT_INJECTION);
+    }
+
+    /** {@code tarn:type=Agent}, the Java agent running in this JVM. */
+    public static ObjectName agent() {
+        return of(DOMAIN + ":type=" + TYPE_AGENT);
     }
 
     /** {@code tarn:type=TargetManager}. */

@@ -3,8 +3,10 @@ package org.tarn.jmx;
 import java.util.List;
 
 import javax.management.MBeanServer;
+import javax.management.StandardMBean;
 
 import org.tarn.api.PoolManager;
+import org.tarn.jmx.internal.DescribedMBean;
 import org.tarn.jmx.internal.MBeanRegistry;
 
 /**
@@ -33,6 +35,16 @@ public final class TarnMBeans implements AutoCloseable {
      */
     public static TarnMBeans register(PoolManager engine, MBeanServer server) {
         return new TarnMBeans(MBeanRegistry.start(engine, server));
+    }
+
+    /**
+     * A standard MBean whose metadata (descriptions, impacts, parameter
+     * names) comes from the {@link Description}, {@link Operation} and
+     * {@link Parameter} annotations on its interface, for Tarn MBeans
+     * registered outside this bundle (the agent's, say).
+     */
+    public static <T> StandardMBean described(T implementation, Class<T> mbeanInterface) {
+        return DescribedMBean.of(implementation, mbeanInterface);
     }
 
     /** Names of the pools whose MBeans are registered now. */

@@ -17,6 +17,7 @@ import javax.management.openmbean.CompositeData;
 import javax.management.openmbean.TabularData;
 
 import org.tarn.api.PoolManager;
+import org.tarn.engine.Engine;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
 import org.tarn.vdev.fault.FaultVdevDriver;
@@ -33,7 +34,7 @@ final class JmxFixture implements AutoCloseable {
     final Path dir;
     final FileVdevDriver file = new FileVdevDriver();
     final FaultVdevDriver fault = new FaultVdevDriver(file);
-    final PoolManager engine;
+    final Engine engine;
     final MBeanServer server = MBeanServerFactory.newMBeanServer();
     final TarnMBeans mbeans;
 

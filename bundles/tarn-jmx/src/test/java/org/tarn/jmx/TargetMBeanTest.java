@@ -23,12 +23,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tarn.api.PoolManager;
 import org.tarn.api.PoolProperty;
+import org.tarn.engine.Engine;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
 import org.tarn.target.Target;
-import org.tarn.target.TargetAwarePoolManager;
 import org.tarn.target.TargetService;
 import org.tarn.target.TargetSettings;
 import org.tarn.target.Targets;
@@ -41,9 +40,8 @@ class TargetMBeanTest {
     @TempDir
     Path dir;
 
-    private PoolManager engine;
+    private Engine engine;
     private TargetService targets;
-    private PoolManager managed;
     private final MBeanServer server = MBeanServerFactory.newMBeanServer();
     private TarnMBeans poolBeans;
     private TargetMBeans targetBeans;
@@ -53,8 +51,7 @@ class TargetMBeanTest {
     void start() throws Exception {
         engine = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(2000), List.of(new FileVdevDriver()));
         targets = Targets.start(engine, TargetSettings.defaults().withRecoveryWindowMillis(600_000));
-        managed = new TargetAwarePoolManager(engine, targets);
-        poolBeans = TarnMBeans.register(managed, server);
+        poolBeans = TarnMBeans.register(engine, server);
         targetBeans = TargetMBeans.register(targets, server);
         Path d = dir.resolve("d0");
         FileVdevDriver.createSparseFile(d, JmxFixture.DEVICE_BYTES);
@@ -66,7 +63,8 @@ class TargetMBeanTest {
     void stop() {
         targetBeans.close();
         poolBeans.close();
-        managed.close();
+        targets.close();
+        engine.close();
     }
 
     private Object invoke(ObjectName on, String op, String... args) throws Exception {

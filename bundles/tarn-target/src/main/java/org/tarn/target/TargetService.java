@@ -6,8 +6,9 @@ import java.util.Optional;
 /**
  * The targets of every pool of one {@link org.tarn.api.PoolManager}: mounts a
  * pool's targets when it is imported, marks them failed when it is
- * force-exported, and unmounts them before a clean export. Management should
- * export pools through {@link TargetAwarePoolManager}, which unmounts first.
+ * force-exported, and unmounts them before a clean export — the service is
+ * the pool manager's {@link org.tarn.api.ExportHook}, so every export does
+ * this, whoever asks for it.
  */
 public interface TargetService extends AutoCloseable {
 
@@ -31,7 +32,8 @@ public interface TargetService extends AutoCloseable {
 
     /**
      * Unmounts every target of a pool cleanly: waits for changes in progress,
-     * syncs, closes the datasets. Call before a clean export.
+     * syncs, closes the datasets. Every clean export of the pool does this
+     * first, through the export hook.
      *
      * @throws org.tarn.api.TarnException POOL_SUSPENDED (a suspended pool cannot sync), BUSY (a change did
      *     not finish in time)

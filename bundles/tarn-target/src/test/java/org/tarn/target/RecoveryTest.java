@@ -54,7 +54,7 @@ class RecoveryTest {
         t.execute("a", append(log, "a4"));                     // 4, never synced
         t.execute("b", append(log, "b5"));                     // 5, never synced
         assertThat(t.lastTransno()).isEqualTo(5);
-        first.managed.forceExport("tank");
+        first.engine.forceExport("tank");
         assertThat(t.state()).isEqualTo(TargetState.FAILED);
         assertThat(t.lastCommitted()).isEqualTo(3);
         return new Before(log, 3, 5);

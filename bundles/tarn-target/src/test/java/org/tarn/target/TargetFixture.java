@@ -9,16 +9,16 @@ import java.util.Map;
 
 import org.tarn.api.ImportOptions;
 import org.tarn.api.Pool;
-import org.tarn.api.PoolManager;
 import org.tarn.api.PoolProperty;
 import org.tarn.api.VdevLayout;
+import org.tarn.engine.Engine;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
 import org.tarn.vdev.file.FileVdevDriver;
 
 /**
- * An engine on sparse files with a target service and the target-aware
- * manager over it, as a server runs them. Transaction groups sync only when
+ * An engine on sparse files with a target service over it, as a server runs
+ * them (the service is the engine's export hook, so exports unmount first). Transaction groups sync only when
  * asked (a long txg timeout), so tests decide what is committed. A second
  * fixture on the same directory acts as the failover server.
  */
@@ -28,9 +28,8 @@ final class TargetFixture implements AutoCloseable {
     static final String TXG_TIMEOUT_MILLIS = "3600000";
 
     final Path dir;
-    final PoolManager engine;
+    final Engine engine;
     final TargetService targets;
-    final PoolManager managed;
 
     TargetFixture(Path dir, long recoveryWindowMillis) {
         this.dir = dir;
@@ -38,7 +37,6 @@ final class TargetFixture implements AutoCloseable {
                 List.of(new FileVdevDriver()));
         this.targets = Targets.start(engine, TargetSettings.defaults().withRecoveryWindowMillis(recoveryWindowMillis)
                 .withUnmountWaitMillis(5000));
-        this.managed = new TargetAwarePoolManager(engine, targets);
     }
 
     Pool createPool(String name) throws IOException {
@@ -63,7 +61,8 @@ final class TargetFixture implements AutoCloseable {
 
     @Override
     public void close() {
-        managed.close();
+        targets.close();
+        engine.close();
     }
 
     // ---- updates that make double execution visible --------------------------------------------

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tarn.api.Dataset;
 import org.tarn.api.ErrorCode;
 import org.tarn.api.Pool;
 import org.tarn.api.TarnException;
@@ -103,8 +104,8 @@ class TargetLifecycleTest {
         long log = id(t.execute("c1", createLog()));
         t.execute("c1", append(log, "a"));
 
-        // a clean export through the target-aware manager unmounts (and syncs) first
-        fx.managed.exportPool("tank", false);
+        // a clean export of the engine unmounts (and syncs) the targets first: they are its export hook
+        fx.engine.exportPool("tank", false);
         assertThat(t.state()).isEqualTo(TargetState.UNMOUNTED);
         assertThat(t.lastCommitted()).isEqualTo(2);
         assertThat(fx.targets.targets("tank")).isEmpty();
@@ -130,12 +131,31 @@ class TargetLifecycleTest {
     }
 
     @Test
-    void plain_engine_export_is_refused_while_targets_are_mounted_neg() {
-        fx.targets.createTarget("tank", "ost0", TargetRole.OST);
-        assertThatThrownBy(() -> fx.engine.exportPool("tank", false)).hasMessageContaining("target:ost0")
-                .extracting(TargetLifecycleTest::code).isEqualTo(ErrorCode.BUSY);
-        assertThat(fx.target("tank", "ost0").state()).isEqualTo(TargetState.ACTIVE);
-        fx.managed.exportPool("tank", false);
+    void engine_export_unmounts_the_targets_first_pos() {
+        Target t = fx.targets.createTarget("tank", "ost0", TargetRole.OST);
+        // the engine's own export (no wrapper): the target service is its export hook
+        fx.engine.exportPool("tank", false);
+        assertThat(t.state()).isEqualTo(TargetState.UNMOUNTED);
+        assertThat(fx.engine.pools()).doesNotContain("tank");
+        assertThat(fx.targets.targets("tank")).isEmpty();
+    }
+
+    @Test
+    void failed_export_mounts_the_targets_again_neg() {
+        Target t = fx.targets.createTarget("tank", "ost0", TargetRole.OST);
+        Pool pool = fx.pool("tank");
+        pool.createDataset("other");
+        try (Dataset held = pool.openDataset("other")) {
+            // another holder keeps the pool busy: the export fails after the targets let go ...
+            assertThatThrownBy(() -> fx.engine.exportPool("tank", false)).hasMessageContaining("other")
+                    .extracting(TargetLifecycleTest::code).isEqualTo(ErrorCode.BUSY);
+            assertThat(t.state()).isEqualTo(TargetState.UNMOUNTED);
+            // ... and they are mounted again, serving
+            await().atMost(WAIT).until(() -> fx.targets.target("tank", "ost0")
+                    .map(again -> again.state() == TargetState.ACTIVE).orElse(false));
+            assertThat(fx.engine.pools()).contains("tank");
+        }
+        fx.engine.exportPool("tank", false);
         assertThat(fx.engine.pools()).doesNotContain("tank");
     }
 
@@ -161,7 +181,7 @@ class TargetLifecycleTest {
         await().atMost(WAIT).until(() -> t.lastCommitted() == 1);
         t.execute("c1", append(log, "lost"));
 
-        fx.managed.forceExport("tank");
+        fx.engine.forceExport("tank");
         assertThat(t.state()).isEqualTo(TargetState.FAILED);
         assertThat(t.failure()).hasValueSatisfying(f -> assertThat(f).contains("force-exported"));
         assertThat(t.lastCommitted()).isEqualTo(1);
@@ -195,7 +215,7 @@ class TargetLifecycleTest {
     @Test
     void targets_of_a_pool_imported_before_the_service_are_mounted_pos() throws Exception {
         fx.targets.createTarget("tank", "ost0", TargetRole.OST);
-        fx.managed.exportPool("tank", false);
+        fx.engine.exportPool("tank", false);
         Pool p = fx.importPool("tank");
         await().atMost(WAIT).until(() -> fx.targets.target("tank", "ost0").isPresent());
         assertThat(fx.target("tank", "ost0").state()).isEqualTo(TargetState.ACTIVE);

@@ -64,7 +64,7 @@ public class DriverHotDeployIT extends OsgiTestSupport {
     public void freshEngine() throws Exception {
         freshWork();
         ensureStarted();
-        configure(work.resolve("state"), List.of());
+        configure(work.resolve("state"), List.of(work.toString()));
         assertEquals("no fault driver before a test installs it", null, bundle(FAULT_BUNDLE));
     }
 

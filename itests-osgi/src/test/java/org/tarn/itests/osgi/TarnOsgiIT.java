@@ -3,6 +3,7 @@ package org.tarn.itests.osgi;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotEquals;
+import static org.junit.Assert.assertNotSame;
 import static org.junit.Assert.assertNotNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
@@ -32,12 +33,14 @@ import org.osgi.framework.ServiceReference;
 import org.osgi.service.component.runtime.ServiceComponentRuntime;
 import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
 import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
+import org.tarn.api.ErrorCode;
 import org.tarn.api.ImportOptions;
 import org.tarn.api.ImportScan;
 import org.tarn.api.ImportablePool;
 import org.tarn.api.Pool;
 import org.tarn.api.PoolManager;
 import org.tarn.api.PoolState;
+import org.tarn.api.TarnException;
 import org.tarn.api.VdevLayout;
 import org.tarn.api.vdev.VdevDriver;
 
@@ -61,7 +64,7 @@ public class TarnOsgiIT extends OsgiTestSupport {
     public void freshEngine() throws Exception {
         freshWork();
         ensureStarted();
-        configure(work.resolve("state"), List.of());
+        configure(work.resolve("state"), List.of(work.toString()));
     }
 
     // ---- positive cases ----------------------------------------------------------
@@ -260,15 +263,20 @@ public class TarnOsgiIT extends OsgiTestSupport {
     // ---- negative cases ----------------------------------------------------------
 
     @Test
-    public void callersCannotCloseTheEngineService_neg() throws Exception {
-        PoolManager engine = engine();
+    public void aServiceKeptAfterItsEngineStoppedRefusesCalls_neg() throws Exception {
+        // PoolManager has no close(): only the component stops its engine; a caller that keeps the service of a
+        // stopped engine gets a clear error instead of a half-working engine
+        PoolManager stale = engine();
+        osgiBundle().stop();
         try {
-            engine.close();
-            fail("close() through the service must be refused");
-        } catch (RuntimeException expected) {
-            assertTrue(expected.getMessage(), expected.getMessage().contains("cannot be closed"));
+            stale.scan(List.of());
+            fail("a stopped engine must refuse calls");
+        } catch (TarnException expected) {
+            assertEquals(ErrorCode.ENGINE_STOPPED, expected.code());
+            assertTrue(expected.getMessage(), expected.getMessage().contains("stopped"));
         }
-        assertEquals(engine.hostId(), engine().hostId());
+        osgiBundle().start();
+        assertNotSame(stale, engine());
     }
 
     @Test

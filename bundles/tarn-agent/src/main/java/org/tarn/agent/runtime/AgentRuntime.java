@@ -15,12 +15,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 import javax.management.JMException;
-import javax.management.MBeanAttributeInfo;
-import javax.management.MBeanInfo;
-import javax.management.MBeanOperationInfo;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
-import javax.management.StandardMBean;
 
 import com.sun.net.httpserver.HttpServer;
 
@@ -28,13 +24,13 @@ import org.jolokia.jvmagent.JolokiaServer;
 import org.jolokia.jvmagent.JolokiaServerConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.tarn.engine.Engine;
 import org.tarn.engine.EngineSettings;
+import org.tarn.engine.PathPolicy;
 import org.tarn.engine.TarnEngine;
-import org.tarn.engine.pool.SpaNamespace;
 import org.tarn.jmx.ObjectNames;
 import org.tarn.jmx.TargetMBeans;
 import org.tarn.jmx.TarnMBeans;
-import org.tarn.target.TargetAwarePoolManager;
 import org.tarn.target.TargetService;
 import org.tarn.target.TargetSettings;
 import org.tarn.target.Targets;
@@ -58,14 +54,13 @@ public final class AgentRuntime {
     private static final Logger LOG = LoggerFactory.getLogger(AgentRuntime.class);
     /** Same name as the bootstrap's constant (the bootstrap's class is not visible here). */
     static final String ACTIVE_PROPERTY = "tarn.agent.active";
-    static final String AGENT_OBJECT_NAME = ObjectNames.DOMAIN + ":type=Agent";
 
     private static AgentRuntime current;
 
     private final AgentOptions options;
     private final Runnable onStopped;
     private final String version;
-    private SpaNamespace engine;
+    private Engine engine;
     private TargetService targets;
     private TarnMBeans mbeans;
     private TargetMBeans targetMBeans;
@@ -96,7 +91,7 @@ public final class AgentRuntime {
             rt.startAll();
         } catch (JMException e) {
             rt.stopAll();
-            throw new IllegalStateException("registering " + AGENT_OBJECT_NAME + ": " + e, e);
+            throw new IllegalStateException("registering " + ObjectNames.agent() + ": " + e, e);
         } catch (IOException | RuntimeException e) {
             rt.stopAll();
             throw e;
@@ -122,17 +117,17 @@ public final class AgentRuntime {
         for (Path p : options.searchPaths()) {
             Files.createDirectories(p);
         }
-        EngineSettings settings = EngineSettings.persistent(options.stateDir()).withSearchPaths(options.searchPaths());
+        EngineSettings settings = EngineSettings.persistent(options.stateDir()).withSearchPaths(options.searchPaths())
+                .withPathPolicy(PathPolicy.searchPathsOnly("add their directory to the agent option search=DIR[:DIR]"));
         FileVdevDriver file = new FileVdevDriver();
         engine = TarnEngine.start(settings, List.of(new FaultVdevDriver(file), file));
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-        // targets mount with their pools; management exports through them so targets unmount first
+        // targets mount with their pools, and (the engine's export hook) unmount before every clean export
         targets = Targets.start(engine, TargetSettings.defaults());
-        mbeans = TarnMBeans.register(new TargetAwarePoolManager(new org.tarn.jmx.ConfinedPoolManager(engine,
-                options.searchPaths(), "add their directory to the agent option search=DIR[:DIR]"), targets), server);
+        mbeans = TarnMBeans.register(engine, server);
         targetMBeans = TargetMBeans.register(targets, server);
-        agentName = new ObjectName(AGENT_OBJECT_NAME);
-        server.registerMBean(new DescribedAgentMBean(new Agent()), agentName);
+        agentName = ObjectNames.agent();
+        server.registerMBean(TarnMBeans.described(new Agent(), AgentMXBean.class), agentName);
         if (options.jolokiaPort() > 0) {
             startJolokia();
         }
@@ -253,7 +248,7 @@ public final class AgentRuntime {
 
         @Override
         public String[] getPools() {
-            SpaNamespace e = engine;
+            Engine e = engine;
             return e == null ? new String[0] : e.pools().stream().sorted().toArray(String[]::new);
         }
 
@@ -265,40 +260,6 @@ public final class AgentRuntime {
         @Override
         public void shutdown() {
             AgentRuntime.stop();
-        }
-    }
-
-    /** Adds descriptions to the MXBean's metadata, for JConsole and Jolokia's list. */
-    private static final class DescribedAgentMBean extends StandardMBean {
-        DescribedAgentMBean(AgentMXBean impl) {
-            super(impl, AgentMXBean.class, true);
-        }
-
-        @Override
-        protected String getDescription(MBeanInfo info) {
-            return "The Tarn Java agent running in this JVM: its engine, options and pools; shutdown() unloads it";
-        }
-
-        @Override
-        protected String getDescription(MBeanAttributeInfo info) {
-            return switch (info.getName()) {
-                case "Version" -> "Version of the Tarn agent";
-                case "Options" -> "Options the agent was started with (key=value,key=value)";
-                case "StateDir" -> "The engine's state directory: host id and the cache of pools to re-import";
-                case "SearchPaths" -> "Directories devices are searched in; management may name devices only there";
-                case "Pools" -> "Names of the pools imported by the agent's engine, sorted";
-                case "JolokiaUrl" -> "URL of the agent's Jolokia on loopback; empty when it serves none";
-                default -> super.getDescription(info);
-            };
-        }
-
-        @Override
-        protected String getDescription(MBeanOperationInfo info) {
-            if (info.getName().equals("shutdown")) {
-                return "Exports every pool (they stay cached and are re-imported at the next start), unregisters "
-                        + "every Tarn MBean, stops the agent's threads and unloads it; attach again to restart";
-            }
-            return super.getDescription(info);
         }
     }
 }

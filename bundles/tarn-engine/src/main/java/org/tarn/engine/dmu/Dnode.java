@@ -14,7 +14,6 @@ import org.tarn.api.TarnException;
 import org.tarn.engine.io.BlockPointer;
 import org.tarn.engine.io.BlockType;
 import org.tarn.engine.io.ChecksumType;
-import org.tarn.engine.pool.PoolDefaults;
 import org.tarn.engine.vdev.SpaceMap;
 
 /**
@@ -44,7 +43,7 @@ import org.tarn.engine.vdev.SpaceMap;
  */
 final class Dnode {
     /** Pointers per indirect block. */
-    static final int FANOUT = PoolDefaults.INDIRECT_BLOCK_BYTES / BlockPointer.BYTES;
+    static final int FANOUT = DmuFormat.INDIRECT_BLOCK_BYTES / BlockPointer.BYTES;
     /** Marks a tree node that exists only because the tree grew in this sync. */
     private static final BlockPointer VIRTUAL = new BlockPointer(Integer.MAX_VALUE, -1, 0, 0,
             ChecksumType.CRC32C, BlockType.NONE, new byte[32]);
@@ -547,7 +546,7 @@ final class Dnode {
                 ctx.free(oldBp);
             }
             boolean allHoles = true;
-            ByteBuffer out = ByteBuffer.allocate(PoolDefaults.INDIRECT_BLOCK_BYTES);
+            ByteBuffer out = ByteBuffer.allocate(DmuFormat.INDIRECT_BLOCK_BYTES);
             for (BlockPointer k : kids) {
                 allHoles &= k.isHole();
                 k.encode(out);

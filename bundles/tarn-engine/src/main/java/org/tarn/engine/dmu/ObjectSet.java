@@ -13,7 +13,6 @@ import org.tarn.api.ErrorCode;
 import org.tarn.api.TarnException;
 import org.tarn.engine.io.BlockPointer;
 import org.tarn.engine.io.BlockType;
-import org.tarn.engine.pool.PoolDefaults;
 
 /**
  * A dataset's objects: the DMU's object set.
@@ -73,7 +72,7 @@ public final class ObjectSet {
 
     /** A new, empty object set; it reaches disk with the next sync. */
     public static ObjectSet create(long datasetId, BlockReader reader, DirtyListener listener) {
-        DnodePhys metaPhys = new DnodePhys(DnodePhys.TYPE_DNODES, 0, PoolDefaults.DNODE_BLOCK_BYTES, 0,
+        DnodePhys metaPhys = new DnodePhys(DnodePhys.TYPE_DNODES, 0, DmuFormat.DNODE_BLOCK_BYTES, 0,
                 BlockPointer.HOLE);
         return new ObjectSet(datasetId, BlockPointer.HOLE, metaPhys, 1, reader, listener);
     }
@@ -165,7 +164,7 @@ public final class ObjectSet {
     /** Ids of existing objects, reading the dnode array a block at a time for dnodes not in memory. */
     List<Long> objects() {
         List<Long> ids = new ArrayList<>();
-        int perBlock = PoolDefaults.DNODE_BLOCK_BYTES / DnodePhys.BYTES;
+        int perBlock = DmuFormat.DNODE_BLOCK_BYTES / DnodePhys.BYTES;
         long end = nextObjectId.get();
         for (long first = 0; first < end; first += perBlock) {
             ByteBuffer block = null;
@@ -180,7 +179,7 @@ public final class ObjectSet {
                     }
                 } else {
                     if (block == null) {
-                        block = ByteBuffer.allocate(PoolDefaults.DNODE_BLOCK_BYTES);
+                        block = ByteBuffer.allocate(DmuFormat.DNODE_BLOCK_BYTES);
                         int n = meta.read(first * DnodePhys.BYTES, block);
                         block.flip();
                         if (n < 0) {

@@ -6,6 +6,8 @@ import java.util.Map;
 import org.tarn.api.ErrorCode;
 import org.tarn.api.PoolProperty;
 import org.tarn.api.TarnException;
+import org.tarn.engine.EngineDefaults;
+import org.tarn.engine.dmu.DmuFormat;
 
 /** Validation of pool property names and values. */
 public final class PoolProperties {
@@ -18,9 +20,9 @@ public final class PoolProperties {
      * @throws TarnException {@link ErrorCode#INVALID_ARGUMENT} naming the property and what is allowed
      */
     public static String validate(String name, String value) {
-        if (name == null || !PoolDefaults.isKnown(name)) {
+        if (name == null || !EngineDefaults.isKnown(name)) {
             throw new TarnException(ErrorCode.INVALID_ARGUMENT, "unknown pool property '" + name + "'; known: "
-                    + String.join(", ", PoolDefaults.properties().keySet()));
+                    + String.join(", ", EngineDefaults.properties().keySet()));
         }
         if (value == null) {
             throw bad(name, null, "a value is required");
@@ -34,7 +36,7 @@ public final class PoolProperties {
                     requireRange(name, v, 64 * 1024, 1L << 40);
             case PoolProperty.TXG_TIMEOUT_MILLIS -> requireRange(name, v, 10, 3_600_000);
             case PoolProperty.RECORD_SIZE_BYTES -> {
-                long n = requireRange(name, v, PoolDefaults.MIN_RECORD_SIZE_BYTES, PoolDefaults.MAX_RECORD_SIZE_BYTES);
+                long n = requireRange(name, v, DmuFormat.MIN_RECORD_SIZE_BYTES, DmuFormat.MAX_RECORD_SIZE_BYTES);
                 if (Long.bitCount(n) != 1) {
                     throw bad(name, v, "must be a power of two");
                 }
@@ -54,9 +56,9 @@ public final class PoolProperties {
         Map<String, String> out = new LinkedHashMap<>();
         props.forEach((k, v) -> out.put(k, validate(k, v)));
         long txgLimit = Long.parseLong(out.getOrDefault(PoolProperty.TXG_DIRTY_LIMIT_BYTES,
-                Long.toString(PoolDefaults.TXG_DIRTY_LIMIT_BYTES)));
+                Long.toString(EngineDefaults.TXG_DIRTY_LIMIT_BYTES)));
         long max = Long.parseLong(out.getOrDefault(PoolProperty.DIRTY_MAX_BYTES,
-                Long.toString(PoolDefaults.DIRTY_MAX_BYTES)));
+                Long.toString(EngineDefaults.DIRTY_MAX_BYTES)));
         if (txgLimit > max) {
             throw new TarnException(ErrorCode.INVALID_ARGUMENT, PoolProperty.TXG_DIRTY_LIMIT_BYTES + " (" + txgLimit
                     + ") must not exceed " + PoolProperty.DIRTY_MAX_BYTES + " (" + max + ")");

@@ -1,11 +1,7 @@
 package org.tarn.engine.pool;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -24,68 +20,62 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tarn.api.ErrorCode;
+import org.tarn.api.ExportHook;
 import org.tarn.api.ImportOptions;
 import org.tarn.api.ImportScan;
 import org.tarn.api.Pool;
 import org.tarn.api.PoolEvent;
 import org.tarn.api.PoolEventListener;
-import org.tarn.api.PoolManager;
-import org.tarn.api.PoolProperty;
 import org.tarn.api.PoolState;
 import org.tarn.api.SkippedDevice;
 import org.tarn.api.TarnException;
 import org.tarn.api.VdevLayout;
 import org.tarn.api.vdev.BlockDevice;
 import org.tarn.api.vdev.VdevDriver;
+import org.tarn.engine.Engine;
 import org.tarn.engine.EngineSettings;
-import org.tarn.engine.importer.DeviceScanner;
+import org.tarn.engine.importer.Importer;
 import org.tarn.engine.importer.PoolCandidate;
-import org.tarn.engine.io.BlockCache;
-import org.tarn.engine.io.BlockPointer;
-import org.tarn.engine.io.IoPipeline;
-import org.tarn.engine.label.DeviceLabels;
 import org.tarn.engine.label.LabelConfig;
-import org.tarn.engine.label.LabelLayout;
-import org.tarn.engine.label.LabelReader;
-import org.tarn.engine.label.PoolLabelState;
-import org.tarn.engine.label.Uberblock;
-import org.tarn.engine.mmp.MultihostWriter;
 import org.tarn.engine.vdev.Vdev;
 
 /**
- * The pools of this process.
+ * The pools of this process: the engine ({@code spa_namespace} and the
+ * {@code spa_create} / {@code spa_import} / {@code spa_export} entry points).
  *
- * <p>The namespace map is the only state shared between pools, and no call
- * holds it across device I/O: a name is reserved before a create or open does
- * its I/O and released after, so a hung device in one pool never blocks a
- * call on another.
+ * <h2>Theory of operation</h2>
+ * The namespace map is the only state shared between pools, and no call holds
+ * it across device I/O: a name (and, for an import, the pool's GUID) is
+ * reserved before a create or import does its I/O and released after, so a
+ * hung device in one pool never blocks a call on another, and a second
+ * create or import of the same pool gets {@code IN_PROGRESS}.
  *
- * <p>Drivers come and go at run time ({@link #addDriver}, {@link #removeDriver}),
- * as driver bundles do in OSGi, without restarting anything: a driver that
- * leaves takes with it exactly the pools that have a device it handles (they
- * are force-exported, since their open devices belong to it), and a cached
- * pool whose driver is not deployed yet waits for it instead of being dropped
- * from the cache file.
+ * <p>Every management call passes the engine's {@link
+ * org.tarn.engine.PathPolicy} first. Every export — by an operator, by the
+ * engine's own close, by {@code failmode=export}, by a leaving driver — goes
+ * through the registered {@link ExportHook}s: {@code beforeExport} before a
+ * clean export (storage targets unmount), {@code exportFailed} after one that
+ * failed, {@code forceExported} after a force export.
+ *
+ * <p>The cache file lists the pools imported here; a start imports them again
+ * with every check of any import. Drivers come and go at run time
+ * ({@link #addDriver}, {@link #removeDriver}): a driver that leaves takes
+ * with it exactly the pools that have a device it handles (force-exported,
+ * since their open devices belong to it), and a cached pool whose driver is
+ * not deployed yet waits for it instead of being dropped from the cache file.
  */
-public final class SpaNamespace implements PoolManager {
+public final class SpaNamespace implements Engine {
     private static final Logger LOG = LoggerFactory.getLogger(SpaNamespace.class);
     private static final Pattern POOL_NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,63}");
     private static final Set<String> RESERVED = Set.of("mirror", "raidz", "spare", "log", "cache");
-    /** A device path's driver scheme: two or more characters and a colon, as the file driver reads it. */
-    private static final Pattern SCHEME = Pattern.compile("^([A-Za-z][A-Za-z0-9+.-]+):");
 
     private final EngineSettings settings;
-    private final List<VdevDriver> drivers;
-    /** Serializes driver arrivals and departures. */
-    private final Object driversLock = new Object();
-    /** Cached pools whose devices need a driver not deployed yet, by name; kept in the cache file. */
-    private final Map<String, CacheFile.Entry> awaitingDriver = new ConcurrentHashMap<>();
+    private final DriverRegistry drivers;
     private final Map<String, Spa> pools = new ConcurrentHashMap<>();
     private final Set<String> busyNames = ConcurrentHashMap.newKeySet();
     /** GUIDs of pools being imported, so one pool is never imported twice at once under two names. */
@@ -96,9 +86,12 @@ public final class SpaNamespace implements PoolManager {
      * reserved the pool: the departing pool may have synced newer txgs since.
      */
     private final AtomicLong departures = new AtomicLong();
-    private final SecureRandom random = new SecureRandom();
+    /** Set when close begins: departures no longer rewrite the cache file. */
     private volatile boolean closing;
+    /** Set when close has ended: every call is refused. */
+    private volatile boolean closed;
     private final List<PoolEventListener> listeners = new CopyOnWriteArrayList<>();
+    private final ExportHooks exportHooks = new ExportHooks();
     /** Delivers events in order, off the threads that raise them. */
     private final ExecutorService eventExecutor =
             Executors.newSingleThreadExecutor(r -> {
@@ -106,9 +99,41 @@ public final class SpaNamespace implements PoolManager {
                 t.setDaemon(true);
                 return t;
             });
+    private final Object cacheLock = new Object();
+
+    private SpaNamespace(EngineSettings settings, List<VdevDriver> drivers) {
+        this.settings = settings;
+        this.drivers = new DriverRegistry(drivers);
+    }
+
+    /** Starts an engine and imports the pools its cache file lists. */
+    public static SpaNamespace start(EngineSettings settings, List<VdevDriver> drivers) {
+        SpaNamespace engine = new SpaNamespace(settings, drivers);
+        engine.importCached();
+        return engine;
+    }
+
+    @Override
+    public EngineSettings settings() {
+        return settings;
+    }
+
+    private void checkRunning() {
+        if (closed) {
+            throw new TarnException(ErrorCode.ENGINE_STOPPED, "this Tarn engine has stopped (it exported its "
+                    + "pools); start it again, or get the running engine's PoolManager");
+        }
+    }
+
+    private Importer importer() {
+        return new Importer(hostId(), drivers.scanner(settings.ioTimeoutMillis()), settings.ioTimeoutMillis());
+    }
+
+    // ---- events and export hooks ---------------------------------------------------
 
     @Override
     public void addEventListener(PoolEventListener listener) {
+        checkRunning();
         listeners.add(Objects.requireNonNull(listener, "listener"));
     }
 
@@ -118,14 +143,11 @@ public final class SpaNamespace implements PoolManager {
     }
 
     private void publish(Spa spa, PoolEvent e) {
-        if (listeners.isEmpty()) {
+        if (listeners.isEmpty() || eventExecutor.isShutdown()) {
             return;
         }
         String name = spa.name();
         long guid = spa.guid();
-        if (eventExecutor.isShutdown()) {
-            return;
-        }
         eventExecutor.execute(() -> {
             for (PoolEventListener l : listeners) {
                 try {
@@ -137,13 +159,27 @@ public final class SpaNamespace implements PoolManager {
         });
     }
 
-    public SpaNamespace(EngineSettings settings, List<VdevDriver> drivers) {
-        this.settings = settings;
-        this.drivers = new CopyOnWriteArrayList<>(drivers);
+    @Override
+    public void addExportHook(ExportHook hook) {
+        checkRunning();
+        exportHooks.add(hook);
     }
 
-    public EngineSettings settings() {
-        return settings;
+    @Override
+    public void removeExportHook(ExportHook hook) {
+        exportHooks.remove(hook);
+    }
+
+    /** A pool left this process: out of the namespace and the cache file; hooks told of a force export. */
+    private void departed(Spa spa, boolean forced, String reason) {
+        departures.incrementAndGet(); // before the removal: whoever no longer sees the pool sees the count move
+        pools.remove(spa.name(), spa);
+        if (!closing) {
+            saveCache();
+        }
+        if (forced) {
+            exportHooks.forceExported(spa, reason);
+        }
     }
 
     // ---- names -------------------------------------------------------------
@@ -168,14 +204,6 @@ public final class SpaNamespace implements PoolManager {
         }
     }
 
-    private void gone(Spa spa) {
-        departures.incrementAndGet(); // before the removal: whoever no longer sees the pool sees the count move
-        pools.remove(spa.name(), spa);
-        if (!closing) {
-            saveCache();
-        }
-    }
-
     @Override
     public long hostId() {
         return settings.host().hostId();
@@ -191,11 +219,15 @@ public final class SpaNamespace implements PoolManager {
         return settings.searchPaths().stream().map(Path::toString).toList();
     }
 
+    private void checkPaths(List<String> paths) {
+        for (String p : paths) {
+            settings.pathPolicy().check(p, settings.searchPaths());
+        }
+    }
+
     // ---- cache file --------------------------------------------------------
 
-    private final Object cacheLock = new Object();
-
-    /** Rewrites the cache file from the imported pools (not read-only ones). */
+    /** Rewrites the cache file from the imported pools (not read-only ones) and those waiting for a driver. */
     private void saveCache() {
         settings.cacheFile().ifPresent(file -> {
             synchronized (cacheLock) {
@@ -206,7 +238,7 @@ public final class SpaNamespace implements PoolManager {
                                 spa.rootVdev().leaves().stream().map(Vdev::path).toList()));
                     }
                 }
-                for (CacheFile.Entry waiting : awaitingDriver.values()) {
+                for (CacheFile.Entry waiting : drivers.awaiting()) {
                     if (!pools.containsKey(waiting.name())) {
                         entries.add(waiting);
                     }
@@ -225,143 +257,65 @@ public final class SpaNamespace implements PoolManager {
      * Imports the pools the cache file lists, each with the checks of any
      * import; a pool that fails (in use by another host, devices gone) is
      * logged and dropped from the cache.
-     *
-     * @return the names of the pools imported
      */
-    public List<String> importCached() {
+    private void importCached() {
         Optional<Path> file = settings.cacheFile();
         if (file.isEmpty()) {
-            return List.of();
+            return;
         }
         List<CacheFile.Entry> entries;
         try {
             entries = CacheFile.read(file.get());
         } catch (IOException | RuntimeException e) {
             LOG.error("cannot read the cache file {} ({}); importing nothing from it", file.get(), e.toString());
-            return List.of();
+            return;
         }
-        List<String> imported = new ArrayList<>();
         for (CacheFile.Entry e : entries) {
-            if (awaitDriver(e)) {
-                continue;
+            if (!drivers.awaitDriver(e)) {
+                importCachedEntry(e);
             }
-            importCachedEntry(e).ifPresent(imported::add);
         }
         saveCache();
-        return imported;
     }
 
-    /** Imports one cache file entry with the checks of any import; empty (logged) when it fails. */
-    private Optional<String> importCachedEntry(CacheFile.Entry e) {
+    /** Imports one cache file entry with the checks of any import; logs when it fails. */
+    private void importCachedEntry(CacheFile.Entry e) {
         try {
             long seen = departures.get();
-            List<SkippedDevice> skipped = new ArrayList<>();
-            List<PoolCandidate> found = PoolCandidate.assemble(scanner().scan(e.devices()), hostId(), skipped);
-            PoolCandidate c = found.stream().filter(p -> p.guid() == e.guid()).findFirst()
+            PoolCandidate c = Importer.find(importer().read(e.devices(), new ArrayList<>()), e.guid())
                     .orElseThrow(() -> new TarnException(ErrorCode.POOL_NOT_FOUND, "its devices "
                             + e.devices() + " no longer hold it"));
-            return Optional.of(load(c, ImportOptions.defaults().withNewName(e.name()), seen).name());
+            load(c, ImportOptions.defaults().withNewName(e.name()), seen);
         } catch (TarnException ex) {
             LOG.warn("cached pool '{}' not imported: {}", e.name(), ex.getMessage());
-            return Optional.empty();
         }
-    }
-
-    // ---- devices -----------------------------------------------------------
-
-    private VdevDriver driverFor(String path) {
-        for (VdevDriver d : drivers) {
-            if (d.accepts(path)) {
-                return d;
-            }
-        }
-        throw missingDriver(path);
-    }
-
-    /** The driver type a path asks for: its scheme ({@code fault:/d0} is {@code fault}), else {@code file}. */
-    static String driverTypeOf(String path) {
-        Matcher m = SCHEME.matcher(path == null ? "" : path);
-        return m.find() ? m.group(1) : "file";
-    }
-
-    private TarnException missingDriver(String path) {
-        return new TarnException(ErrorCode.DRIVER_MISSING, "no vdev driver accepts device '" + path + "': no driver "
-                + "of type '" + driverTypeOf(path) + "' is deployed (deployed: " + driverTypes() + "); deploy "
-                + "that driver and retry");
     }
 
     // ---- drivers deployed and removed at run time --------------------------
 
-    /**
-     * Called once a new pool is in the namespace: a driver removed while the
-     * pool was being created or imported did not see it in {@link
-     * #removeDriver}'s sweep, so the pool fails here instead (removal takes the
-     * driver out of the list before it sweeps, so one of the two sees the other).
-     */
-    private void checkDriversStillDeployed(Spa spa) {
-        for (Vdev leaf : spa.rootVdev().leaves()) {
-            if (leaf.device() != null && drivers.stream().noneMatch(d -> d.accepts(leaf.path()))) {
-                try {
-                    spa.forceExport("the vdev driver of '" + leaf.path() + "' was removed while the pool started");
-                } catch (TarnException alreadyGone) {
-                    LOG.debug("pool '{}' already gone: {}", spa.name(), alreadyGone.getMessage());
-                }
-                throw missingDriver(leaf.path());
-            }
-        }
-    }
-
-    /**
-     * Makes a driver usable from now on, without touching any pool: creates
-     * and imports may name its devices, and the cached pools that were
-     * waiting for a driver of its type are imported.
-     *
-     * @throws TarnException {@code INVALID_ARGUMENT} when a driver of the same type is deployed already
-     */
+    @Override
     public void addDriver(VdevDriver driver) {
         Objects.requireNonNull(driver, "driver");
-        synchronized (driversLock) {
-            if (driver(driver.type()).isPresent()) {
-                throw new TarnException(ErrorCode.INVALID_ARGUMENT, "a vdev driver of type '" + driver.type()
-                        + "' is deployed already; remove it first");
-            }
-            drivers.add(driver);
-        }
-        LOG.info("vdev driver '{}' added; drivers now {}", driver.type(), driverTypes());
+        checkRunning();
+        drivers.add(driver);
         if (closing) {
             return;
         }
-        boolean imported = false;
-        for (CacheFile.Entry e : List.copyOf(awaitingDriver.values())) {
-            if (e.devices().stream().allMatch(p -> drivers.stream().anyMatch(d -> d.accepts(p)))
-                    && awaitingDriver.remove(e.name(), e)) {
-                LOG.info("vdev driver '{}' arrived: importing cached pool '{}'", driver.type(), e.name());
-                importCachedEntry(e);
-                imported = true;
-            }
+        List<CacheFile.Entry> ready = drivers.takeReady();
+        for (CacheFile.Entry e : ready) {
+            LOG.info("vdev driver '{}' arrived: importing cached pool '{}'", driver.type(), e.name());
+            importCachedEntry(e);
         }
-        if (imported) {
+        if (!ready.isEmpty()) {
             saveCache();
         }
     }
 
-    /**
-     * Removes the driver of a type. From now on no create or import can use
-     * it (they fail with {@code DRIVER_MISSING} naming the type), and every
-     * imported pool with a device that driver handles is force-exported, in
-     * bounded time whatever its devices do, with a reason naming the driver.
-     * Pools on other drivers are not touched.
-     *
-     * @return the names of the pools force-exported; empty when no such driver is deployed
-     */
+    @Override
     public List<String> removeDriver(String type) {
-        VdevDriver gone;
-        synchronized (driversLock) {
-            gone = driver(type).orElse(null);
-            if (gone == null) {
-                return List.of();
-            }
-            drivers.remove(gone);
+        VdevDriver gone = drivers.remove(type).orElse(null);
+        if (gone == null) {
+            return List.of();
         }
         List<String> exported = new ArrayList<>();
         for (Spa spa : new ArrayList<>(pools.values())) {
@@ -374,49 +328,39 @@ public final class SpaNamespace implements PoolManager {
                 }
             }
         }
-        LOG.info("vdev driver '{}' removed; pools force-exported: {}; drivers now {}", type, exported, driverTypes());
+        LOG.info("vdev driver '{}' removed; pools force-exported: {}; drivers now {}", type, exported,
+                drivers.types());
         return exported;
     }
 
-    /** The deployed driver of a type. */
+    @Override
     public Optional<VdevDriver> driver(String type) {
-        return drivers.stream().filter(d -> d.type().equals(type)).findFirst();
+        return drivers.driver(type);
     }
 
-    /** The types of the deployed drivers, in the order they are asked to accept a path. */
+    @Override
     public List<String> driverTypes() {
-        return drivers.stream().map(VdevDriver::type).toList();
+        return drivers.types();
     }
 
-    /** Cached pools not imported yet because a driver of their devices is not deployed. */
+    @Override
     public List<String> poolsAwaitingDriver() {
-        return awaitingDriver.keySet().stream().sorted().toList();
+        return drivers.awaitingNames();
     }
 
-    /** Whether a cached pool must wait for a driver; if so it is kept, in the cache file too, until one comes. */
-    private boolean awaitDriver(CacheFile.Entry e) {
-        for (String path : e.devices()) {
-            if (drivers.stream().noneMatch(d -> d.accepts(path))) {
-                awaitingDriver.put(e.name(), e);
-                LOG.info("cached pool '{}' waits for a vdev driver of type '{}' (device '{}')", e.name(),
-                        driverTypeOf(path), path);
-                return true;
+    /**
+     * Called once a new pool is in the namespace: a driver removed while the
+     * pool was being created or imported did not see it in {@link
+     * #removeDriver}'s sweep, so the pool fails here instead (removal takes the
+     * driver out of the list before it sweeps, so one of the two sees the other).
+     */
+    private void checkDriversStillDeployed(Spa spa) {
+        for (Vdev leaf : spa.rootVdev().leaves()) {
+            if (leaf.device() != null && !drivers.accepts(leaf.path())) {
+                spa.forceExportIfImported("the vdev driver of '" + leaf.path() + "' was removed while the pool "
+                        + "started");
+                throw drivers.missingDriver(leaf.path());
             }
-        }
-        return false;
-    }
-
-    private BlockDevice openDevice(String path, boolean readOnly) {
-        try {
-            return driverFor(path).open(path, readOnly);
-        } catch (NoSuchFileException e) {
-            throw new TarnException(ErrorCode.DEVICE_MISSING, "device '" + path + "' does not exist", e);
-        } catch (AccessDeniedException e) {
-            throw new TarnException(ErrorCode.DEVICE_READ_ONLY, "device '" + path + "' cannot be opened for "
-                    + (readOnly ? "reading" : "writing"), e);
-        } catch (IOException e) {
-            throw new TarnException(ErrorCode.DEVICE_MISSING, "device '" + path + "' cannot be opened: "
-                    + e.getMessage(), e);
         }
     }
 
@@ -430,76 +374,37 @@ public final class SpaNamespace implements PoolManager {
         }
     }
 
-    private long newGuid(Set<Long> used) {
-        long g;
-        do {
-            g = random.nextLong();
-        } while (g == 0 || !used.add(g));
-        return g;
-    }
-
     // ---- create ------------------------------------------------------------
 
     @Override
     public Pool createPool(String name, VdevLayout layout, Map<String, String> properties, boolean force) {
+        checkRunning();
         checkName(name);
+        checkPaths(layout.devices());
         Map<String, String> props = PoolProperties.validateAll(properties == null ? Map.of() : properties);
         reserve(name);
         List<BlockDevice> opened = new ArrayList<>();
         try {
             Map<String, BlockDevice> byPath = new LinkedHashMap<>();
             for (String path : layout.devices()) {
-                BlockDevice dev = openDevice(path, false);
+                BlockDevice dev = drivers.open(path, false);
                 opened.add(dev);
                 byPath.put(path, dev);
-                if (dev.sizeBytes() < LabelLayout.MIN_DEVICE_BYTES) {
-                    throw new TarnException(ErrorCode.DEVICE_TOO_SMALL, "device '" + path + "' has "
-                            + dev.sizeBytes() + " bytes; a vdev needs at least " + LabelLayout.MIN_DEVICE_BYTES);
-                }
-                DeviceLabels labels = LabelReader.read(dev);
-                Optional<LabelConfig> old = labels.bestConfig();
-                if (old.isPresent() && old.get().state() == PoolLabelState.ACTIVE && !force) {
-                    LabelConfig c = old.get();
-                    throw new TarnException(ErrorCode.DEVICE_IN_USE, "device '" + path + "' is part of active pool '"
-                            + c.poolName() + "' (host " + c.hostname() + ", hostid " + String.format("%08x", c.hostid())
-                            + "); export that pool first or use force");
-                }
+                NewPool.checkUsable(path, dev, force);
             }
             Set<Long> guids = new HashSet<>();
-            long poolGuid = newGuid(guids);
-            List<Vdev> tops = new ArrayList<>();
-            for (VdevLayout.TopLevel t : layout.topLevel()) {
-                long end = Long.MAX_VALUE;
-                for (String path : t.devices()) {
-                    end = Math.min(end, LabelLayout.dataEndBytes(byPath.get(path).sizeBytes()));
-                }
-                Vdev top;
-                if (t.mirror()) {
-                    List<Vdev> leaves = new ArrayList<>();
-                    for (String path : t.devices()) {
-                        Vdev leaf = Vdev.leaf(newGuid(guids), leaves.size(), driverFor(path).type(), path);
-                        leaf.attach(byPath.get(path), name, PoolDefaults.IO_THREADS_PER_LEAF);
-                        leaves.add(leaf);
-                    }
-                    top = Vdev.mirror(newGuid(guids), tops.size(), leaves);
-                } else {
-                    String path = t.devices().get(0);
-                    top = Vdev.leaf(newGuid(guids), tops.size(), driverFor(path).type(), path);
-                    top.attach(byPath.get(path), name, PoolDefaults.IO_THREADS_PER_LEAF);
-                }
-                top.initSpace(LabelLayout.dataStartBytes(), end);
-                tops.add(top);
-            }
-            Vdev root = Vdev.root(newGuid(guids), tops);
-            Spa spa = new Spa(name, poolGuid, settings.host(), root, null, null, 0, props, false,
-                    settings.ioTimeoutMillis(), this::gone);
+            long poolGuid = NewPool.newGuid(guids);
+            Vdev root = NewPool.buildTree(name, layout, byPath, p -> drivers.driverFor(p).type(), guids);
+            Spa spa = new Spa(name, poolGuid, settings.host(), root, null, null, 0, false,
+                    settings.ioTimeoutMillis(), this::departed);
+            spa.initialProperties(props);
             try {
                 spa.checkLabelFits(); // before anything is written to the devices
             } catch (TarnException e) {
                 root.leaves().forEach(Vdev::detach);
                 throw e;
             }
-            wipeLabels(opened);
+            NewPool.wipeLabels(opened);
             spa.eventSink(this::publish);
             pools.put(name, spa);
             checkDriversStillDeployed(spa);
@@ -507,9 +412,7 @@ public final class SpaNamespace implements PoolManager {
             try {
                 spa.sync();
             } catch (TarnException e) {
-                if (spa.state() != PoolState.EXPORTED) {
-                    spa.forceExport("creation failed: " + e.getMessage());
-                }
+                spa.forceExportIfImported("creation failed: " + e.getMessage());
                 throw e;
             }
             spa.event("created", layout.toString());
@@ -522,32 +425,19 @@ public final class SpaNamespace implements PoolManager {
         }
     }
 
-    /** Zeroes every label area, so no uberblock of a former pool survives on the device. */
-    private static void wipeLabels(List<BlockDevice> devices) {
-        ByteBuffer zeros = ByteBuffer.allocate(LabelLayout.LABEL_BYTES);
-        for (BlockDevice dev : devices) {
-            for (int i = 0; i < LabelLayout.LABEL_COUNT; i++) {
-                try {
-                    dev.write(LabelLayout.labelOffset(dev.sizeBytes(), i), zeros.duplicate());
-                } catch (IOException e) {
-                    throw new TarnException(ErrorCode.IO_ERROR, "cannot write the labels of '" + dev.path() + "': "
-                            + e.getMessage(), e);
-                }
-            }
-        }
-    }
-
     // ---- open and import ---------------------------------------------------
 
     @Override
     public Pool openPool(List<String> devicePaths, boolean readOnly) {
+        checkRunning();
         if (devicePaths == null || devicePaths.isEmpty()) {
             throw new TarnException(ErrorCode.INVALID_ARGUMENT, "name at least one device of the pool");
         }
-        devicePaths.forEach(this::driverFor);
+        checkPaths(devicePaths);
+        devicePaths.forEach(drivers::driverFor);
         long seen = departures.get();
         List<SkippedDevice> skipped = new ArrayList<>();
-        List<PoolCandidate> found = PoolCandidate.assemble(scanner().scan(devicePaths), hostId(), skipped);
+        List<PoolCandidate> found = importer().read(devicePaths, skipped);
         if (!skipped.isEmpty()) {
             SkippedDevice s = skipped.get(0);
             throw new TarnException(ErrorCode.NO_VALID_LABEL, "device '" + s.path() + "' cannot be used: "
@@ -562,14 +452,15 @@ public final class SpaNamespace implements PoolManager {
 
     @Override
     public ImportScan scan(List<String> dirs) {
+        checkRunning();
         List<String> where = dirs == null || dirs.isEmpty() ? searchPaths() : dirs;
         if (where.isEmpty()) {
             throw new TarnException(ErrorCode.INVALID_ARGUMENT,
                     "no directory to scan: give one, or configure search paths");
         }
+        checkPaths(where);
         List<SkippedDevice> skipped = new ArrayList<>();
-        List<PoolCandidate> found = PoolCandidate.assemble(scanner().scan(DeviceScanner.listDevices(where)), hostId(),
-                skipped);
+        List<PoolCandidate> found = importer().readDirs(where, skipped);
         // like `zpool import`, list only what could be imported: not the pools imported here already
         Set<Long> here = new HashSet<>();
         pools.values().forEach(spa -> here.add(spa.guid()));
@@ -579,6 +470,7 @@ public final class SpaNamespace implements PoolManager {
 
     @Override
     public Pool importPool(String nameOrGuid, ImportOptions options) {
+        checkRunning();
         if (nameOrGuid == null || nameOrGuid.isBlank()) {
             throw new TarnException(ErrorCode.INVALID_ARGUMENT, "name the pool to import (name or GUID)");
         }
@@ -588,80 +480,10 @@ public final class SpaNamespace implements PoolManager {
             throw new TarnException(ErrorCode.INVALID_ARGUMENT,
                     "no directory to scan: give dir=PATH, or configure search paths");
         }
+        checkPaths(opts.dirs());
         long seen = departures.get();
-        List<PoolCandidate> found = PoolCandidate.assemble(scanner().scan(DeviceScanner.listDevices(where)),
-                hostId(), new ArrayList<>());
-        // like zpool import -D: destroyed pools only when asked for, and then only they
-        List<PoolCandidate> other = found.stream().filter(c -> c.destroyed() != opts.destroyed()).toList();
-        found.removeAll(other);
-        if (!opts.destroyed() && found.stream().noneMatch(c -> matches(c, nameOrGuid))
-                && other.stream().anyMatch(c -> matches(c, nameOrGuid))) {
-            throw new TarnException(ErrorCode.POOL_NOT_FOUND, "pool '" + nameOrGuid + "' was destroyed; import it "
-                    + "with destroyed=true to recover it");
-        }
-        return load(select(found, nameOrGuid, where), opts, seen);
-    }
-
-    private static PoolCandidate select(List<PoolCandidate> found, String nameOrGuid, List<String> where) {
-        List<PoolCandidate> matches = found.stream().filter(c -> matches(c, nameOrGuid)).toList();
-        if (matches.isEmpty()) {
-            throw new TarnException(ErrorCode.POOL_NOT_FOUND, "no pool '" + nameOrGuid + "' on the devices in "
-                    + where + (found.isEmpty() ? "" : "; found: " + found.stream()
-                    .map(c -> c.name() + " (" + Long.toUnsignedString(c.guid()) + ")").toList()));
-        }
-        if (matches.size() > 1) {
-            throw new TarnException(ErrorCode.INVALID_ARGUMENT, "several pools are named '" + nameOrGuid
-                    + "': import one by GUID: " + matches.stream().map(c -> Long.toUnsignedString(c.guid())).toList());
-        }
-        return matches.get(0);
-    }
-
-    private static boolean matches(PoolCandidate c, String nameOrGuid) {
-        Long guid = parseGuid(nameOrGuid);
-        return c.name().equals(nameOrGuid) || (guid != null && c.guid() == guid);
-    }
-
-    private static Long parseGuid(String s) {
-        try {
-            if (s.startsWith("0x") || s.startsWith("0X")) {
-                return Long.parseUnsignedLong(s.substring(2), 16);
-            }
-            return s.chars().allMatch(Character::isDigit) ? Long.parseUnsignedLong(s) : null;
-        } catch (NumberFormatException e) {
-            return null;
-        }
-    }
-
-    /**
-     * The multihost activity check: watch the pool's best uberblock for a few
-     * heartbeat intervals and refuse, even with force, when it moves.
-     */
-    private void activityCheck(PoolCandidate c) {
-        Uberblock before = c.uberblocks().isEmpty() ? null : c.uberblocks().get(0);
-        long waitMillis = MultihostWriter.INTERVAL_MILLIS
-                * MultihostWriter.IMPORT_INTERVALS;
-        try {
-            Thread.sleep(waitMillis); // the protocol itself: give a live host time to beat
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TarnException(ErrorCode.TIMED_OUT, "import of '" + c.name() + "' interrupted during the "
-                    + "multihost activity check", e);
-        }
-        List<PoolCandidate> again = PoolCandidate.assemble(scanner().scan(List.copyOf(c.leafPaths().values())),
-                hostId(), new ArrayList<>());
-        Uberblock after = again.stream().filter(p -> p.guid() == c.guid()).findFirst()
-                .map(p -> p.uberblocks().isEmpty() ? null : p.uberblocks().get(0)).orElse(null);
-        if (after != null && (before == null || Uberblock.ORDER.compare(after, before) != 0)) {
-            throw new TarnException(ErrorCode.POOL_IN_USE_ELSEWHERE, "pool '" + c.name() + "' is being written by host "
-                    + c.config().hostname() + " (hostid " + String.format("%08x", c.config().hostid())
-                    + "): its heartbeat moved during the " + waitMillis + " ms activity check (multihost=on); "
-                    + "it cannot be imported, even with force, until that host stops");
-        }
-    }
-
-    private DeviceScanner scanner() {
-        return new DeviceScanner(path -> drivers.stream().filter(d -> d.accepts(path)).findFirst().orElse(null),
-                settings.ioTimeoutMillis());
+        List<PoolCandidate> found = importer().readDirs(where, new ArrayList<>());
+        return load(Importer.select(found, nameOrGuid, opts, where), opts, seen);
     }
 
     /**
@@ -672,7 +494,8 @@ public final class SpaNamespace implements PoolManager {
      * labels older than an export or force export that just finished here.
      */
     private Spa load(PoolCandidate candidate, ImportOptions opts, long seenDepartures) {
-        checkImportable(candidate, opts);
+        Importer importer = importer();
+        importer.checkImportable(candidate, opts);
         String name = opts.newName() != null ? opts.newName() : candidate.name();
         checkName(name);
         boolean readOnly = opts.readOnly() || opts.txg() > 0;
@@ -693,22 +516,19 @@ public final class SpaNamespace implements PoolManager {
             }
             PoolCandidate c = candidate;
             if (departures.get() != seenDepartures) {
-                c = reread(candidate);
-                checkImportable(c, opts);
+                c = importer.reread(candidate);
+                importer.checkImportable(c, opts);
             }
-            if (c.config().state() == PoolLabelState.ACTIVE
-                    && "on".equals(c.config().properties().get(PoolProperty.MULTIHOST))) {
-                activityCheck(c);
-            }
+            importer.checkActivity(c);
             Map<Long, BlockDevice> byLeafGuid = new LinkedHashMap<>();
             for (Map.Entry<Long, String> e : c.leafPaths().entrySet()) {
-                BlockDevice dev = openDevice(e.getValue(), readOnly);
+                BlockDevice dev = drivers.open(e.getValue(), readOnly);
                 opened.add(dev);
                 byLeafGuid.put(e.getKey(), dev);
             }
-            Spa spa = assemble(name, c, byLeafGuid, readOnly, opts);
+            Importer.Opened o = importer.open(name, c, byLeafGuid, opts, readOnly);
             opened.clear();
-            return spa;
+            return activateImported(name, c, o, readOnly);
         } finally {
             closeQuietly(opened);
             busyGuids.remove(guid);
@@ -716,71 +536,29 @@ public final class SpaNamespace implements PoolManager {
         }
     }
 
-    /** Refusals that depend only on the labels: a blocker, or in use by another host without force. */
-    private void checkImportable(PoolCandidate c, ImportOptions opts) {
-        if (c.destroyed() && !opts.destroyed()) {
-            throw new TarnException(ErrorCode.POOL_NOT_FOUND, "pool '" + c.name() + "' was destroyed; import it "
-                    + "with destroyed=true to recover it");
-        }
-        if (c.blocker() != null) {
-            throw new TarnException(c.blocker(), "pool '" + c.name() + "' cannot be imported: "
-                    + String.join("; ", c.problems()));
-        }
-        if (c.activeElsewhere(hostId()) && !opts.force()) {
-            throw new TarnException(ErrorCode.POOL_IN_USE_ELSEWHERE, "pool '" + c.name() + "' is "
-                    + PoolCandidate.inUseMessageFor(c));
-        }
-    }
-
-    /** The same pool assembled from a fresh read of the devices it was found on. */
-    private PoolCandidate reread(PoolCandidate c) {
-        List<PoolCandidate> again = PoolCandidate.assemble(scanner().scan(List.copyOf(c.leafPaths().values())),
-                hostId(), new ArrayList<>());
-        return again.stream().filter(p -> p.guid() == c.guid()).findFirst()
-                .orElseThrow(() -> new TarnException(ErrorCode.POOL_NOT_FOUND, "pool '" + c.name()
-                        + "' is no longer on its devices " + c.leafPaths().values()));
-    }
-
-    private Spa assemble(String name, PoolCandidate c, Map<Long, BlockDevice> byLeafGuid, boolean readOnly,
-                         ImportOptions opts) {
+    /** Builds the pool of an opened candidate, starts it and claims it on disk (unless read-only). */
+    private Spa activateImported(String name, PoolCandidate c, Importer.Opened o, boolean readOnly) {
         LabelConfig cfg = c.config();
-        Vdev root = VdevConfigs.fromConfig(cfg.vdevTree(), c.leafPaths());
-        for (Vdev leaf : root.leaves()) {
-            BlockDevice dev = byLeafGuid.get(leaf.guid());
-            if (dev != null) {
-                leaf.attach(dev, name, PoolDefaults.IO_THREADS_PER_LEAF);
-            } else {
-                leaf.markMissing();
-            }
-        }
         try {
-            IoPipeline probe = new IoPipeline(name, root, settings.ioTimeoutMillis(), new BlockCache(1 << 20));
-            Uberblock ub = chooseUberblock(name, c.uberblocks(), probe, opts);
-            PoolDirectory dir = PoolDirectory.decode(probe.read(ub.rootBp(), false));
-            long newest = c.uberblocks().get(0).txg();
-            // after a rewind, new txgs must outrank the damaged newer uberblocks still in the rings
-            long startTxg = readOnly ? ub.txg() : Math.max(ub.txg(), newest);
-            Spa spa = new Spa(name, cfg.poolGuid(), settings.host(), root, dir, ub.rootBp(), startTxg,
-                    dir.properties(), readOnly, settings.ioTimeoutMillis(), this::gone);
+            Spa spa = new Spa(name, cfg.poolGuid(), settings.host(), o.root(), o.directory(), o.uberblock().rootBp(),
+                    o.startTxg(), readOnly, settings.ioTimeoutMillis(), this::departed);
             spa.eventSink(this::publish);
             pools.put(name, spa);
             checkDriversStillDeployed(spa);
-            spa.activate();
+            spa.activate(true);
             if (!readOnly) {
                 // claim the pool on disk now (ACTIVE, our host id), before anyone can see it imported
                 try {
                     spa.sync();
                 } catch (TarnException e) {
-                    if (spa.state() != PoolState.EXPORTED) {
-                        spa.forceExport("import could not write its labels: " + e.getMessage());
-                    }
+                    spa.forceExportIfImported("import could not write its labels: " + e.getMessage());
                     throw new TarnException(e.code(), "pool '" + name + "' cannot be imported: its labels cannot be "
                             + "written: " + e.getMessage(), e);
                 }
             }
-            if (ub.txg() < newest) {
-                spa.event("rewound", "imported at txg " + ub.txg() + "; " + (newest - ub.txg())
-                        + " newer txg(s) discarded");
+            if (o.uberblock().txg() < o.newestTxg()) {
+                spa.event("rewound", "imported at txg " + o.uberblock().txg() + "; "
+                        + (o.newestTxg() - o.uberblock().txg()) + " newer txg(s) discarded");
             }
             if (!name.equals(cfg.poolName())) {
                 spa.event("renamed", "imported as '" + name + "' (was '" + cfg.poolName() + "')");
@@ -788,67 +566,8 @@ public final class SpaNamespace implements PoolManager {
             saveCache();
             return spa;
         } catch (RuntimeException e) {
-            root.leaves().forEach(Vdev::detach);
+            o.root().leaves().forEach(Vdev::detach);
             throw e;
-        }
-    }
-
-    /**
-     * The newest uberblock whose tree verifies; older ones only with rewind;
-     * exactly the asked one with {@code txg=}.
-     */
-    private Uberblock chooseUberblock(String name, List<Uberblock> ubs, IoPipeline probe, ImportOptions opts) {
-        if (opts.txg() > 0) {
-            for (Uberblock ub : ubs) {
-                if (ub.txg() == opts.txg()) {
-                    String why = verify(ub, probe);
-                    if (why != null) {
-                        throw new TarnException(ErrorCode.CHECKSUM_MISMATCH, "pool '" + name + "': txg "
-                                + opts.txg() + " does not verify: " + why);
-                    }
-                    return ub;
-                }
-            }
-            throw new TarnException(ErrorCode.NOT_FOUND, "pool '" + name + "' has no uberblock for txg "
-                    + opts.txg() + "; available: " + ubs.stream().map(Uberblock::txg).distinct().toList());
-        }
-        String newestWhy = null;
-        for (Uberblock ub : ubs) {
-            String why = verify(ub, probe);
-            if (why == null) {
-                if (ub == ubs.get(0) || opts.rewind()) {
-                    return ub;
-                }
-                throw new TarnException(ErrorCode.CHECKSUM_MISMATCH, "pool '" + name + "': the newest txg "
-                        + ubs.get(0).txg() + " does not verify (" + newestWhy + "); txg " + ub.txg()
-                        + " does: import with rewind=true to discard " + (ubs.get(0).txg() - ub.txg())
-                        + " txg(s)");
-            }
-            if (newestWhy == null) {
-                newestWhy = why;
-            }
-        }
-        throw new TarnException(ErrorCode.CHECKSUM_MISMATCH, "pool '" + name + "': no uberblock's tree verifies ("
-                + newestWhy + ")");
-    }
-
-    /** Reads the directory, object set blocks and space maps of an uberblock; null when all verify. */
-    private static String verify(Uberblock ub, IoPipeline probe) {
-        try {
-            PoolDirectory dir = PoolDirectory.decode(probe.read(ub.rootBp(), false));
-            for (DatasetRecord r : dir.datasets()) {
-                probe.read(r.objsetBp(), false);
-            }
-            for (List<BlockPointer> chunks : dir.spaceMaps()) {
-                for (BlockPointer bp : chunks) {
-                    if (!bp.isHole()) {
-                        probe.read(bp, false);
-                    }
-                }
-            }
-            return null;
-        } catch (TarnException e) {
-            return e.getMessage();
         }
     }
 
@@ -859,17 +578,13 @@ public final class SpaNamespace implements PoolManager {
         return Optional.ofNullable(pools.get(name));
     }
 
-    /** The engine-side pool, for management adapters. */
-    public Optional<Spa> spa(String name) {
-        return Optional.ofNullable(pools.get(name));
-    }
-
     @Override
     public List<String> pools() {
         return pools.keySet().stream().sorted().toList();
     }
 
     private Spa require(String name) {
+        checkRunning();
         Spa spa = pools.get(name);
         if (spa == null) {
             throw new TarnException(ErrorCode.POOL_NOT_FOUND, "no pool named '" + name + "' is imported here");
@@ -879,12 +594,14 @@ public final class SpaNamespace implements PoolManager {
 
     @Override
     public void exportPool(String name, boolean force) {
-        require(name).export(force);
+        Spa spa = require(name);
+        exportHooks.aroundCleanExport(spa, () -> spa.export(force));
     }
 
     @Override
     public void destroyPool(String name, boolean force) {
-        require(name).destroy(force);
+        Spa spa = require(name);
+        exportHooks.aroundCleanExport(spa, () -> spa.destroy(force));
     }
 
     @Override
@@ -892,12 +609,11 @@ public final class SpaNamespace implements PoolManager {
         require(name).forceExport("requested by an operator");
     }
 
-    /**
-     * Exports every pool (force-exporting those that do not finish in time)
-     * but keeps them in the cache file, so the next start imports them again.
-     */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
         closing = true;
         List<CompletableFuture<Void>> exports = new ArrayList<>();
         for (Spa spa : new ArrayList<>(pools.values())) {
@@ -909,6 +625,7 @@ public final class SpaNamespace implements PoolManager {
                     }));
         }
         exports.forEach(CompletableFuture::join);
+        closed = true;
         // deliver the events of those exports, then let the event thread go (so nothing of the engine's
         // outlives close(): the Java agent unloads its class loader after this)
         eventExecutor.shutdown();
@@ -923,12 +640,12 @@ public final class SpaNamespace implements PoolManager {
         }
     }
 
-    /** Exports cleanly within the deadline; force-exports when devices hang or fail. */
+    /** Exports cleanly (hooks included) within the deadline; force-exports when devices hang or fail. */
     private void exportOrForce(Spa spa) {
         CompletableFuture<Void> clean = new CompletableFuture<>();
         Thread t = new Thread(() -> {
             try {
-                spa.export(true);
+                exportHooks.aroundCleanExport(spa, () -> spa.export(true));
                 clean.complete(null);
             } catch (RuntimeException e) {
                 clean.completeExceptionally(e);
@@ -947,10 +664,6 @@ public final class SpaNamespace implements PoolManager {
             LOG.warn("pool '{}' did not export within {} ms; force-exporting", spa.name(),
                     settings.shutdownExportMillis());
         }
-        try {
-            spa.forceExport("engine shutdown: clean export failed or timed out");
-        } catch (TarnException alreadyGone) {
-            LOG.debug("pool '{}' already gone: {}", spa.name(), alreadyGone.getMessage());
-        }
+        spa.forceExportIfImported("engine shutdown: clean export failed or timed out");
     }
 }

@@ -17,7 +17,7 @@ import org.tarn.api.CommitStatus;
 import org.tarn.api.ErrorCode;
 import org.tarn.api.TarnException;
 import org.tarn.api.Transaction;
-import org.tarn.engine.pool.PoolDefaults;
+import org.tarn.engine.EngineDefaults;
 
 /**
  * Transaction groups of one pool.
@@ -143,7 +143,7 @@ public final class TxgManager {
 
     private void throttle() {
         long max = limits.dirtyMaxBytes();
-        long start = (long) (max * PoolDefaults.THROTTLE_START_FRACTION);
+        long start = (long) (max * EngineDefaults.THROTTLE_START_FRACTION);
         long delayUntil = 0;
         while (true) {
             checkUsable();
@@ -160,7 +160,7 @@ public final class TxgManager {
             long now = System.nanoTime();
             if (delayUntil == 0) {
                 // delay in proportion to how far dirty data is past the start of the throttle
-                long delayMillis = Math.max(1, PoolDefaults.THROTTLE_MAX_DELAY_MILLIS
+                long delayMillis = Math.max(1, EngineDefaults.THROTTLE_MAX_DELAY_MILLIS
                         * (dirty - start) / Math.max(1, max - start));
                 delayUntil = now + TimeUnit.MILLISECONDS.toNanos(delayMillis);
                 changed.signalAll();
@@ -413,7 +413,7 @@ public final class TxgManager {
         if (dirty >= limits.txgDirtyLimitBytes()) {
             return true;
         }
-        if (totalDirty() >= limits.dirtyMaxBytes() * PoolDefaults.THROTTLE_START_FRACTION) {
+        if (totalDirty() >= limits.dirtyMaxBytes() * EngineDefaults.THROTTLE_START_FRACTION) {
             return true;
         }
         boolean hasWork = dirty > 0 || callbacks.containsKey(openTxg) || syncer.hasChanges(openTxg);
@@ -618,6 +618,27 @@ public final class TxgManager {
             if (syncedTxg < openTxg - 1 || hasPendingChanges()) {
                 throw new TarnException(ErrorCode.IO_ERROR, "pool '" + poolName + "': sync thread stopped with txg "
                         + (syncedTxg + 1) + " unsynced");
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Stops the sync thread without syncing anything, waiting for it: for a
+     * pool that writes nothing (imported read-only), so its synced txg stays
+     * the one on disk.
+     */
+    public void stopWithoutSync() {
+        lock.lock();
+        try {
+            stopping = true;
+            changed.signalAll();
+            while (!threadDone) {
+                if (aborted != null) {
+                    throw aborted;
+                }
+                awaitUninterruptibly(100);
             }
         } finally {
             lock.unlock();

@@ -16,7 +16,7 @@ import java.util.BitSet;
  *
  * <p>The allocator is next-fit from a cursor, which turns a stream of block
  * writes into sequential device writes. Frees are never applied here directly
- * by the DMU: the pool defers them by {@link org.tarn.engine.pool.PoolDefaults#FREE_DEFER_TXGS}
+ * by the DMU: the pool defers them by {@link org.tarn.engine.dmu.DmuFormat#FREE_DEFER_TXGS}
  * transaction groups, so a rewind to an older uberblock finds its blocks intact,
  * and only then calls {@link #free}.
  *

@@ -26,7 +26,7 @@ import org.tarn.api.Pool;
 import org.tarn.api.PoolProperty;
 import org.tarn.api.VdevLayout;
 import org.tarn.engine.TestPools;
-import org.tarn.engine.pool.SpaNamespace;
+import org.tarn.engine.Engine;
 
 /**
  * Crash consistency: a child JVM ({@link CrashWriter}) writes to a pool under
@@ -60,7 +60,7 @@ class CrashConsistencyTest {
         TestPools.devices(dir, CrashWriter.DEVICE_NAMES.size(), DEVICE_BYTES);
         List<String> devices = CrashWriter.devices(dir);
         long expectedOpenTxg;
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             Pool pool = engine.createPool("crashpool", VdevLayout.parse(CrashWriter.layout(dir)), Map.of(
                     PoolProperty.TXG_TIMEOUT_MILLIS, "20",
                     PoolProperty.TXG_DIRTY_LIMIT_BYTES, Integer.toString(1024 * 1024),
@@ -102,7 +102,7 @@ class CrashConsistencyTest {
 
             long txg;
             Map<Long, byte[]> expected;
-            try (SpaNamespace engine = TestPools.engine(drivers)) {
+            try (Engine engine = TestPools.engine(drivers)) {
                 Pool pool = engine.openPool(devices, true);
                 txg = pool.syncedTxg();
                 String at = ctx + " (last reported synced " + lastReported + ", opened read-only at " + txg + ")";
@@ -126,7 +126,7 @@ class CrashConsistencyTest {
                 engine.exportPool(pool.name(), false);
             }
             if (cycle % 2 == 0) {
-                try (SpaNamespace engine = TestPools.engine(drivers)) {
+                try (Engine engine = TestPools.engine(drivers)) {
                     Pool pool = engine.openPool(devices, false);
                     String at = ctx + " (opened writable after read-only at " + txg + ")";
                     assertThat(pool.syncedTxg()).as(at).isGreaterThanOrEqualTo(txg);
@@ -159,7 +159,7 @@ class CrashConsistencyTest {
         List<String> d = TestPools.devices(dir, 1);
         long lowId;
         long highId;
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             // default txg timeout: only the sync() below closes a group
             Pool pool = engine.createPool("tank", VdevLayout.parse(d.get(0)), Map.of(), false);
             pool.createDataset("ds");

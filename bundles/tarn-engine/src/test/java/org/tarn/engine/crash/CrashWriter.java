@@ -20,7 +20,7 @@ import org.tarn.api.Pool;
 import org.tarn.api.Transaction;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
-import org.tarn.engine.pool.SpaNamespace;
+import org.tarn.engine.Engine;
 import org.tarn.vdev.file.FileVdevDriver;
 
 /**
@@ -115,7 +115,7 @@ public final class CrashWriter {
 
     private static void run(Path dir, Path journalFile, long seed) throws Exception {
         PrintStream out = System.out;
-        SpaNamespace engine = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(10_000),
+        Engine engine = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(10_000),
                 List.of(new FileVdevDriver()));
         Pool pool = engine.openPool(devices(dir), false);
         out.println("OPENED " + pool.syncedTxg());

@@ -32,8 +32,7 @@ import org.tarn.api.TarnException;
 import org.tarn.api.Transaction;
 import org.tarn.api.VdevLayout;
 import org.tarn.engine.TestPools;
-import org.tarn.engine.pool.PoolDefaults;
-import org.tarn.engine.pool.SpaNamespace;
+import org.tarn.engine.Engine;
 
 /**
  * Data integrity of the object layer: random creates, writes and frees over
@@ -105,7 +104,7 @@ class DataIntegrityTest {
         Random rnd = new Random(seed);
         List<String> d = TestPools.devices(dir, 2, DEVICE_BYTES);
         Model model = new Model();
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             Pool pool = engine.createPool("tank", layout(shape, d), props(recordSizeBytes, "20"), false);
             pool.createDataset("ds");
             long firstTxg = pool.syncedTxg();
@@ -165,7 +164,7 @@ class DataIntegrityTest {
         long seed = SEED ^ 0xc0cc;
         int threads = 3;
         List<String> d = TestPools.devices(dir, 2, DEVICE_BYTES);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             Pool pool = engine.createPool("tank", layout("stripe", d), props(8192, "20"), false);
             pool.createDataset("ds");
             List<Model> models = new ArrayList<>();
@@ -221,7 +220,7 @@ class DataIntegrityTest {
     void objects_lists_exactly_the_live_ids_pos() throws Exception {
         List<String> d = TestPools.devices(dir, 1);
         Model model = new Model();
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             Pool pool = engine.createPool("tank", VdevLayout.parse(d.get(0)), props(4096, "20"), false);
             pool.createDataset("ds");
             try (Dataset ds = pool.openDataset("ds")) {
@@ -267,7 +266,7 @@ class DataIntegrityTest {
     @Test
     void objects_lists_more_objects_than_the_dnode_cache_holds_pos() throws Exception {
         List<String> d = TestPools.devices(dir, 1);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             Pool pool = engine.createPool("tank", VdevLayout.parse(d.get(0)), props(4096, "20"), false);
             pool.createDataset("ds");
             try (Dataset ds = pool.openDataset("ds")) {
@@ -288,7 +287,7 @@ class DataIntegrityTest {
         List<String> d = TestPools.devices(dir, 1);
         int count = 12_500; // more dnodes than the object set keeps in memory
         Model model = new Model();
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             Pool pool = engine.createPool("tank", VdevLayout.parse(d.get(0)), props(4096, "20"), false);
             pool.createDataset("ds");
             try (Dataset ds = pool.openDataset("ds")) {
@@ -340,7 +339,7 @@ class DataIntegrityTest {
     @Test
     void full_pool_refuses_writes_instead_of_failing_the_sync_neg() throws Exception {
         List<String> d = TestPools.devices(dir, 1, 32L * 1024 * 1024);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             Pool pool = engine.createPool("tank", VdevLayout.parse(d.get(0)),
                     Map.of(PoolProperty.RECORD_SIZE_BYTES, "4096", PoolProperty.FAILMODE, "continue"), false);
             pool.createDataset("ds");
@@ -369,7 +368,7 @@ class DataIntegrityTest {
     @Test
     void reads_at_or_beyond_end_return_minus_one_pos() throws Exception {
         List<String> d = TestPools.devices(dir, 1);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             Pool pool = engine.createPool("tank", VdevLayout.parse(d.get(0)), props(4096, "20"), false);
             pool.createDataset("ds");
             long empty;
@@ -408,7 +407,7 @@ class DataIntegrityTest {
     @Test
     void operations_on_freed_or_unknown_objects_are_refused_neg() throws Exception {
         List<String> d = TestPools.devices(dir, 1);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             Pool pool = engine.createPool("tank", VdevLayout.parse(d.get(0)), props(4096, "20"), false);
             pool.createDataset("ds");
             long gone;
@@ -464,7 +463,7 @@ class DataIntegrityTest {
         List<String> d = TestPools.devices(dir, 2, 32L * 1024 * 1024);
         int writeBytes = 4 * 1024 * 1024;
         int rounds = 40;
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             Pool pool = engine.createPool("tank", VdevLayout.parse(d.get(0) + " " + d.get(1)),
                     props(131072, "20"), false);
             pool.createDataset("ds");
@@ -495,7 +494,7 @@ class DataIntegrityTest {
                     maxAllocated = Math.max(maxAllocated, pool.allocatedBytes());
                 }
                 // live: 2-3 objects; deferred: up to FREE_DEFER_TXGS+1 groups of one object each
-                long bound = baseline + (3 + PoolDefaults.FREE_DEFER_TXGS + 1) * (writeBytes + 64 * 1024L);
+                long bound = baseline + (3 + DmuFormat.FREE_DEFER_TXGS + 1) * (writeBytes + 64 * 1024L);
                 assertThat(maxAllocated).as("tarn.seed=%d: most bytes allocated after a sync", SEED)
                         .isLessThanOrEqualTo(bound);
                 assertThat(ds.objects()).containsExactlyElementsOf(live);
@@ -512,7 +511,7 @@ class DataIntegrityTest {
                     }
                 }
             }
-            for (int i = 0; i <= PoolDefaults.FREE_DEFER_TXGS + 1; i++) {
+            for (int i = 0; i <= DmuFormat.FREE_DEFER_TXGS + 1; i++) {
                 pool.sync();
             }
             assertThat(pool.allocatedBytes()).as("tarn.seed=%d: allocated after freeing everything (baseline %d)",
@@ -525,7 +524,7 @@ class DataIntegrityTest {
         List<String> d = TestPools.devices(dir, 1);
         int bytes = 2 * 1024 * 1024;
         long slack = 256 * 1024;
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             // the default (long) timeout: only sync() closes groups here
             Pool pool = engine.createPool("tank", VdevLayout.parse(d.get(0)),
                     Map.of(PoolProperty.FAILMODE, "continue"), false);
@@ -544,18 +543,18 @@ class DataIntegrityTest {
                     ds.freeObject(tx, id);
                 }
                 List<Long> allocated = new ArrayList<>();
-                for (int i = 0; i <= PoolDefaults.FREE_DEFER_TXGS; i++) {
+                for (int i = 0; i <= DmuFormat.FREE_DEFER_TXGS; i++) {
                     pool.sync();
                     assertThat(pool.syncedTxg()).isEqualTo(freeTxg + i);
                     allocated.add(pool.allocatedBytes());
                 }
-                for (int i = 0; i < PoolDefaults.FREE_DEFER_TXGS; i++) {
+                for (int i = 0; i < DmuFormat.FREE_DEFER_TXGS; i++) {
                     assertThat(allocated.get(i)).as("allocated after txg %d (freed in %d; before %d): %s",
                             freeTxg + i, freeTxg, before, allocated).isGreaterThan(before - slack);
                 }
-                assertThat(allocated.get(PoolDefaults.FREE_DEFER_TXGS))
+                assertThat(allocated.get(DmuFormat.FREE_DEFER_TXGS))
                         .as("allocated after txg %d (freed in %d; before %d): %s",
-                                freeTxg + PoolDefaults.FREE_DEFER_TXGS, freeTxg, before, allocated)
+                                freeTxg + DmuFormat.FREE_DEFER_TXGS, freeTxg, before, allocated)
                         .isLessThan(before - bytes + slack);
             }
         }

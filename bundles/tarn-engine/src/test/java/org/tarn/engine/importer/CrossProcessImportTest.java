@@ -35,7 +35,7 @@ import org.tarn.api.Transaction;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
 import org.tarn.engine.TestPools;
-import org.tarn.engine.pool.SpaNamespace;
+import org.tarn.engine.Engine;
 
 /**
  * Failover between two JVMs on one machine, each with its own state
@@ -60,7 +60,7 @@ class CrossProcessImportTest {
         List<String> devices = TestPools.devices(devDir, 2);
         long seed = 11;
         ChildHost child = ChildHost.start(tmp, POOL, seed, devices);
-        try (SpaNamespace engine = parentEngine()) {
+        try (Engine engine = parentEngine()) {
             String[] host = child.awaitLine("HOST ").split(" ");
             String childHostHex = host[1];
             String childHostname = host[2];
@@ -92,7 +92,7 @@ class CrossProcessImportTest {
         List<String> devices = TestPools.devices(devDir, 2);
         long seed = 12;
         ChildHost child = ChildHost.start(tmp, POOL, seed, devices);
-        try (SpaNamespace engine = parentEngine()) {
+        try (Engine engine = parentEngine()) {
             String[] host = child.awaitLine("HOST ").split(" ");
             String[] synced = child.awaitLine("SYNCED ").split(" ");
             long syncedTxg = Long.parseLong(synced[1]);
@@ -119,7 +119,7 @@ class CrossProcessImportTest {
         Path devDir = Files.createDirectories(tmp.resolve("devices"));
         List<String> devices = TestPools.devices(devDir, 2);
         ChildHost child = ChildHost.start(tmp, POOL, 13, devices);
-        try (SpaNamespace engine = parentEngine()) {
+        try (Engine engine = parentEngine()) {
             String hostHex = child.awaitLine("HOST ").split(" ")[1];
             child.awaitLine("SYNCED ");
             assertThatThrownBy(() -> engine.importPool(POOL, ImportOptions.parse("dir=" + devDir)))
@@ -139,7 +139,7 @@ class CrossProcessImportTest {
     }
 
     /** The second host's view and takeover of the child's pool. */
-    private void assertTakeover(SpaNamespace engine, Path devDir, String childHostHex, String childHostname,
+    private void assertTakeover(Engine engine, Path devDir, String childHostHex, String childHostname,
                                 long syncedTxg, long obj, long unsyncedObj, long seed) {
         ImportablePool found = onlyPool(engine.scan(List.of(devDir.toString())));
         assertThat(found.name()).isEqualTo(POOL);
@@ -191,7 +191,7 @@ class CrossProcessImportTest {
         return scan.pools().get(0);
     }
 
-    private SpaNamespace parentEngine() {
+    private Engine parentEngine() {
         return TarnEngine.start(EngineSettings.persistent(tmp.resolve("parent-state")).withIoTimeoutMillis(10_000),
                 drivers.list());
     }

@@ -52,7 +52,7 @@ import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
 import org.tarn.engine.TestPools;
 import org.tarn.engine.pool.Spa;
-import org.tarn.engine.pool.SpaNamespace;
+import org.tarn.engine.Engine;
 import org.tarn.vdev.fault.FaultRule;
 import org.tarn.vdev.file.FileVdevDriver;
 
@@ -162,7 +162,7 @@ class ImportExportStressTest {
     }
 
     private long seed;
-    private SpaNamespace engine;
+    private Engine engine;
     private final Map<String, PoolModel> models = new TreeMap<>();
     private final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
     private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
@@ -304,7 +304,7 @@ class ImportExportStressTest {
     @Test
     void ids_of_a_discarded_group_read_as_free_after_import_neg() throws Exception {
         List<String> devs = TestPools.devices(dir, 1, DEVICE_BYTES);
-        try (SpaNamespace e = TestPools.engine(drivers)) {
+        try (Engine e = TestPools.engine(drivers)) {
             Pool pool = e.createPool("tank", VdevLayout.parse(devs.get(0)),
                     Map.of(PoolProperty.TXG_TIMEOUT_MILLIS, "3600000"), false);
             pool.createDataset(DATASET);
@@ -355,7 +355,7 @@ class ImportExportStressTest {
         List<String> devs = TestPools.devices(dir, 1, DEVICE_BYTES);
         String dev = "fault:" + devs.get(0);
         List<String> wrong = new ArrayList<>();
-        try (SpaNamespace e = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(60_000),
+        try (Engine e = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(60_000),
                 drivers.list())) {
             for (int i = 0; i < 30; i++) {
                 drivers.fault.injector(dev).clear();
@@ -408,7 +408,7 @@ class ImportExportStressTest {
         List<String> devs = TestPools.devices(dir, 1, DEVICE_BYTES);
         String dev = "fault:" + devs.get(0);
         List<String> wrong = new ArrayList<>();
-        try (SpaNamespace e = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(60_000),
+        try (Engine e = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(60_000),
                 drivers.list())) {
             for (int i = 0; i < 15; i++) {
                 drivers.fault.injector(dev).clear();
@@ -472,7 +472,7 @@ class ImportExportStressTest {
     void non_forced_export_never_closes_a_handle_opened_beside_it_neg() throws Exception {
         List<String> devs = TestPools.devices(dir, 1, DEVICE_BYTES);
         String dev = "fault:" + devs.get(0);
-        try (SpaNamespace e = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(60_000),
+        try (Engine e = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(60_000),
                 drivers.list())) {
             Pool pool = e.createPool("tank", VdevLayout.parse(dev), Map.of(), false);
             pool.createDataset(DATASET);
@@ -526,7 +526,7 @@ class ImportExportStressTest {
 
     /**
      * importPool scans the labels first and reserves the name after
-     * (SpaNamespace.importPool: scan, then load -> reserve). When the same
+     * (Engine.importPool: scan, then load -> reserve). When the same
      * pool is imported here, changed and exported in between, the import goes
      * on from the stale labels and uberblocks it scanned: it imports at an old
      * txg, and its first syncs overwrite the newer uberblocks, silently
@@ -544,7 +544,7 @@ class ImportExportStressTest {
         String slow = "fault:" + slowFile;
         drivers.fault.injector(slow).add(FaultRule.hang()
                 .on(FaultRule.Op.READ));
-        try (SpaNamespace e = TestPools.engine(drivers)) {
+        try (Engine e = TestPools.engine(drivers)) {
             Pool pool = e.createPool("tank", VdevLayout.parse(devs.get(0)), Map.of(), false);
             pool.createDataset(DATASET);
             long obj;
@@ -601,7 +601,7 @@ class ImportExportStressTest {
     @Test
     void commit_callback_registered_after_force_export_is_still_answered_neg() throws Exception {
         List<String> devs = TestPools.devices(dir, 1, DEVICE_BYTES);
-        try (SpaNamespace e = TestPools.engine(drivers)) {
+        try (Engine e = TestPools.engine(drivers)) {
             Pool pool = e.createPool("tank", VdevLayout.parse(devs.get(0)), Map.of(), false);
             Transaction tx = pool.begin();
             e.forceExport("tank");
@@ -631,7 +631,7 @@ class ImportExportStressTest {
     void clean_export_answers_the_callbacks_of_transactions_committed_during_it_neg() throws Exception {
         List<String> devs = TestPools.devices(dir, 1, DEVICE_BYTES);
         String dev = "fault:" + devs.get(0);
-        try (SpaNamespace e = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(60_000),
+        try (Engine e = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(60_000),
                 drivers.list())) {
             Pool pool = e.createPool("tank", VdevLayout.parse(dev), Map.of(), false);
             Transaction tx = pool.begin();
@@ -674,7 +674,7 @@ class ImportExportStressTest {
         List<String> devs = TestPools.devices(dir, 1, DEVICE_BYTES);
         List<String> silent = new CopyOnWriteArrayList<>();
         int rounds = 0;
-        try (SpaNamespace e = TestPools.engine(drivers)) {
+        try (Engine e = TestPools.engine(drivers)) {
             Pool first = e.createPool("tank", VdevLayout.parse(devs.get(0)), Map.of(), false);
             first.createDataset(DATASET);
             long obj;

@@ -6,8 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -30,19 +32,19 @@ import org.tarn.api.ImportablePool;
 import org.tarn.api.Pool;
 import org.tarn.api.PoolEvent;
 import org.tarn.api.PoolState;
-import org.tarn.api.SkippedDevice;
 import org.tarn.api.TarnException;
 import org.tarn.api.Transaction;
 import org.tarn.api.VdevLayout;
 import org.tarn.api.VdevState;
 import org.tarn.api.vdev.BlockDevice;
+import org.tarn.engine.Engine;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
 import org.tarn.engine.TestPools;
 import org.tarn.engine.label.DeviceLabels;
 import org.tarn.engine.label.LabelReader;
 import org.tarn.engine.label.Uberblock;
-import org.tarn.engine.pool.SpaNamespace;
+import org.tarn.engine.pool.CacheFile;
 import org.tarn.vdev.file.FileVdevDriver;
 
 /** {@code zpool import} semantics: scan, import by name or GUID, rename, read-only, missing devices, rewind, cache. */
@@ -97,7 +99,7 @@ class ImportTest {
     }
 
     /** Creates pool {@code name} on {@code layout} with dataset "a" holding one object; exports it. */
-    private long createExported(SpaNamespace engine, String name, String layout, byte[] data) {
+    private long createExported(Engine engine, String name, String layout, byte[] data) {
         Pool pool = engine.createPool(name, VdevLayout.parse(layout), Map.of(), false);
         pool.createDataset("a");
         long obj = writeAndSync(pool, -1, data);
@@ -155,7 +157,7 @@ class ImportTest {
         Path zeros = dir.resolve("zeros.img");
         FileVdevDriver.createSparseFile(zeros, DEVICE_BYTES);
         Path truncated = dir.resolve("truncated.img");
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             createExported(engine, "tank", d.get(0), bytes(1, 10_000));
             // a device of another pool, cut down to less than one label
             Path other = tmp.resolve("other");
@@ -200,7 +202,7 @@ class ImportTest {
     void device_cut_to_half_its_size_is_reported_and_refused_neg() throws Exception {
         Path dir = tmp.resolve("devs");
         List<String> d = devices(dir, "d", 1);
-        try (SpaNamespace engine = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(2000)
+        try (Engine engine = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(2000)
                 .withShutdownExportMillis(500), drivers.list())) {
             createExported(engine, "tank", d.get(0), bytes(1, 10_000));
             try (RandomAccessFile f = new RandomAccessFile(d.get(0), "rw")) {
@@ -225,7 +227,7 @@ class ImportTest {
         Path dir = tmp.resolve("devs");
         List<String> d = devices(dir, "d", 2);
         byte[] data = bytes(13, 100_000);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             long obj = createExported(engine, "tank", "mirror " + d.get(0) + " " + d.get(1), data);
             try (RandomAccessFile f = new RandomAccessFile(d.get(1), "rw")) {
                 f.setLength(DEVICE_BYTES / 2);
@@ -247,7 +249,7 @@ class ImportTest {
     void scan_does_not_offer_a_pool_imported_here_neg() throws Exception {
         Path dir = tmp.resolve("devs");
         List<String> d = devices(dir, "d", 2);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             createExported(engine, "away", d.get(0), bytes(3, 1000));
             createExported(engine, "here", d.get(1), bytes(4, 1000));
             engine.importPool("here", in(dir));
@@ -264,7 +266,7 @@ class ImportTest {
         Path dir = tmp.resolve("devs");
         List<String> d = devices(dir, "d", 1);
         byte[] data = bytes(21, 30_000);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             long obj = createExported(engine, "tank", d.get(0), data);
             Pool pool = engine.importPool("tank", in(dir));
             try (Dataset open = pool.openDataset("a")) {
@@ -296,7 +298,7 @@ class ImportTest {
 
     @Test
     void scan_without_directories_or_search_paths_is_refused_neg() {
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             assertThatThrownBy(() -> engine.scan(List.of()))
                     .extracting(ImportTest::code).isEqualTo(ErrorCode.INVALID_ARGUMENT);
             assertThatThrownBy(() -> engine.importPool("tank", ImportOptions.defaults()))
@@ -312,7 +314,7 @@ class ImportTest {
         Path dir = tmp.resolve("devs");
         List<String> d = devices(dir, "d", 2);
         byte[] data = bytes(3, 200_000);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             long obj = createExported(engine, "tank", "mirror " + d.get(0) + " " + d.get(1), data);
             Pool pool = engine.importPool("tank", in(dir));
             assertThat(pool.name()).isEqualTo("tank");
@@ -328,7 +330,7 @@ class ImportTest {
         Path dir = tmp.resolve("devs");
         List<String> d = devices(dir, "d", 1);
         byte[] data = bytes(4, 50_000);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             long obj = createExported(engine, "tank", d.get(0), data);
             long guid = named(engine.scan(List.of(dir.toString())), "tank").guid();
 
@@ -352,7 +354,7 @@ class ImportTest {
     void import_of_unknown_name_or_guid_is_refused_neg() throws Exception {
         Path dir = tmp.resolve("devs");
         List<String> d = devices(dir, "d", 1);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             createExported(engine, "tank", d.get(0), bytes(1, 100));
             assertThatThrownBy(() -> engine.importPool("nosuch", in(dir)))
                     .hasMessageContaining("nosuch").hasMessageContaining("tank")
@@ -377,7 +379,7 @@ class ImportTest {
         Path dir = tmp.resolve("devs");
         List<String> d = devices(dir, "d", 1);
         byte[] data = bytes(6, 70_000);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             long obj = createExported(engine, "tank", d.get(0), data);
             Pool pool = engine.importPool("tank", ImportOptions.parse("rename=vault,dir=" + dir));
             assertThat(pool.name()).isEqualTo("vault");
@@ -396,7 +398,7 @@ class ImportTest {
     void import_under_an_invalid_new_name_is_refused_neg() throws Exception {
         Path dir = tmp.resolve("devs");
         List<String> d = devices(dir, "d", 1);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             createExported(engine, "tank", d.get(0), bytes(1, 100));
             assertThatThrownBy(() -> engine.importPool("tank", ImportOptions.parse("rename=mirror,dir=" + dir)))
                     .extracting(ImportTest::code).isEqualTo(ErrorCode.INVALID_ARGUMENT);
@@ -412,7 +414,7 @@ class ImportTest {
         Path dir = tmp.resolve("devs");
         List<String> d = devices(dir, "d", 2);
         byte[] data = bytes(7, 150_000);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             long obj = createExported(engine, "tank", "mirror " + d.get(0) + " " + d.get(1), data);
             Map<String, String> before = digests(d);
 
@@ -439,7 +441,7 @@ class ImportTest {
         String a = devices(dirA, "d", 1).get(0);
         String b = devices(dirB, "d", 1).get(0);
         byte[] data = bytes(8, 1000);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             long obj = createExported(engine, "tank", a, data);
             Pool active = engine.createPool("tank", VdevLayout.parse(b), Map.of(), false);
 
@@ -457,7 +459,7 @@ class ImportTest {
     }
 
     /**
-     * SpaNamespace.load checks the name (reserve) and the host id, but not
+     * Engine.load checks the name (reserve) and the host id, but not
      * whether a pool of that GUID is already imported here: with a new name
      * the same devices get a second, independent writer in one process.
      */
@@ -465,7 +467,7 @@ class ImportTest {
     void import_refuses_a_pool_this_engine_already_has_imported_under_another_name_neg() throws Exception {
         Path dir = tmp.resolve("devs");
         List<String> d = devices(dir, "d", 1);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             Pool pool = engine.createPool("tank", VdevLayout.parse(d.get(0)), Map.of(), false);
             long guid = pool.guid();
             // the same pool twice in one process would mean two writers on the same devices
@@ -482,7 +484,7 @@ class ImportTest {
         List<String> d = devices(dir, "d", 2);
         byte[] first = bytes(9, 5000);
         byte[] second = bytes(10, 6000);
-        try (SpaNamespace engine = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(2000)
+        try (Engine engine = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(2000)
                 .withSearchPaths(List.of(dir)), drivers.list())) {
             long obj1 = createExported(engine, "tank", d.get(0), first);
             long obj2 = createExported(engine, "tank", d.get(1), second);
@@ -525,7 +527,7 @@ class ImportTest {
         Path dir = tmp.resolve("devs");
         List<String> d = devices(dir, "d", 2);
         byte[] data = bytes(11, 100_000);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             long obj = createExported(engine, "tank", "mirror " + d.get(0) + " " + d.get(1), data);
             Files.move(Path.of(d.get(1)), tmp.resolve("away"));
 
@@ -551,7 +553,7 @@ class ImportTest {
     void missing_top_level_vdev_is_refused_naming_the_device_neg() throws Exception {
         Path dir = tmp.resolve("devs");
         List<String> d = devices(dir, "d", 2);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             createExported(engine, "tank", d.get(0) + " " + d.get(1), bytes(13, 1000));
             Files.move(Path.of(d.get(1)), tmp.resolve("away"));
 
@@ -588,7 +590,7 @@ class ImportTest {
         Path dir = tmp.resolve("devs");
         List<String> d = devices(dir, "d", 2);
         byte[] data = bytes(14, 80_000);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             long obj = createExported(engine, "tank", "mirror " + d.get(0) + " " + d.get(1), data);
             Uberblock damaged = corruptNewestDirectory(d);
 
@@ -620,7 +622,7 @@ class ImportTest {
         List<String> d = devices(dir, "d", 1);
         byte[] v1 = bytes(16, 60_000);
         byte[] v2 = bytes(17, 60_000);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             Pool pool = engine.createPool("tank", VdevLayout.parse(d.get(0)), Map.of(), false);
             pool.createDataset("a");
             long obj = writeAndSync(pool, -1, v1);
@@ -649,7 +651,7 @@ class ImportTest {
     void import_at_a_txg_that_is_not_on_disk_is_refused_neg() throws Exception {
         Path dir = tmp.resolve("devs");
         List<String> d = devices(dir, "d", 1);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             createExported(engine, "tank", d.get(0), bytes(18, 100));
             long newest = named(engine.scan(List.of(dir.toString())), "tank").txg();
             assertThatThrownBy(() -> engine.importPool("tank", ImportOptions.parse("txg=" + (newest + 100)
@@ -675,14 +677,14 @@ class ImportTest {
         byte[] data = bytes(19, 40_000);
         long obj;
         long hostId;
-        try (SpaNamespace engine = TarnEngine.start(EngineSettings.persistent(state), drivers.list())) {
+        try (Engine engine = TarnEngine.start(EngineSettings.persistent(state), drivers.list())) {
             hostId = engine.hostId();
             Pool pool = engine.createPool("tank", VdevLayout.parse("mirror " + d.get(0) + " " + d.get(1)),
                     Map.of(), false);
             pool.createDataset("a");
             obj = writeAndSync(pool, -1, data);
         }
-        try (SpaNamespace engine = TarnEngine.start(EngineSettings.persistent(state), drivers.list())) {
+        try (Engine engine = TarnEngine.start(EngineSettings.persistent(state), drivers.list())) {
             assertThat(engine.hostId()).isEqualTo(hostId);
             assertThat(engine.pools()).containsExactly("tank");
             Pool pool = engine.pool("tank").orElseThrow();
@@ -692,7 +694,7 @@ class ImportTest {
             // an explicit export drops it from the cache: the next start imports nothing
             engine.exportPool("tank", false);
         }
-        try (SpaNamespace engine = TarnEngine.start(EngineSettings.persistent(state), drivers.list())) {
+        try (Engine engine = TarnEngine.start(EngineSettings.persistent(state), drivers.list())) {
             assertThat(engine.pools()).isEmpty();
         }
     }
@@ -705,12 +707,12 @@ class ImportTest {
         Path stateA = tmp.resolve("state-a");
         byte[] data = bytes(20, 30_000);
         long obj;
-        try (SpaNamespace b = TarnEngine.start(EngineSettings.persistent(stateB), drivers.list())) {
+        try (Engine b = TarnEngine.start(EngineSettings.persistent(stateB), drivers.list())) {
             Pool pool = b.createPool("tank", VdevLayout.parse(d.get(0)), Map.of(), false);
             pool.createDataset("a");
             obj = writeAndSync(pool, -1, data);
         } // closing keeps the pool in B's cache file
-        try (SpaNamespace a = TarnEngine.start(EngineSettings.persistent(stateA), drivers.list())) {
+        try (Engine a = TarnEngine.start(EngineSettings.persistent(stateA), drivers.list())) {
             assertThat(a.hostId()).isNotEqualTo(EngineSettings.persistent(stateB).host().hostId());
             Pool held = a.importPool("tank", in(dir));
             // a synced txg puts A's host id and ACTIVE in the labels (see import_marks_the_labels_active_neg
@@ -718,7 +720,7 @@ class ImportTest {
             byte[] more = bytes(21, 10_000);
             long obj2 = writeAndSync(held, -1, more);
 
-            try (SpaNamespace b = TarnEngine.start(EngineSettings.persistent(stateB), drivers.list())) {
+            try (Engine b = TarnEngine.start(EngineSettings.persistent(stateB), drivers.list())) {
                 assertThat(b.pools()).as("B must not import a pool A holds ACTIVE").isEmpty();
                 ImportablePool seen = named(b.scan(List.of(dir.toString())), "tank");
                 assertThat(seen.state()).isEqualTo("ACTIVE");
@@ -731,7 +733,7 @@ class ImportTest {
             writeAndSync(held, obj2, bytes(22, 10_000));
         }
         // B dropped the pool from its cache when it refused it
-        try (SpaNamespace b = TarnEngine.start(EngineSettings.persistent(stateB), drivers.list())) {
+        try (Engine b = TarnEngine.start(EngineSettings.persistent(stateB), drivers.list())) {
             assertThat(b.pools()).isEmpty();
         }
     }
@@ -750,7 +752,7 @@ class ImportTest {
     void import_marks_the_labels_active_neg() throws Exception {
         Path dir = tmp.resolve("devs");
         List<String> d = devices(dir, "d", 1);
-        try (SpaNamespace a = TestPools.engine(drivers); SpaNamespace b = TestPools.engine(drivers)) {
+        try (Engine a = TestPools.engine(drivers); Engine b = TestPools.engine(drivers)) {
             createExported(a, "tank", d.get(0), bytes(23, 1000));
             a.importPool("tank", in(dir));
 
@@ -776,4 +778,247 @@ class ImportTest {
      * so importPool itself never returns. Every call here gets a deadline;
      * closing the engine force-exports whatever is stuck.
      */
+
+    // ---- the same semantics driven through engines with state directories (cache files) ---------
+
+    private Engine persistentEngine(String state) {
+        return TarnEngine.start(EngineSettings.persistent(tmp.resolve(state)).withIoTimeoutMillis(2000),
+                drivers.list());
+    }
+
+    private static long writeObject(Pool pool, byte[] data) {
+        try (Dataset ds = pool.openDataset("a"); Transaction tx = pool.begin()) {
+            long obj = ds.createObject(tx);
+            ds.write(tx, obj, 0, ByteBuffer.wrap(data));
+            return obj;
+        }
+    }
+
+    private static byte[] readObject(Pool pool, long obj, int n) {
+        try (Dataset ds = pool.openDataset("a")) {
+            ByteBuffer b = ByteBuffer.allocate(n);
+            ds.read(obj, 0, b);
+            return b.array();
+        }
+    }
+
+    @Test
+    void scan_of_a_mirror_lists_its_tree_and_skips_text_empty_and_junk_files_pos() throws Exception {
+        Path devs = Files.createDirectories(tmp.resolve("devs"));
+        List<String> d = TestPools.devices(devs, 2);
+        Files.writeString(devs.resolve("notes.txt"), "not a device");
+        FileVdevDriver.createSparseFile(devs.resolve("empty"), 32L * 1024 * 1024);
+        byte[] junk = new byte[20 * 1024 * 1024];
+        new Random(1).nextBytes(junk);
+        Files.write(devs.resolve("junk"), junk);
+        try (Engine a = persistentEngine("a")) {
+            a.createPool("tank", VdevLayout.parse("mirror " + d.get(0) + " " + d.get(1)), Map.of(), false);
+            a.exportPool("tank", false);
+            ImportScan scan = a.scan(List.of(devs.toString()));
+            assertThat(scan.pools()).extracting(ImportablePool::name).containsExactly("tank");
+            ImportablePool p = scan.pools().get(0);
+            assertThat(p.state()).isEqualTo("EXPORTED");
+            assertThat(p.importable()).isTrue();
+            assertThat(p.vdevTree().children().get(0).children()).hasSize(2);
+            assertThat(scan.skipped()).extracting(s -> Path.of(s.path()).getFileName().toString())
+                    .containsExactlyInAnyOrder("notes.txt", "empty", "junk");
+            assertThat(scan.skipped()).allSatisfy(s -> assertThat(s.reason()).isNotBlank());
+        }
+    }
+
+    @Test
+    void import_by_name_then_hex_then_decimal_guid_under_a_new_name_pos() throws Exception {
+        Path devs = Files.createDirectories(tmp.resolve("devs"));
+        List<String> d = TestPools.devices(devs, 1);
+        try (Engine a = persistentEngine("a")) {
+            Pool pool = a.createPool("tank", VdevLayout.parse(d.get(0)), Map.of(), false);
+            long guid = pool.guid();
+            a.exportPool("tank", false);
+            assertThat(a.importPool("tank", in(devs)).guid()).isEqualTo(guid);
+            a.exportPool("tank", false);
+            assertThat(a.importPool("0x" + Long.toHexString(guid), in(devs)).name()).isEqualTo("tank");
+            a.exportPool("tank", false);
+            Pool renamed = a.importPool(Long.toUnsignedString(guid), in(devs).withNewName("ost9"));
+            assertThat(renamed.name()).isEqualTo("ost9");
+            assertThat(renamed.events()).extracting(e -> e.type()).contains("renamed");
+            a.exportPool("ost9", false);
+            assertThat(a.scan(List.of(devs.toString())).pools().get(0).name()).isEqualTo("ost9");
+        }
+    }
+
+    @Test
+    void import_refuses_shared_unknown_and_taken_names_neg() throws Exception {
+        Path devs = Files.createDirectories(tmp.resolve("devs"));
+        List<String> d = TestPools.devices(devs, 3);
+        try (Engine a = persistentEngine("a")) {
+            a.createPool("tank", VdevLayout.parse(d.get(0)), Map.of(), false);
+            a.exportPool("tank", false);
+            a.createPool("tank", VdevLayout.parse(d.get(1)), Map.of(), false);
+            a.exportPool("tank", false);
+            assertThatThrownBy(() -> a.importPool("tank", in(devs)))
+                    .hasMessageContaining("several pools").hasMessageContaining("GUID")
+                    .extracting(e -> ((TarnException) e).code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
+            assertThatThrownBy(() -> a.importPool("nosuch", in(devs)))
+                    .extracting(e -> ((TarnException) e).code()).isEqualTo(ErrorCode.POOL_NOT_FOUND);
+            long g = a.scan(List.of(devs.toString())).pools().get(0).guid();
+            a.importPool(Long.toUnsignedString(g), in(devs));
+            a.createPool("other", VdevLayout.parse(d.get(2)), Map.of(), false);
+            a.exportPool("other", false);
+            assertThatThrownBy(() -> a.importPool("other", in(devs).withNewName("tank")))
+                    .extracting(e -> ((TarnException) e).code()).isEqualTo(ErrorCode.POOL_EXISTS);
+        }
+    }
+
+    @Test
+    void pool_active_on_another_host_needs_force_and_imports_at_its_last_synced_txg_neg() throws Exception {
+        Path devs = Files.createDirectories(tmp.resolve("devs"));
+        List<String> d = TestPools.devices(devs, 1);
+        byte[] data = TestPools.randomBytes(new Random(2), 100_000).array();
+        try (Engine a = persistentEngine("a"); Engine b = persistentEngine("b")) {
+            assertThat(a.hostId()).isNotEqualTo(b.hostId());
+            Pool pool = a.createPool("ost1", VdevLayout.parse(d.get(0)), Map.of(), false);
+            pool.createDataset("a");
+            long obj = writeObject(pool, data);
+            pool.sync();
+            long synced = pool.syncedTxg();
+            a.forceExport("ost1"); // labels still say ACTIVE, host a
+            ImportablePool seen = b.scan(List.of(devs.toString())).pools().get(0);
+            assertThat(seen.state()).isEqualTo("ACTIVE");
+            assertThat(seen.problems()).anyMatch(p -> p.contains(String.format("%08x", a.hostId())));
+            assertThatThrownBy(() -> b.importPool("ost1", in(devs)))
+                    .hasMessageContaining("in use by host")
+                    .extracting(e -> ((TarnException) e).code()).isEqualTo(ErrorCode.POOL_IN_USE_ELSEWHERE);
+            Pool taken = b.importPool("ost1", in(devs).withForce(true));
+            // imported at the last synced txg; the import then writes one txg to claim the labels
+            assertThat(taken.events()).anyMatch(e -> e.type().equals("imported") && e.detail().equals("at txg " + synced));
+            assertThat(taken.syncedTxg()).isEqualTo(synced + 1);
+            assertThat(readObject(taken, obj, data.length)).isEqualTo(data);
+        }
+    }
+
+    @Test
+    void deleted_devices_degrade_a_mirror_and_refuse_a_stripe_pos() throws Exception {
+        Path devs = Files.createDirectories(tmp.resolve("devs"));
+        List<String> d = TestPools.devices(devs, 3);
+        try (Engine a = persistentEngine("a")) {
+            a.createPool("m", VdevLayout.parse("mirror " + d.get(0) + " " + d.get(1)), Map.of(), false);
+            a.exportPool("m", false);
+            a.createPool("s", VdevLayout.parse(d.get(2)), Map.of(), false);
+            a.exportPool("s", false);
+            Files.delete(Path.of(d.get(1)));
+            Files.delete(Path.of(d.get(2)));
+            Pool m = a.importPool("m", in(devs));
+            assertThat(m.health()).isEqualTo(Health.DEGRADED);
+            a.exportPool("m", false);
+            // pool "s" has no device left: it is not in the scan at all; name it by its only device's dir
+            assertThat(a.scan(List.of(devs.toString())).pools()).extracting(ImportablePool::name).containsExactly("m");
+        }
+        Path stripe = Files.createDirectories(tmp.resolve("stripe"));
+        List<String> s = TestPools.devices(stripe, 2);
+        try (Engine a = persistentEngine("a")) {
+            a.createPool("st", VdevLayout.parse(s.get(0) + " " + s.get(1)), Map.of(), false);
+            a.exportPool("st", false);
+            Files.delete(Path.of(s.get(1)));
+            assertThat(a.scan(List.of(stripe.toString())).pools().get(0).importable()).isFalse();
+            assertThatThrownBy(() -> a.importPool("st", in(stripe)))
+                    .hasMessageContaining(s.get(1))
+                    .extracting(e -> ((TarnException) e).code()).isEqualTo(ErrorCode.MISSING_VDEV);
+        }
+    }
+
+    @Test
+    void damaged_newest_txg_imports_pinned_or_rewound_and_verifies_after_pos() throws Exception {
+        Path devs = Files.createDirectories(tmp.resolve("devs"));
+        List<String> d = TestPools.devices(devs, 1);
+        byte[] first = TestPools.randomBytes(new Random(3), 50_000).array();
+        long obj;
+        long goodTxg;
+        try (Engine a = persistentEngine("a")) {
+            Pool pool = a.createPool("tank", VdevLayout.parse(d.get(0)), Map.of(), false);
+            pool.createDataset("a");
+            obj = writeObject(pool, first);
+            pool.sync();
+            goodTxg = pool.syncedTxg();
+            writeObject(pool, new byte[1000]);
+            a.exportPool("tank", false);
+        }
+        Uberblock newest;
+        try (var dev = drivers.file.open(d.get(0), true)) {
+            newest = LabelReader.read(dev).bestUberblock().orElseThrow().uberblock();
+        }
+        assertThat(newest.txg()).isGreaterThan(goodTxg);
+        try (FileChannel ch = FileChannel.open(Path.of(d.get(0)), StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[] {1, 2, 3, 4, 5, 6, 7, 8}), newest.rootBp().offset() + 16);
+        }
+        try (Engine a = persistentEngine("a")) {
+            assertThatThrownBy(() -> a.importPool("tank", in(devs)))
+                    .hasMessageContaining("rewind=true")
+                    .extracting(e -> ((TarnException) e).code()).isEqualTo(ErrorCode.CHECKSUM_MISMATCH);
+            Pool pinned = a.importPool("tank", in(devs).withTxg(goodTxg));
+            assertThat(pinned.readOnly()).isTrue();
+            assertThat(pinned.syncedTxg()).isEqualTo(goodTxg);
+            assertThat(readObject(pinned, obj, first.length)).isEqualTo(first);
+            a.exportPool("tank", false);
+            Pool rewound = a.importPool("tank", in(devs).withRewind(true));
+            assertThat(rewound.events()).extracting(e -> e.type()).contains("rewound");
+            assertThat(readObject(rewound, obj, first.length)).isEqualTo(first);
+            rewound.sync();
+            a.exportPool("tank", false);
+            // after the rewind, the pool's newest txg verifies again
+            assertThat(a.importPool("tank", in(devs)).events()).extracting(e -> e.type()).doesNotContain("rewound");
+        }
+    }
+
+    @Test
+    void cache_file_reimports_on_start_but_never_a_pool_another_host_took_pos() throws Exception {
+        Path devs = Files.createDirectories(tmp.resolve("devs"));
+        List<String> d = TestPools.devices(devs, 1);
+        try (Engine a = persistentEngine("a")) {
+            a.createPool("tank", VdevLayout.parse(d.get(0)), Map.of(), false);
+            assertThat(CacheFile.read(tmp.resolve("a").resolve(EngineSettings.CACHE_FILE)))
+                    .extracting(CacheFile.Entry::name).containsExactly("tank");
+        }
+        try (Engine a = persistentEngine("a")) {
+            assertThat(a.pools()).containsExactly("tank");
+            // host b takes the pool over while a still lists it in its cache
+            a.forceExport("tank");
+        }
+        CacheFile.write(tmp.resolve("a").resolve(EngineSettings.CACHE_FILE),
+                List.of(new CacheFile.Entry("tank", 0, List.of(d.get(0)))));
+        try (Engine b = persistentEngine("b")) {
+            b.importPool("tank", in(devs).withForce(true));
+            long guid = b.pool("tank").orElseThrow().guid();
+            CacheFile.write(tmp.resolve("a").resolve(EngineSettings.CACHE_FILE),
+                    List.of(new CacheFile.Entry("tank", guid, List.of(d.get(0)))));
+            try (Engine a = persistentEngine("a")) {
+                assertThat(a.pools()).isEmpty();
+                assertThat(CacheFile.read(tmp.resolve("a").resolve(EngineSettings.CACHE_FILE))).isEmpty();
+            }
+            assertThat(b.pools()).containsExactly("tank");
+        }
+    }
+
+    @Test
+    void explicit_export_drops_the_pool_from_the_cache_pos() throws Exception {
+        List<String> d = TestPools.devices(tmp, 1);
+        try (Engine a = persistentEngine("a")) {
+            a.createPool("tank", VdevLayout.parse(d.get(0)), Map.of(), false);
+            a.exportPool("tank", false);
+            assertThat(CacheFile.read(tmp.resolve("a").resolve(EngineSettings.CACHE_FILE))).isEmpty();
+        }
+    }
+
+    @Test
+    void import_options_parse_and_refuse_bad_input_neg() {
+        ImportOptions o = ImportOptions.parse("force=true,readonly=on,rename=x,dir=/a,dir=/b,rewind=yes,txg=7");
+        assertThat(o.force()).isTrue();
+        assertThat(o.readOnly()).isTrue();
+        assertThat(o.newName()).isEqualTo("x");
+        assertThat(o.dirs()).containsExactly("/a", "/b");
+        assertThat(o.rewind()).isTrue();
+        assertThat(o.txg()).isEqualTo(7);
+        assertThatThrownBy(() -> ImportOptions.parse("colour=red")).hasMessageContaining("unknown import option");
+        assertThatThrownBy(() -> ImportOptions.parse("force=maybe")).hasMessageContaining("true or false");
+        assertThatThrownBy(() -> ImportOptions.parse("txg=soon")).hasMessageContaining("number");
+    }
 }

@@ -22,7 +22,7 @@ import org.tarn.api.Transaction;
 import org.tarn.api.VdevLayout;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
-import org.tarn.engine.pool.SpaNamespace;
+import org.tarn.engine.Engine;
 import org.tarn.vdev.fault.FaultRule;
 import org.tarn.vdev.fault.FaultVdevDriver;
 import org.tarn.vdev.file.FileVdevDriver;
@@ -78,7 +78,7 @@ public final class PoolHolder {
         FileVdevDriver file = new FileVdevDriver();
         FaultVdevDriver fault = new FaultVdevDriver(file);
         // a hung write must stay hung: the I/O deadline is far beyond the test
-        SpaNamespace engine = TarnEngine.start(EngineSettings.persistent(stateDir).withIoTimeoutMillis(600_000),
+        Engine engine = TarnEngine.start(EngineSettings.persistent(stateDir).withIoTimeoutMillis(600_000),
                 List.of(fault, file));
         say("HOST " + engine.settings().host().hex() + " " + engine.hostname());
 
@@ -147,7 +147,7 @@ public final class PoolHolder {
         return files.stream().mapToInt(f -> fault.injector(f).hungCount()).sum();
     }
 
-    private static void hangAndForceExport(SpaNamespace engine, FaultVdevDriver fault, Pool pool, String name,
+    private static void hangAndForceExport(Engine engine, FaultVdevDriver fault, Pool pool, String name,
                                            List<String> files) {
         for (String f : files) {
             fault.injector(f).add(FaultRule.hang().on(FaultRule.Op.WRITE));

@@ -25,7 +25,7 @@ import org.tarn.api.VdevLayout;
 import org.tarn.api.VdevState;
 import org.tarn.api.VdevStatus;
 import org.tarn.engine.TestPools;
-import org.tarn.engine.pool.SpaNamespace;
+import org.tarn.engine.Engine;
 import org.tarn.vdev.fault.FaultRule;
 
 /** Device faults under a pool: mirrors mask them and heal, checksums catch corruption, failures never crash. */
@@ -67,7 +67,7 @@ class MirrorFaultTest {
         List<String> d = TestPools.devices(dir, 2);
         String bad = "fault:" + d.get(0);
         byte[] data = TestPools.randomBytes(new Random(7), 700_000).array();
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             Pool pool = engine.createPool("tank", VdevLayout.parse("mirror " + bad + " " + d.get(1)), Map.of(), false);
             pool.createDataset("a");
             pool.sync();
@@ -94,7 +94,7 @@ class MirrorFaultTest {
         byte[] data = new byte[128 * 1024];
         new Random(11).nextBytes(data);
         long obj;
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             Pool pool = engine.createPool("tank", VdevLayout.parse("mirror " + d.get(0) + " " + d.get(1)),
                     Map.of(), false);
             pool.createDataset("a");
@@ -102,7 +102,7 @@ class MirrorFaultTest {
             engine.exportPool("tank", false);
         }
         long at = corruptPattern(Path.of(d.get(0)), data);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             Pool pool = engine.openPool(d, false);
             assertThat(readObject(pool, "a", obj, data.length)).isEqualTo(data);
             assertThat(leaf(pool, d.get(0)).checksumErrors()).isEqualTo(1);
@@ -118,14 +118,14 @@ class MirrorFaultTest {
         byte[] data = new byte[64 * 1024];
         new Random(5).nextBytes(data);
         long obj;
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             Pool pool = engine.createPool("tank", VdevLayout.parse(d.get(0)), Map.of(), false);
             pool.createDataset("a");
             obj = writeObject(pool, "a", data);
             engine.exportPool("tank", false);
         }
         corruptPattern(Path.of(d.get(0)), data);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             Pool pool = engine.openPool(d, false);
             assertThatThrownBy(() -> readObject(pool, "a", obj, data.length))
                     .isInstanceOf(TarnException.class)
@@ -140,7 +140,7 @@ class MirrorFaultTest {
         String a = "fault:" + d.get(0);
         String b = "fault:" + d.get(1);
         byte[] data = TestPools.randomBytes(new Random(9), 200_000).array();
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             Pool pool = engine.createPool("tank", VdevLayout.parse("mirror " + a + " " + b),
                     Map.of("failmode", "continue"), false);
             pool.createDataset("a");

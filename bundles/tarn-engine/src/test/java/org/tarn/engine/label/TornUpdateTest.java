@@ -43,7 +43,7 @@ class TornUpdateTest {
     }
 
     @Test
-    void everyPrefixOfTheOrderedWritesLeavesAConsistentPair() throws Exception {
+    void everyPrefixOfTheOrderedWritesLeavesAConsistentPair_pos() throws Exception {
         MemoryBlockDevice base = LabelFixtures.labelledDevice(OLD_TXG);
         List<DeviceWrite> writes = orderedWrites(newConfig());
         assertThat(writes).hasSize(8);
@@ -58,7 +58,7 @@ class TornUpdateTest {
     }
 
     @Test
-    void aTornWriteAfterEveryPrefixLeavesAConsistentPair() throws Exception {
+    void aTornWriteAfterEveryPrefixLeavesAConsistentPair_pos() throws Exception {
         MemoryBlockDevice base = LabelFixtures.labelledDevice(OLD_TXG);
         List<DeviceWrite> writes = orderedWrites(newConfig());
         for (int prefix = 0; prefix < writes.size(); prefix++) {
@@ -78,7 +78,7 @@ class TornUpdateTest {
     }
 
     @Test
-    void anySubsetOfAnUnflushedPhaseLeavesAConsistentPair() throws Exception {
+    void anySubsetOfAnUnflushedPhaseLeavesAConsistentPair_pos() throws Exception {
         MemoryBlockDevice base = LabelFixtures.labelledDevice(OLD_TXG);
         List<List<DeviceWrite>> phases =
                 LabelWriter.phases(DEVICE_BYTES, newConfig(), LabelFixtures.uberblock(NEW_TXG), false);
@@ -103,7 +103,7 @@ class TornUpdateTest {
     }
 
     @Test
-    void aWrappedRingStillLeavesAConsistentPair() throws Exception {
+    void aWrappedRingStillLeavesAConsistentPair_pos() throws Exception {
         // txgs 10..137 fill the ring; the update of txg 138 overwrites the slot of txg 10
         MemoryBlockDevice base = LabelFixtures.labelledDevice(OLD_TXG);
         for (long txg = OLD_TXG + 1; txg < OLD_TXG + LabelLayout.UBERBLOCK_SLOTS; txg++) {
@@ -130,7 +130,7 @@ class TornUpdateTest {
     }
 
     @Test
-    void acrossTheLeavesOfAMirrorThePoolsNewestUberblockHasItsConfig() throws Exception {
+    void acrossTheLeavesOfAMirrorThePoolsNewestUberblockHasItsConfig_pos() throws Exception {
         LabelConfig oldA = oldConfig();
         LabelConfig oldB = oldA.forLeaf(LEAF_B);
         MemoryBlockDevice a = LabelFixtures.labelledDevice(OLD_TXG);

@@ -15,7 +15,7 @@ import org.tarn.api.Transaction;
 import org.tarn.api.VdevLayout;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
-import org.tarn.engine.pool.SpaNamespace;
+import org.tarn.engine.Engine;
 import org.tarn.vdev.file.FileVdevDriver;
 
 /**
@@ -50,7 +50,7 @@ public final class SixtyFourDevices {
         byte[] chunk = new byte[CHUNK];
         CRC32C written = new CRC32C();
         List<Long> objects = new ArrayList<>();
-        try (SpaNamespace engine = TarnEngine.start(EngineSettings.ephemeral(), List.of(new FileVdevDriver()))) {
+        try (Engine engine = TarnEngine.start(EngineSettings.ephemeral(), List.of(new FileVdevDriver()))) {
             Pool pool = engine.createPool("wide", VdevLayout.parse(layout.toString().trim()), Map.of(), false);
             pool.createDataset("data");
             try (Dataset ds = pool.openDataset("data")) {

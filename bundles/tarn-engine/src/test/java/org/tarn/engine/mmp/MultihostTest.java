@@ -21,7 +21,7 @@ import org.tarn.api.VdevLayout;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
 import org.tarn.engine.TestPools;
-import org.tarn.engine.pool.SpaNamespace;
+import org.tarn.engine.Engine;
 import org.tarn.vdev.fault.FaultRule;
 
 class MultihostTest {
@@ -30,7 +30,7 @@ class MultihostTest {
 
     private final TestPools.Drivers drivers = new TestPools.Drivers();
 
-    private SpaNamespace engine(String state) {
+    private Engine engine(String state) {
         return TarnEngine.start(EngineSettings.persistent(dir.resolve(state)).withIoTimeoutMillis(2000),
                 drivers.list());
     }
@@ -40,7 +40,7 @@ class MultihostTest {
         Path devs = Files.createDirectories(dir.resolve("devs"));
         List<String> d = TestPools.devices(devs, 1);
         ImportOptions forced = ImportOptions.defaults().withDirs(List.of(devs.toString())).withForce(true);
-        try (SpaNamespace a = engine("a"); SpaNamespace b = engine("b")) {
+        try (Engine a = engine("a"); Engine b = engine("b")) {
             a.createPool("ost1", VdevLayout.parse(d.get(0)), Map.of("multihost", "on"), false);
             assertThatThrownBy(() -> b.importPool("ost1", forced))
                     .hasMessageContaining("heartbeat moved")
@@ -57,7 +57,7 @@ class MultihostTest {
     void failing_heartbeats_with_failmode_export_force_export_the_pool_pos() throws Exception {
         List<String> d = TestPools.devices(dir, 1);
         String dev = "fault:" + d.get(0);
-        try (SpaNamespace a = engine("a")) {
+        try (Engine a = engine("a")) {
             Pool pool = a.createPool("ost1", VdevLayout.parse(dev), Map.of("multihost", "on", "failmode", "export"),
                     false);
             await().atMost(Duration.ofSeconds(10)).until(() -> drivers.fault.injector(dev).ioCount(FaultRule.Op.WRITE)
@@ -82,7 +82,7 @@ class MultihostTest {
                 .isLessThan(MultihostWriter.IMPORT_INTERVALS);
         List<String> d = TestPools.devices(dir, 1);
         String dev = "fault:" + d.get(0);
-        try (SpaNamespace a = engine("a")) {
+        try (Engine a = engine("a")) {
             Pool pool = a.createPool("ost1", VdevLayout.parse(dev), Map.of("multihost", "on", "failmode", "continue"),
                     false);
             pool.createDataset("data");

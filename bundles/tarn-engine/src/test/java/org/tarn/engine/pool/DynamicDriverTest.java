@@ -22,6 +22,7 @@ import org.tarn.api.PoolState;
 import org.tarn.api.TarnException;
 import org.tarn.api.Transaction;
 import org.tarn.api.VdevLayout;
+import org.tarn.engine.Engine;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
 import org.tarn.engine.TestPools;
@@ -37,7 +38,7 @@ class DynamicDriverTest {
     private final FileVdevDriver file = new FileVdevDriver();
     private final FaultVdevDriver fault = new FaultVdevDriver(file);
 
-    private SpaNamespace fileOnly(EngineSettings settings) {
+    private Engine fileOnly(EngineSettings settings) {
         return TarnEngine.start(settings.withIoTimeoutMillis(60_000), List.of(file));
     }
 
@@ -76,7 +77,7 @@ class DynamicDriverTest {
                 return file.open(path.substring("slow:".length()), readOnly);
             }
         };
-        try (SpaNamespace engine = fileOnly(EngineSettings.ephemeral())) {
+        try (Engine engine = fileOnly(EngineSettings.ephemeral())) {
             engine.addDriver(slow);
             CompletableFuture<Pool> create = CompletableFuture.supplyAsync(() ->
                     engine.createPool("s", VdevLayout.parse("slow:" + d.get(0)), Map.of(), false));
@@ -93,7 +94,7 @@ class DynamicDriverTest {
     @Test
     void added_driver_is_usable_at_once_pos() throws Exception {
         List<String> d = TestPools.devices(dir, 1);
-        try (SpaNamespace engine = fileOnly(EngineSettings.ephemeral())) {
+        try (Engine engine = fileOnly(EngineSettings.ephemeral())) {
             assertThat(engine.driverTypes()).containsExactly("file");
             engine.addDriver(fault);
             assertThat(engine.driverTypes()).containsExactly("file", "fault");
@@ -106,7 +107,7 @@ class DynamicDriverTest {
     @Test
     void removed_driver_force_exports_only_the_pools_that_use_it_pos() throws Exception {
         List<String> d = TestPools.devices(dir, 3);
-        try (SpaNamespace engine = fileOnly(EngineSettings.ephemeral())) {
+        try (Engine engine = fileOnly(EngineSettings.ephemeral())) {
             engine.addDriver(fault);
             Pool onFault = engine.createPool("f", VdevLayout.parse("mirror fault:" + d.get(0) + " fault:" + d.get(1)),
                     Map.of(), false);
@@ -139,7 +140,7 @@ class DynamicDriverTest {
     void removing_a_driver_whose_device_hangs_is_bounded_pos() throws Exception {
         List<String> d = TestPools.devices(dir, 1);
         String dev = "fault:" + d.get(0);
-        try (SpaNamespace engine = fileOnly(EngineSettings.ephemeral())) {
+        try (Engine engine = fileOnly(EngineSettings.ephemeral())) {
             engine.addDriver(fault);
             Pool pool = engine.createPool("hung", VdevLayout.parse(dev), Map.of(), false);
             pool.createDataset("a");
@@ -171,16 +172,16 @@ class DynamicDriverTest {
     void cached_pool_waits_for_its_driver_and_stays_cached_pos() throws Exception {
         List<String> d = TestPools.devices(dir, 2);
         EngineSettings settings = EngineSettings.persistent(dir.resolve("state"));
-        try (SpaNamespace engine = TarnEngine.start(settings, List.of(fault, file))) {
+        try (Engine engine = TarnEngine.start(settings, List.of(fault, file))) {
             engine.createPool("f", VdevLayout.parse("fault:" + d.get(0)), Map.of(), false);
             engine.createPool("p", VdevLayout.parse(d.get(1)), Map.of(), false);
         }
         // the fault driver is not there at start: its pool waits, and the cache file still lists it
-        try (SpaNamespace engine = fileOnly(settings)) {
+        try (Engine engine = fileOnly(settings)) {
             assertThat(engine.pools()).containsExactly("p");
             assertThat(engine.poolsAwaitingDriver()).containsExactly("f");
         }
-        try (SpaNamespace engine = fileOnly(settings)) {
+        try (Engine engine = fileOnly(settings)) {
             assertThat(engine.poolsAwaitingDriver()).containsExactly("f");
             engine.addDriver(fault);
             assertThat(engine.pools()).containsExactly("f", "p");
@@ -195,7 +196,7 @@ class DynamicDriverTest {
     void create_and_open_without_the_driver_name_the_missing_type_neg() throws Exception {
         List<String> d = TestPools.devices(dir, 1);
         String dev = "fault:" + d.get(0);
-        try (SpaNamespace engine = fileOnly(EngineSettings.ephemeral())) {
+        try (Engine engine = fileOnly(EngineSettings.ephemeral())) {
             assertThatThrownBy(() -> engine.createPool("f", VdevLayout.parse(dev), Map.of(), false))
                     .isInstanceOfSatisfying(TarnException.class,
                             e -> assertThat(e.code()).isEqualTo(ErrorCode.DRIVER_MISSING))
@@ -216,7 +217,7 @@ class DynamicDriverTest {
 
     @Test
     void second_driver_of_a_type_is_refused_neg() {
-        try (SpaNamespace engine = fileOnly(EngineSettings.ephemeral())) {
+        try (Engine engine = fileOnly(EngineSettings.ephemeral())) {
             assertThatThrownBy(() -> engine.addDriver(new FileVdevDriver()))
                     .isInstanceOfSatisfying(TarnException.class,
                             e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_ARGUMENT))
@@ -228,7 +229,7 @@ class DynamicDriverTest {
     @Test
     void removing_an_unknown_driver_changes_nothing_neg() throws Exception {
         List<String> d = TestPools.devices(dir, 1);
-        try (SpaNamespace engine = fileOnly(EngineSettings.ephemeral())) {
+        try (Engine engine = fileOnly(EngineSettings.ephemeral())) {
             engine.createPool("p", VdevLayout.parse(d.get(0)), Map.of(), false);
             assertThat(engine.removeDriver("fault")).isEmpty();
             assertThat(engine.pools()).containsExactly("p");
@@ -236,10 +237,10 @@ class DynamicDriverTest {
     }
 
     @Test
-    void driver_type_of_a_path() {
-        assertThat(SpaNamespace.driverTypeOf("fault:/x/d0")).isEqualTo("fault");
-        assertThat(SpaNamespace.driverTypeOf("file:/x/d0")).isEqualTo("file");
-        assertThat(SpaNamespace.driverTypeOf("/x/d0")).isEqualTo("file");
-        assertThat(SpaNamespace.driverTypeOf("C:\\x")).isEqualTo("file");
+    void driver_type_of_a_path_pos() {
+        assertThat(DriverRegistry.typeOf("fault:/x/d0")).isEqualTo("fault");
+        assertThat(DriverRegistry.typeOf("file:/x/d0")).isEqualTo("file");
+        assertThat(DriverRegistry.typeOf("/x/d0")).isEqualTo("file");
+        assertThat(DriverRegistry.typeOf("C:\\x")).isEqualTo("file");
     }
 }

@@ -26,6 +26,7 @@ import org.tarn.api.PoolState;
 import org.tarn.api.TarnException;
 import org.tarn.api.Transaction;
 import org.tarn.api.VdevLayout;
+import org.tarn.engine.Engine;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
 import org.tarn.engine.TestPools;
@@ -38,7 +39,7 @@ class ForceExportTest {
 
     private final TestPools.Drivers drivers = new TestPools.Drivers();
 
-    private SpaNamespace engine() {
+    private Engine engine() {
         // a long I/O deadline, so the hung I/O is still hung when we force-export
         return TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(60_000), drivers.list());
     }
@@ -47,7 +48,7 @@ class ForceExportTest {
     void force_export_while_device_hangs_mid_write_pos() throws Exception {
         List<String> d = TestPools.devices(dir, 1);
         String dev = "fault:" + d.get(0);
-        try (SpaNamespace engine = engine()) {
+        try (Engine engine = engine()) {
             Pool pool = engine.createPool("ost1", VdevLayout.parse(dev), Map.of(), false);
             pool.createDataset("a");
             long obj;
@@ -107,7 +108,7 @@ class ForceExportTest {
     void force_export_wakes_writers_blocked_in_failmode_wait_pos() throws Exception {
         List<String> d = TestPools.devices(dir, 1);
         String dev = "fault:" + d.get(0);
-        try (SpaNamespace engine = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(500),
+        try (Engine engine = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(500),
                 drivers.list())) {
             Pool pool = engine.createPool("ost1", VdevLayout.parse(dev),
                     Map.of("failmode", "wait", "dirtyMaxBytes", "1048576", "txg.dirtyLimitBytes", "262144"), false);
@@ -143,7 +144,7 @@ class ForceExportTest {
     void hung_pool_never_slows_another_pool_pos() throws Exception {
         List<String> d = TestPools.devices(dir, 2);
         String hung = "fault:" + d.get(0);
-        try (SpaNamespace engine = engine()) {
+        try (Engine engine = engine()) {
             Pool sick = engine.createPool("ost1", VdevLayout.parse(hung), Map.of(), false);
             Pool healthy = engine.createPool("ost0", VdevLayout.parse(d.get(1)), Map.of(), false);
             sick.createDataset("a");
@@ -200,7 +201,7 @@ class ForceExportTest {
     void closing_the_engine_force_exports_a_hung_pool_after_its_deadline_pos() throws Exception {
         List<String> d = TestPools.devices(dir, 1);
         String dev = "fault:" + d.get(0);
-        SpaNamespace engine = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(60_000)
+        Engine engine = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(60_000)
                 .withShutdownExportMillis(300), drivers.list());
         Pool pool = engine.createPool("ost1", VdevLayout.parse(dev), Map.of(), false);
         pool.createDataset("a");
@@ -221,7 +222,7 @@ class ForceExportTest {
     void force_export_overtakes_a_clean_export_stuck_on_a_hung_device_pos() throws Exception {
         List<String> d = TestPools.devices(dir, 1);
         String dev = "fault:" + d.get(0);
-        try (SpaNamespace engine = engine()) {
+        try (Engine engine = engine()) {
             Pool pool = engine.createPool("ost1", VdevLayout.parse(dev), Map.of(), false);
             pool.createDataset("a");
             drivers.fault.injector(dev).add(FaultRule.hang().on(FaultRule.Op.WRITE));
@@ -263,7 +264,7 @@ class ForceExportTest {
         String dev = "fault:" + d.get(0);
         byte[] data = new byte[40_000];
         java.util.Arrays.fill(data, (byte) 3);
-        try (SpaNamespace engine = engine()) {
+        try (Engine engine = engine()) {
             Pool pool = engine.createPool("ost1", VdevLayout.parse(dev), Map.of(), false);
             pool.createDataset("a");
             long obj;

@@ -22,6 +22,7 @@ import org.tarn.api.PoolState;
 import org.tarn.api.TarnException;
 import org.tarn.api.Transaction;
 import org.tarn.api.VdevLayout;
+import org.tarn.engine.Engine;
 import org.tarn.engine.TestPools;
 
 class PoolLifecycleTest {
@@ -35,7 +36,7 @@ class PoolLifecycleTest {
         List<String> d = TestPools.devices(dir, 4);
         byte[] data = TestPools.randomBytes(new Random(1), 1_000_003).array();
         long obj;
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             Pool pool = engine.createPool("tank", VdevLayout.parse("mirror " + d.get(0) + " " + d.get(1)
                     + " mirror " + d.get(2) + " " + d.get(3)), Map.of("comment", "rack 4"), false);
             assertThat(pool.state()).isEqualTo(PoolState.ACTIVE);
@@ -51,7 +52,7 @@ class PoolLifecycleTest {
             assertThat(engine.pools()).isEmpty();
             assertThat(pool.state()).isEqualTo(PoolState.EXPORTED);
         }
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             Pool pool = engine.openPool(d, false);
             assertThat(pool.name()).isEqualTo("tank");
             assertThat(pool.properties()).containsEntry("comment", "rack 4");
@@ -70,7 +71,7 @@ class PoolLifecycleTest {
     @Test
     void commit_callbacks_report_committed_with_txg_pos() throws Exception {
         List<String> d = TestPools.devices(dir, 1);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             Pool pool = engine.createPool("tank", VdevLayout.parse(d.get(0)), Map.of(), false);
             pool.createDataset("a");
             AtomicReference<String> seen = new AtomicReference<>();
@@ -88,7 +89,7 @@ class PoolLifecycleTest {
     @Test
     void create_refuses_device_of_active_pool_unless_forced_neg() throws Exception {
         List<String> d = TestPools.devices(dir, 2);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             engine.createPool("tank", VdevLayout.parse(d.get(0)), Map.of(), false);
             assertThatThrownBy(() -> engine.createPool("other", VdevLayout.parse(d.get(0) + " " + d.get(1)),
                     Map.of(), false))
@@ -102,7 +103,7 @@ class PoolLifecycleTest {
     @Test
     void create_takes_device_of_exported_pool_pos() throws Exception {
         List<String> d = TestPools.devices(dir, 1);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             engine.createPool("tank", VdevLayout.parse(d.get(0)), Map.of(), false);
             engine.exportPool("tank", false);
             Pool again = engine.createPool("fresh", VdevLayout.parse(d.get(0)), Map.of(), false);
@@ -116,7 +117,7 @@ class PoolLifecycleTest {
         org.tarn.vdev.file.FileVdevDriver.createSparseFile(small, 1024 * 1024);
         Path ro = TestPools.devices(dir, 1).stream().map(Path::of).findFirst().orElseThrow();
         ro.toFile().setWritable(false);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             assertThatThrownBy(() -> engine.createPool("t", VdevLayout.parse(small.toString()), Map.of(), false))
                     .hasMessageContaining(small.toString())
                     .extracting(e -> ((TarnException) e).code()).isEqualTo(ErrorCode.DEVICE_TOO_SMALL);
@@ -145,7 +146,7 @@ class PoolLifecycleTest {
             deep = deep.resolve("x".repeat(200) + i);
         }
         List<String> devs = TestPools.devices(java.nio.file.Files.createDirectories(deep), 160);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             Pool old = engine.createPool("old", VdevLayout.parse(devs.get(0)), Map.of(), false);
             engine.exportPool("old", false);
             assertThatThrownBy(() -> engine.createPool("big", VdevLayout.parse(String.join(" ", devs)), Map.of(),
@@ -161,7 +162,7 @@ class PoolLifecycleTest {
     @Test
     void create_refuses_bad_names_layouts_and_properties_neg() throws Exception {
         List<String> d = TestPools.devices(dir, 1);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             assertThatThrownBy(() -> engine.createPool("mirror", VdevLayout.parse(d.get(0)), Map.of(), false))
                     .extracting(e -> ((TarnException) e).code()).isEqualTo(ErrorCode.INVALID_ARGUMENT);
             assertThatThrownBy(() -> VdevLayout.parse("mirror " + d.get(0)))
@@ -179,7 +180,7 @@ class PoolLifecycleTest {
     @Test
     void export_refuses_open_datasets_unless_forced_neg() throws Exception {
         List<String> d = TestPools.devices(dir, 1);
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             Pool pool = engine.createPool("tank", VdevLayout.parse(d.get(0)), Map.of(), false);
             pool.createDataset("mdt0");
             Dataset ds = pool.openDataset("mdt0");
@@ -197,7 +198,7 @@ class PoolLifecycleTest {
     void sha256_checksums_round_trip_pos() throws Exception {
         List<String> d = TestPools.devices(dir, 1);
         byte[] data = TestPools.randomBytes(new Random(3), 300_000).array();
-        try (SpaNamespace engine = TestPools.engine(drivers)) {
+        try (Engine engine = TestPools.engine(drivers)) {
             Pool pool = engine.createPool("tank", VdevLayout.parse(d.get(0)), Map.of("checksum", "sha256"), false);
             pool.createDataset("a");
             long obj;

@@ -10,12 +10,17 @@ import javax.management.StandardMBean;
  * A standard MBean (open types only) whose metadata comes from the
  * annotations on its interface.
  */
-final class DescribedMBean extends StandardMBean {
+public final class DescribedMBean extends StandardMBean {
     private final Describer describer;
 
     <T> DescribedMBean(T implementation, Class<T> mbeanInterface) {
         super(implementation, mbeanInterface, false);
         this.describer = new Describer(mbeanInterface);
+    }
+
+    /** The described MBean of an implementation. */
+    public static <T> DescribedMBean of(T implementation, Class<T> mbeanInterface) {
+        return new DescribedMBean(implementation, mbeanInterface);
     }
 
     @Override

@@ -4,12 +4,14 @@ import java.io.File;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Dictionary;
+import java.util.Hashtable;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.Constants;
+import org.osgi.framework.ServiceRegistration;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -20,50 +22,48 @@ import org.osgi.service.metatype.annotations.Designate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tarn.api.ErrorCode;
-import org.tarn.api.ImportOptions;
-import org.tarn.api.ImportScan;
-import org.tarn.api.Pool;
-import org.tarn.api.PoolEventListener;
 import org.tarn.api.PoolManager;
 import org.tarn.api.TarnException;
-import org.tarn.api.VdevLayout;
 import org.tarn.api.vdev.VdevDriver;
+import org.tarn.engine.Engine;
 import org.tarn.engine.EngineSettings;
+import org.tarn.engine.HostIdentity;
+import org.tarn.engine.PathPolicy;
 import org.tarn.engine.TarnEngine;
-import org.tarn.engine.pool.HostIdentity;
-import org.tarn.engine.pool.SpaNamespace;
 
 /**
- * The engine as a service.
+ * Runs the engine in OSGi and publishes it as the {@link PoolManager}
+ * service.
  *
  * <p>Lifecycle: activation starts an engine with the settings from
  * Configuration Admin (PID {@value #PID}, optional) and the
  * {@link VdevDriver} services present, which imports the pools of the cache
- * file; deactivation closes it, exporting every pool cleanly (force-exporting
- * one that does not finish in time) while keeping them in the cache file. So
- * stopping or updating this bundle leaves every pool EXPORTED on disk, and
- * starting it again imports them back.
+ * file, and registers the engine itself as the {@code PoolManager} service;
+ * deactivation unregisters it and closes the engine, exporting every pool
+ * cleanly (force-exporting one that does not finish in time) while keeping
+ * them in the cache file. So stopping or updating this bundle leaves every
+ * pool EXPORTED on disk, and starting it again imports them back. A caller
+ * that keeps a stopped engine's service gets {@code ENGINE_STOPPED}; only this
+ * component can close the engine ({@code PoolManager} has no close).
  *
  * <p>Drivers are a dynamic, multiple reference: a driver bundle deployed
- * while the engine runs is added to it ({@link SpaNamespace#addDriver}, which
- * also imports the cached pools that were waiting for it), and one that leaves
- * is removed ({@link SpaNamespace#removeDriver}), which force-exports exactly
- * the pools with a device of that driver. Neither restarts the engine, and the
- * engine runs with no driver at all (its cached pools then wait). Except
- * while the framework itself stops: it may stop driver bundles before this
- * one, so the first driver to leave then closes the engine, exporting every
- * pool cleanly. Settings are
- * fixed for the life of an engine, so there is no {@code @Modified}: a
- * configuration change makes DS deactivate and re-activate the component,
- * i.e. export and re-import.
+ * while the engine runs is added to it ({@link Engine#addDriver}, which also
+ * imports the cached pools that were waiting for it), and one that leaves is
+ * removed ({@link Engine#removeDriver}), which force-exports exactly the pools
+ * with a device of that driver. Neither restarts the engine, and the engine
+ * runs with no driver at all (its cached pools then wait). Except while the
+ * framework itself stops: it may stop driver bundles before this one, so the
+ * first driver to leave then closes the engine, exporting every pool cleanly.
+ * Settings are fixed for the life of an engine, so there is no
+ * {@code @Modified}: a configuration change makes DS deactivate and
+ * re-activate the component, i.e. export and re-import.
  *
  * <p>Immediate, so the pools in the cache file are imported when the bundle
  * starts rather than when someone first asks for the service.
  */
-@Component(service = PoolManager.class, immediate = true, configurationPid = EngineComponent.PID,
-        property = "service.description=Tarn pool engine")
+@Component(service = {}, immediate = true, configurationPid = EngineComponent.PID)
 @Designate(ocd = EngineConfig.class)
-public final class EngineComponent implements PoolManager {
+public final class EngineComponent {
     /** Configuration PID of the engine. */
     public static final String PID = "org.tarn.engine";
 
@@ -74,19 +74,23 @@ public final class EngineComponent implements PoolManager {
     /** Every driver service bound, in binding order (guarded by {@link #early}): a refused duplicate of a type
      *  takes over when the driver in use of that type leaves. */
     private final List<VdevDriver> bound = new ArrayList<>();
-    private volatile SpaNamespace engine;
+    private volatile Engine engine;
     private volatile BundleContext context;
+    private ServiceRegistration<PoolManager> registration;
 
     @Activate
     void activate(EngineConfig config, BundleContext context) {
         EngineSettings settings = settings(config, context);
         this.context = context;
         synchronized (early) {
-            LOG.info("starting Tarn engine: state {}, search paths {}, drivers {}",
-                    settings.stateDir().orElse(null), settings.searchPaths(),
+            LOG.info("starting Tarn engine: state {}, search paths {} ({}), drivers {}",
+                    settings.stateDir().orElse(null), settings.searchPaths(), settings.pathPolicy(),
                     early.stream().map(VdevDriver::type).toList());
             engine = TarnEngine.start(settings, List.copyOf(early));
             early.clear();
+            Dictionary<String, Object> props = new Hashtable<>();
+            props.put(Constants.SERVICE_DESCRIPTION, "Tarn pool engine");
+            registration = context.registerService(PoolManager.class, engine, props);
         }
     }
 
@@ -95,7 +99,7 @@ public final class EngineComponent implements PoolManager {
     void bindDriver(VdevDriver driver) {
         synchronized (early) {
             bound.add(driver);
-            SpaNamespace e = engine;
+            Engine e = engine;
             if (e == null) {
                 early.add(driver);
                 return;
@@ -111,7 +115,7 @@ public final class EngineComponent implements PoolManager {
     void unbindDriver(VdevDriver driver) {
         synchronized (early) {
             bound.remove(driver);
-            SpaNamespace e = engine;
+            Engine e = engine;
             if (e == null) {
                 early.remove(driver);
                 return;
@@ -120,8 +124,7 @@ public final class EngineComponent implements PoolManager {
                 // the whole framework is going down and stops the driver bundles in whatever order: export
                 // every pool cleanly now, rather than force-export the ones whose driver happens to go first
                 LOG.info("framework stopping: exporting every pool before vdev driver '{}' leaves", driver.type());
-                e.close();
-                engine = null;
+                stop();
                 return;
             }
             // only the driver instance the engine uses: a refused duplicate of its type leaves quietly
@@ -160,6 +163,10 @@ public final class EngineComponent implements PoolManager {
         if (config.shutdownExportMillis() > 0) {
             s = s.withShutdownExportMillis(config.shutdownExportMillis());
         }
+        if (config.confinePaths()) {
+            s = s.withPathPolicy(PathPolicy.searchPathsOnly("add their directory to the engine's search paths "
+                    + "(searchPaths of configuration " + PID + "; search.paths of the standalone server)"));
+        }
         String hostId = config.hostId() == null ? "" : config.hostId().trim();
         if (!hostId.isEmpty()) {
             try {
@@ -184,110 +191,26 @@ public final class EngineComponent implements PoolManager {
     @Deactivate
     void deactivate() {
         synchronized (early) {
-            SpaNamespace e = engine;
-            if (e != null) {
-                LOG.info("stopping Tarn engine: exporting pools {}", e.pools());
-                e.close();
-                engine = null;
-            }
+            stop();
         }
     }
 
-    /** The running engine; a caller holding the service of a stopped component gets a clear error. */
-    private SpaNamespace engine() {
-        SpaNamespace e = engine;
+    /** Unregisters the service, then closes the engine (every pool exported). Guarded by {@link #early}. */
+    private void stop() {
+        Engine e = engine;
         if (e == null) {
-            throw new TarnException(ErrorCode.POOL_NOT_FOUND, "the Tarn engine of this service has stopped; "
-                    + "get the PoolManager service again");
+            return;
         }
-        return e;
-    }
-
-    /** The settings this engine runs with (for tests inside the bundle). */
-    EngineSettings engineSettings() {
-        return engine().settings();
-    }
-
-    @Override
-    public Pool createPool(String name, VdevLayout layout, Map<String, String> properties, boolean force) {
-        return engine().createPool(name, layout, properties, force);
-    }
-
-    @Override
-    public Pool openPool(List<String> devices, boolean readOnly) {
-        return engine().openPool(devices, readOnly);
-    }
-
-    @Override
-    public ImportScan scan(List<String> dirs) {
-        return engine().scan(dirs);
-    }
-
-    @Override
-    public Pool importPool(String nameOrGuid, ImportOptions options) {
-        return engine().importPool(nameOrGuid, options);
-    }
-
-    @Override
-    public long hostId() {
-        return engine().hostId();
-    }
-
-    @Override
-    public String hostname() {
-        return engine().hostname();
-    }
-
-    @Override
-    public List<String> searchPaths() {
-        return engine().searchPaths();
-    }
-
-    @Override
-    public void addEventListener(PoolEventListener listener) {
-        engine().addEventListener(listener);
-    }
-
-    @Override
-    public void removeEventListener(PoolEventListener listener) {
-        SpaNamespace e = engine;
-        if (e != null) { // a stopped engine keeps no listeners
-            e.removeEventListener(listener);
+        if (registration != null) {
+            try {
+                registration.unregister();
+            } catch (IllegalStateException alreadyGone) {
+                LOG.debug("PoolManager service already unregistered");
+            }
+            registration = null;
         }
-    }
-
-    @Override
-    public Optional<Pool> pool(String name) {
-        return engine().pool(name);
-    }
-
-    @Override
-    public List<String> pools() {
-        return engine().pools();
-    }
-
-    @Override
-    public void exportPool(String name, boolean force) {
-        engine().exportPool(name, force);
-    }
-
-    @Override
-    public void destroyPool(String name, boolean force) {
-        engine().destroyPool(name, force);
-    }
-
-    @Override
-    public void forceExport(String name) {
-        engine().forceExport(name);
-    }
-
-    /**
-     * Refused: the engine belongs to its component. Stop the bundle, disable
-     * the component or change its configuration instead.
-     */
-    @Override
-    public void close() {
-        throw new TarnException(ErrorCode.INVALID_ARGUMENT, "the Tarn engine service cannot be closed by a "
-                + "caller; stop bundle org.tarn.osgi (every pool is exported) or export pools one by one");
+        LOG.info("stopping Tarn engine: exporting pools {}", e.pools());
+        e.close();
+        engine = null;
     }
 }

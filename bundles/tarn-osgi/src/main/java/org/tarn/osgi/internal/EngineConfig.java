@@ -28,4 +28,10 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
             + "waits for the clean export of a pool before it force-exports it; 0 or less: the engine's default.",
             min = "0")
     long shutdownExportMillis() default 0;
+
+    @AttributeDefinition(name = "Confine paths to the search paths", description = "Whether every caller of "
+            + "the engine (its MBeans, JMX and Jolokia clients, other bundles) may name only devices and directories "
+            + "under the search paths, so that a remote caller cannot read or overwrite arbitrary files. "
+            + "Turn off only when no management front end is deployed.")
+    boolean confinePaths() default true;
 }

@@ -21,6 +21,7 @@ import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tarn.api.ErrorCode;
+import org.tarn.api.ExportHook;
 import org.tarn.api.Pool;
 import org.tarn.api.PoolEvent;
 import org.tarn.api.PoolEventListener;
@@ -38,12 +39,14 @@ import org.tarn.target.TargetState;
  * The targets of every pool of one pool manager. Pool events drive the
  * mounts: {@code imported} mounts a pool's targets, {@code force-exported}
  * marks them failed at once, {@code exported} marks any still mounted as
- * unmounted. Mounts and unmounts of one pool run one after the other on a
+ * unmounted. As the engine's {@link ExportHook}, it unmounts a pool's targets
+ * before every clean export, whoever asks for it, mounts them again when the
+ * export fails, and fails them the moment a force export returns. Mounts and unmounts of one pool run one after the other on a
  * worker thread (a slow pool never delays another's); recovery timers run on
  * one timer thread that only hands work to the workers; listeners are told
  * in order on one event thread.
  */
-public final class TargetManager implements TargetService, PoolEventListener {
+public final class TargetManager implements TargetService, PoolEventListener, ExportHook {
     private static final Logger LOG = LoggerFactory.getLogger(TargetManager.class);
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,"
             + (TargetSettings.MAX_NAME_CHARS - 1) + "}");
@@ -85,10 +88,39 @@ public final class TargetManager implements TargetService, PoolEventListener {
     public static TargetManager start(PoolManager pools, TargetSettings settings) {
         TargetManager m = new TargetManager(pools, settings);
         pools.addEventListener(m);
+        pools.addExportHook(m);
         for (String pool : pools.pools()) {
             m.submit(pool, () -> m.mountPool(pool));
         }
         return m;
+    }
+
+    // ---- the engine's export hook --------------------------------------------
+
+    /** A clean export or destroy of the pool begins: its targets unmount (syncing) first. */
+    @Override
+    public void beforeExport(Pool pool) {
+        if (!closed) {
+            unmountAll(pool.name());
+        }
+    }
+
+    /** The export failed: the targets mount again (and recover, as after any mount). */
+    @Override
+    public void exportFailed(Pool pool, TarnException cause) {
+        if (!closed) {
+            mountAll(pool.name());
+        }
+    }
+
+    /** Force-exported: the targets of that import of the pool fail at once. */
+    @Override
+    public void forceExported(String pool, long poolGuid, String reason) {
+        PoolTargets pt = byPool.get(pool);
+        if (pt != null && pt.guid() == poolGuid) {
+            String why = "pool '" + pool + "' was force-exported: " + reason;
+            pt.targets().values().forEach(t -> t.fail(why));
+        }
     }
 
     // ---- pool events ------------------------------------------------------
@@ -314,6 +346,7 @@ public final class TargetManager implements TargetService, PoolEventListener {
         }
         closed = true;
         pools.removeEventListener(this);
+        pools.removeExportHook(this);
         for (String pool : new ArrayList<>(byPool.keySet())) {
             try {
                 CompletableFuture<Void> f = CompletableFuture.runAsync(() -> unmountAll(pool), workers);

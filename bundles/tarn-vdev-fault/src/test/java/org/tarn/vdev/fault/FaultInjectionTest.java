@@ -49,7 +49,7 @@ class FaultInjectionTest {
     }
 
     @Test
-    void every_operation_is_described() throws Exception {
+    void every_operation_is_described_pos() throws Exception {
         MBeanInfo info = new FaultInjection(new FaultVdevDriver(new FileVdevDriver())).getMBeanInfo();
         assertThat(info.getDescription()).isNotBlank();
         assertThat(info.getOperations()).extracting(MBeanOperationInfo::getName)

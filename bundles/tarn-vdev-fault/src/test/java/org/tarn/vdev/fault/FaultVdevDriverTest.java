@@ -31,7 +31,7 @@ class FaultVdevDriverTest {
     }
 
     @Test
-    void typeIsFault() {
+    void type_pos_isFault() {
         assertThat(driver.type()).isEqualTo("fault");
     }
 

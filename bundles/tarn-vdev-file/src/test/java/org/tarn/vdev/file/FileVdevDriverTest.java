@@ -30,7 +30,7 @@ class FileVdevDriverTest {
     Path dir;
 
     @Test
-    void typeIsFile() {
+    void type_pos_isFile() {
         assertThat(driver.type()).isEqualTo("file");
     }
 
@@ -166,7 +166,7 @@ class FileVdevDriverTest {
     }
 
     @Test
-    void probeSizeBytes_findsTheEnd() throws Exception {
+    void probeSizeBytes_pos_findsTheEnd() throws Exception {
         for (long sizeBytes : new long[] {0, 1, 2, 3, 4096, 12_345, DEVICE_BYTES + 1}) {
             Path file = dir.resolve("probe" + sizeBytes);
             Files.write(file, new byte[(int) sizeBytes]);

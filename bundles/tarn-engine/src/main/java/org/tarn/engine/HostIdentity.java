@@ -1,4 +1,4 @@
-package org.tarn.engine.pool;
+package org.tarn.engine;
 
 /**
  * Who this engine instance is, as written into the labels of the pools it

@@ -1,18 +1,17 @@
-package org.tarn.engine.pool;
+package org.tarn.engine.label;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import org.tarn.engine.label.VdevConfig;
 import org.tarn.engine.vdev.Vdev;
 
 /** Converts between the runtime vdev tree and its label form. */
-final class VdevConfigs {
+public final class VdevConfigs {
     private VdevConfigs() {
     }
 
-    static VdevConfig toConfig(Vdev v) {
+    public static VdevConfig toConfig(Vdev v) {
         List<VdevConfig> kids = new ArrayList<>();
         for (Vdev c : v.children()) {
             kids.add(toConfig(c));
@@ -31,12 +30,12 @@ final class VdevConfigs {
     }
 
     /** Builds the runtime tree (no devices attached) with each top-level's space map. */
-    static Vdev fromConfig(VdevConfig root) {
+    public static Vdev fromConfig(VdevConfig root) {
         return fromConfig(root, Map.of());
     }
 
     /** As {@link #fromConfig(VdevConfig)}, with leaves found at other paths than their labels say. */
-    static Vdev fromConfig(VdevConfig root, Map<Long, String> paths) {
+    public static Vdev fromConfig(VdevConfig root, Map<Long, String> paths) {
         List<Vdev> tops = new ArrayList<>();
         for (VdevConfig t : root.children()) {
             Vdev top;

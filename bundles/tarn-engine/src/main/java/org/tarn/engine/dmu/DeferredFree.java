@@ -1,4 +1,4 @@
-package org.tarn.engine.pool;
+package org.tarn.engine.dmu;
 
 /**
  * A block freed in {@code txg}, whose space becomes reusable only when

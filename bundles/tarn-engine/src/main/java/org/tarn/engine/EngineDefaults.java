@@ -1,19 +1,19 @@
-package org.tarn.engine.pool;
+package org.tarn.engine;
 
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 import org.tarn.api.PoolProperty;
 
-/** Every default and tunable of a pool, in one place. */
-public final class PoolDefaults {
-    /** Transaction groups a freed block stays allocated, so a rewind finds it intact. */
-    public static final int FREE_DEFER_TXGS = 2;
-    /** Default size of a data block. */
+/**
+ * Every tunable of the engine and the default of every pool property, in one
+ * place. On-disk format constants are not tunables and live with their layer
+ * ({@link org.tarn.engine.dmu.DmuFormat}, {@link org.tarn.engine.label.LabelLayout}).
+ */
+public final class EngineDefaults {
+    /** Default size of a data block (property {@code recordsize}). */
     public static final int RECORD_SIZE_BYTES = 128 * 1024;
-    /** Smallest and largest data block sizes accepted. */
-    public static final int MIN_RECORD_SIZE_BYTES = 4096;
-    public static final int MAX_RECORD_SIZE_BYTES = 1024 * 1024;
     /** Dirty bytes at which a transaction group starts to sync. */
     public static final long TXG_DIRTY_LIMIT_BYTES = 16L * 1024 * 1024;
     /** An open group with changes syncs at the latest after this long. */
@@ -34,17 +34,14 @@ public final class PoolDefaults {
     public static final double SLOP_FRACTION = 1.0 / 32;
     /** Budget of the per-pool metadata block cache. */
     public static final long BLOCK_CACHE_BYTES = 16L * 1024 * 1024;
-    /** Size of an indirect block (256 block pointers). */
-    public static final int INDIRECT_BLOCK_BYTES = 16 * 1024;
-    /** Size of a block of the dnode array (128 dnodes). */
-    public static final int DNODE_BLOCK_BYTES = 16 * 1024;
     /** Threads per leaf device executor. */
     public static final int IO_THREADS_PER_LEAF = 2;
     /** Events kept per pool. */
     public static final int EVENT_HISTORY = 256;
-
-    private PoolDefaults() {
-    }
+    /** Largest merged device write of a sync. */
+    public static final int SYNC_RUN_BYTES = 1024 * 1024;
+    /** Bytes written to one top-level vdev before the allocator moves to the next. */
+    public static final long ROTOR_BYTES = 1024 * 1024;
 
     private static final Map<String, String> DEFAULT_PROPERTIES;
 
@@ -58,7 +55,10 @@ public final class PoolDefaults {
         p.put(PoolProperty.DIRTY_MAX_BYTES, Long.toString(DIRTY_MAX_BYTES));
         p.put(PoolProperty.RECORD_SIZE_BYTES, Integer.toString(RECORD_SIZE_BYTES));
         p.put(PoolProperty.COMMENT, "");
-        DEFAULT_PROPERTIES = java.util.Collections.unmodifiableMap(p);
+        DEFAULT_PROPERTIES = Collections.unmodifiableMap(p);
+    }
+
+    private EngineDefaults() {
     }
 
     /** The default value of every pool property (a new, modifiable copy). */

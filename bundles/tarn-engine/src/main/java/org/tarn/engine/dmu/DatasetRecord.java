@@ -1,4 +1,4 @@
-package org.tarn.engine.pool;
+package org.tarn.engine.dmu;
 
 import org.tarn.engine.io.BlockPointer;
 

@@ -1,4 +1,4 @@
-package org.tarn.engine.pool;
+package org.tarn.engine.dmu;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
