@@ -121,6 +121,27 @@ public final class IoPipeline {
         });
     }
 
+    /**
+     * A write that bypasses this host's caches ({@link BlockDevice#writeUncached}): for labels, uberblocks
+     * and heartbeats, which other hosts read from the device.
+     */
+    public CompletableFuture<Void> writeLeafUncached(Vdev leaf, long offset, ByteBuffer data) {
+        ByteBuffer src = data.duplicate();
+        return submit(leaf, dev -> {
+            dev.writeUncached(offset, src.duplicate());
+            return null;
+        });
+    }
+
+    /** A read from the device itself ({@link BlockDevice#readUncached}), whatever this host cached. */
+    public CompletableFuture<ByteBuffer> readLeafUncached(Vdev leaf, long offset, int length) {
+        return submit(leaf, dev -> {
+            ByteBuffer b = ByteBuffer.allocate(length);
+            dev.readUncached(offset, b);
+            return b.flip();
+        });
+    }
+
     public CompletableFuture<ByteBuffer> readLeaf(Vdev leaf, long offset, int length) {
         return submit(leaf, dev -> {
             ByteBuffer b = ByteBuffer.allocate(length);
