@@ -68,6 +68,11 @@ public final class IoPipeline {
         return cache;
     }
 
+    /** How long one device I/O may take before it counts as failed. */
+    public long ioTimeoutMillis() {
+        return ioTimeoutMillis;
+    }
+
     // ---- leaf operations ---------------------------------------------------
 
     /** A device call that may throw. */

@@ -24,8 +24,10 @@ import org.tarn.engine.vdev.Vdev;
  * stopped its heartbeat, an importer elsewhere may have found it silent and
  * imported the pool, and resuming here would make two writers.
  *
- * <p>Reads every label of every leaf from the device itself (uncached,
- * through the pool's pipeline, each read bounded by the I/O deadline) and
+ * <p>Reads every label of every leaf from the device itself (uncached), each
+ * leaf on a daemon thread of its own and bounded by the I/O deadline: the
+ * leaf's I/O threads may be pinned by the very heartbeat writes that hung and
+ * suspended the pool, and a read that hangs too pins only its own thread. It
  * reports another host when a valid config of the pool names another host id
  * with a txg at or above this host's last uberblock, or when a valid
  * uberblock of the pool is newer than this host's last one.
@@ -49,6 +51,32 @@ public final class RemoteActivity {
         });
     }
 
+    private static ByteBuffer readOnOwnThread(org.tarn.api.vdev.BlockDevice dev, long at, long deadlineMillis)
+            throws java.io.IOException, java.util.concurrent.TimeoutException {
+        CompletableFuture<ByteBuffer> f = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                ByteBuffer b = ByteBuffer.allocate(LabelLayout.LABEL_BYTES);
+                dev.readUncached(at, b);
+                f.complete(b.flip());
+            } catch (Throwable e) {
+                f.completeExceptionally(e);
+            }
+        }, "tarn-mmp-remote-check " + dev.path());
+        t.setDaemon(true);
+        t.start();
+        try {
+            return f.get(deadlineMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.IOException("interrupted reading the labels of " + dev.path(), e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof java.io.IOException io ? io : new java.io.IOException(e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new java.util.concurrent.TimeoutException("no answer within " + deadlineMillis + " ms");
+        }
+    }
+
     static Optional<String> find(long poolGuid, IoPipeline io, List<Vdev> leaves, long myHostId, Uberblock mine) {
         int read = 0;
         List<String> errors = new ArrayList<>();
@@ -56,16 +84,19 @@ public final class RemoteActivity {
             if (leaf.device() == null) {
                 continue;
             }
-            long size = leaf.device().sizeBytes();
+            org.tarn.api.vdev.BlockDevice dev = leaf.device();
+            long size = dev.sizeBytes();
             for (int index : LabelSet.ALL.indexes()) {
                 long at = LabelLayout.labelOffset(size, index);
                 ByteBuffer label;
                 try {
-                    CompletableFuture<ByteBuffer> f = io.readLeafUncached(leaf, at, LabelLayout.LABEL_BYTES);
-                    label = io.await(f);
-                } catch (TarnException e) {
-                    errors.add(leaf.path() + ": " + e.getMessage());
+                    label = readOnOwnThread(dev, at, io.ioTimeoutMillis());
+                } catch (java.io.IOException e) {
+                    errors.add(leaf.path() + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()));
                     continue;
+                } catch (java.util.concurrent.TimeoutException e) {
+                    errors.add(leaf.path() + ": " + e.getMessage());
+                    break; // a leaf that does not answer one label will not answer the others: one deadline each
                 }
                 read++;
                 try {
