@@ -104,8 +104,10 @@ class SeparateHostsMultihostTest {
             long killed = System.nanoTime();
             Pool pool = engine.importPool(POOL, forced);
             long importMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
-            System.out.printf("refused after %d ms; imported %d ms after SIGKILL (check bound %d ms)%n",
-                    refusedMillis, importMillis, ActivityCheck.durationMillis(null, 2));
+            System.out.printf("refused after %d ms; imported %d ms after SIGKILL (the holder gives up after %d ms; "
+                    + "the check waits %d%% of that, at least %d ms)%n", refusedMillis, importMillis,
+                    MultihostWriter.FAIL_INTERVALS * MultihostWriter.INTERVAL_MILLIS, ActivityCheck.SAFETY_PERCENT,
+                    ActivityCheck.minimumMillis());
             assertThat(importMillis).as("import after SIGKILL, bounded by the activity check")
                     .isLessThan(3 * ActivityCheck.minimumMillis() + 10_000);
             assertThat(pool.syncedTxg()).isGreaterThanOrEqualTo(txg);
