@@ -86,18 +86,15 @@ final class Secrets {
 
     /** A config file that holds a secret must be owner-only, like the JDK's management SSL config file. */
     static void configFileHoldsNoReadableSecret(ServerConfig config) {
-        if (config.file() == null) {
-            return;
-        }
         for (String k : ServerConfig.SECRET_KEYS) {
-            if (!config.get(k).isEmpty() && System.getProperty("tarn." + k) == null) {
+            Path file = config.sources().get(k);
+            if (file != null && !config.get(k).isEmpty()) {
                 try {
-                    ownerOnly(k, config.file());
+                    ownerOnly(k, file);
                 } catch (IllegalArgumentException e) {
-                    throw new IllegalArgumentException("config file " + config.file() + " sets " + k
-                            + ", so it must be accessible by its owner only; run: chmod 600 " + config.file(), e);
+                    throw new IllegalArgumentException("config file " + file + " sets " + k
+                            + ", so it must be accessible by its owner only; run: chmod 600 " + file, e);
                 }
-                return;
             }
         }
     }

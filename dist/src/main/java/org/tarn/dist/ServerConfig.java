@@ -11,98 +11,120 @@ import java.util.Map;
 import java.util.Properties;
 
 /**
- * The server's settings: defaults here, overridden by
- * {@code <data dir>/tarn.properties} (or {@code --config FILE}), then by
- * {@code -Dtarn.<key>=...} system properties.
- *
- * <pre>
- * hostid                  hex host id; default: created once in state/hostid
- * search.paths            comma-separated device directories (default: devices)
- * jmx.host / jmx.port     remote JMX (RMI) endpoint (127.0.0.1 / 9010; port 0: off)
- * jmx.password.file       JDK-format password file ("user password" lines, owner-only): clients must
- *                         authenticate (empty: no authentication)
- * jmx.access.file         JDK-format access file ("user readonly|readwrite"); empty: every
- *                         authenticated user has read-write access
- * jmx.ssl                 TLS for the JMX connector and its RMI registry (false)
- * jmx.ssl.keystore        keystore (PKCS12 or JKS) holding the server's key and certificate
- * jmx.ssl.keystore.password  its password (a config file holding it must be owner-only)
- * jmx.ssl.need.client.auth   require client certificates (false)
- * jmx.ssl.truststore / jmx.ssl.truststore.password   certificates trusted for client authentication
- * jmx.insecure            allow a jmx.host other than loopback without authentication and TLS (false)
- * jolokia.host / .port    Jolokia HTTP agent (127.0.0.1 / 8778; port 0: off)
- * jolokia.policy          Jolokia policy file (default: the bundled jolokia-access.xml)
- * jolokia.user            HTTP basic authentication user (empty: none)
- * jolokia.password.file   file whose first line is that user's password (owner-only)
- * jolokia.https           serve Jolokia over HTTPS (false)
- * jolokia.https.keystore / jolokia.https.keystore.password   (default: the jmx.ssl.keystore ones)
- * default.pool            pool created on first start (tank; empty: none)
- * default.pool.devices    its mirrored file devices (2)
- * default.device.bytes    size of each (268435456)
- * io.timeout.millis       device I/O deadline (10000)
- * shutdown.export.millis  clean-export deadline at shutdown before force export (10000)
- * fault.injection         register tarn:type=FaultInjection for drills and tests (false)
- * target.recovery.window.millis  how long a mounted target waits for its known clients to replay (60000)
- * framework.timeout.millis  how long the bundles may take to start the engine, and the framework to stop
- *                         beyond shutdown.export.millis (60000)
- * </pre>
+ * The server's settings. Each key has its default and its description in
+ * {@link #KEYS}; a value comes from, last one winning:
+ * <ol>
+ * <li>the default;</li>
+ * <li>{@code $TARN_HOME/etc/tarn.properties} when the server runs from a
+ * distribution ({@code bin/tarn-server} sets {@code tarn.home}; the file ships
+ * with every key commented out, {@link #template()} writes it);</li>
+ * <li>{@code <data dir>/tarn.properties}, or {@code --config FILE} instead;</li>
+ * <li>{@code -Dtarn.<key>=...} system properties.</li>
+ * </ol>
+ * Relative paths are resolved against the data directory. {@link #sources()}
+ * tells which file set a key (none for defaults and system properties).
  */
-public record ServerConfig(Path dataDir, Map<String, String> values, Path file) {
+public record ServerConfig(Path dataDir, Map<String, String> values, Map<String, Path> sources) {
+
+    /** One setting: its name, default value and what it does (one or more lines of text). */
+    public record Key(String name, String defaultValue, String description) {
+    }
+
+    /** Every key, with its default and description, in the order the template lists them. */
+    public static final List<Key> KEYS = List.of(
+            new Key("hostid", "", "hex host id; empty: created once in <data>/state/hostid"),
+            new Key("search.paths", "devices", "comma-separated device directories, relative to the data directory;"
+                    + " management may name devices only under them"),
+            new Key("jmx.host", "127.0.0.1", "remote JMX (RMI registry and connector) address"),
+            new Key("jmx.port", "9010", "remote JMX port; 0: off"),
+            new Key("jmx.password.file", "", "JDK-format password file (\"user password\" lines, owner-only):"
+                    + " clients must authenticate; empty: no authentication"),
+            new Key("jmx.access.file", "", "JDK-format access file (\"user readonly|readwrite\" lines); empty:"
+                    + " every authenticated user may read and write"),
+            new Key("jmx.ssl", "false", "TLS for the JMX connector and its RMI registry"),
+            new Key("jmx.ssl.keystore", "", "keystore (PKCS12 or JKS) with the server's key and certificate"),
+            new Key("jmx.ssl.keystore.password", "", "its password (a config file holding it must be owner-only)"),
+            new Key("jmx.ssl.need.client.auth", "false", "require client certificates"),
+            new Key("jmx.ssl.truststore", "", "certificates trusted for client authentication"),
+            new Key("jmx.ssl.truststore.password", "", "its password"),
+            new Key("jmx.insecure", "false", "allow a jmx.host other than loopback without authentication and TLS"),
+            new Key("jolokia.host", "127.0.0.1", "Jolokia HTTP agent address"),
+            new Key("jolokia.port", "8778", "Jolokia port; 0: off"),
+            new Key("jolokia.policy", "", "Jolokia policy file; empty: <data>/jolokia-access.xml if it exists,"
+                    + " else etc/jolokia-access.xml of the distribution, else the built-in policy (written to"
+                    + " <data>/jolokia-access.xml)"),
+            new Key("jolokia.user", "", "HTTP basic authentication user; empty: none"),
+            new Key("jolokia.password.file", "", "file whose first line is that user's password (owner-only)"),
+            new Key("jolokia.https", "false", "serve Jolokia over HTTPS"),
+            new Key("jolokia.https.keystore", "", "its keystore; empty: jmx.ssl.keystore"),
+            new Key("jolokia.https.keystore.password", "", "its password; empty with an empty keystore:"
+                    + " jmx.ssl.keystore.password"),
+            new Key("default.pool", "tank", "pool created on first start; empty: none"),
+            new Key("default.pool.devices", "2", "its mirrored sparse file devices, in the first search path"),
+            new Key("default.device.bytes", Long.toString(256L * 1024 * 1024), "size of each"),
+            new Key("io.timeout.millis", "10000", "device I/O deadline"),
+            new Key("shutdown.export.millis", "10000", "clean-export deadline at shutdown, before force export"),
+            new Key("fault.injection", "false", "register tarn:type=FaultInjection (tarnctl inject) for drills and"
+                    + " tests: never on a production server"),
+            new Key("target.recovery.window.millis", "15000", "how long a mounted target waits for its known"
+                    + " clients to replay"),
+            new Key("target.server.host", "127.0.0.1", "address the target protocol (remote clients) listens on"),
+            new Key("target.server.port", "9988", "its TCP port; 0: off"),
+            new Key("target.server.name", "", "the server name it tells clients; empty: the host name"),
+            new Key("target.server.secret.file", "", "file whose first line is the shared secret clients must"
+                    + " prove (owner-only); empty: none"),
+            new Key("target.server.tls", "false", "TLS for the target protocol"),
+            new Key("target.server.tls.keystore", "", "its key and certificate; empty: jmx.ssl.keystore"),
+            new Key("target.server.tls.keystore.password", "", "its password; empty with an empty keystore:"
+                    + " jmx.ssl.keystore.password"),
+            new Key("target.server.tls.truststore", "", "client certificates to trust"),
+            new Key("target.server.tls.truststore.password", "", "its password"),
+            new Key("target.server.tls.need.client.auth", "false", "clients must present a trusted certificate"),
+            new Key("target.server.insecure", "false", "allow a non-loopback target.server.host without TLS and a"
+                    + " secret or client certificates"),
+            new Key("framework.timeout.millis", "60000", "how long the bundles may take to start the engine, and"
+                    + " the framework to stop beyond shutdown.export.millis"));
 
     /** Keys whose values are secrets: a config file that sets one must be readable by its owner only. */
     static final List<String> SECRET_KEYS = List.of("jmx.ssl.keystore.password", "jmx.ssl.truststore.password",
-            "jolokia.https.keystore.password");
+            "jolokia.https.keystore.password", "target.server.tls.keystore.password",
+            "target.server.tls.truststore.password");
+
+    /** System property naming the distribution's directory (set by {@code bin/tarn-server}); not a key. */
+    public static final String HOME_PROPERTY = "tarn.home";
 
     /** Every key with its default, in one place. */
     public static Map<String, String> defaults() {
         Map<String, String> d = new LinkedHashMap<>();
-        d.put("hostid", "");
-        d.put("search.paths", "devices");
-        d.put("jmx.host", "127.0.0.1");
-        d.put("jmx.port", "9010");
-        d.put("jmx.password.file", "");
-        d.put("jmx.access.file", "");
-        d.put("jmx.ssl", "false");
-        d.put("jmx.ssl.keystore", "");
-        d.put("jmx.ssl.keystore.password", "");
-        d.put("jmx.ssl.need.client.auth", "false");
-        d.put("jmx.ssl.truststore", "");
-        d.put("jmx.ssl.truststore.password", "");
-        d.put("jmx.insecure", "false");
-        d.put("jolokia.host", "127.0.0.1");
-        d.put("jolokia.port", "8778");
-        d.put("jolokia.policy", "");
-        d.put("jolokia.user", "");
-        d.put("jolokia.password.file", "");
-        d.put("jolokia.https", "false");
-        d.put("jolokia.https.keystore", "");
-        d.put("jolokia.https.keystore.password", "");
-        d.put("default.pool", "tank");
-        d.put("default.pool.devices", "2");
-        d.put("default.device.bytes", Long.toString(256L * 1024 * 1024));
-        d.put("io.timeout.millis", "10000");
-        d.put("shutdown.export.millis", "10000");
-        d.put("fault.injection", "false");
-        d.put("target.recovery.window.millis", "60000");
-        d.put("framework.timeout.millis", "60000");
+        for (Key k : KEYS) {
+            d.put(k.name(), k.defaultValue());
+        }
         return d;
     }
 
-    /** Loads the configuration of a data directory. */
+    /** Loads the configuration of a data directory, outside a distribution. */
     public static ServerConfig load(Path dataDir, Path configFile) throws IOException {
+        return load(dataDir, configFile, null);
+    }
+
+    /**
+     * Loads the configuration of a data directory: the defaults, then
+     * {@code home/etc/tarn.properties} (when {@code home} is not null and the
+     * file exists), then {@code configFile} or {@code dataDir/tarn.properties},
+     * then {@code -Dtarn.KEY} system properties.
+     */
+    public static ServerConfig load(Path dataDir, Path configFile, Path home) throws IOException {
         Map<String, String> v = defaults();
+        Map<String, Path> sources = new LinkedHashMap<>();
+        if (home != null) {
+            Path etc = home.resolve("etc").resolve("tarn.properties");
+            if (Files.exists(etc)) {
+                read(etc, v, sources);
+            }
+        }
         Path file = configFile != null ? configFile : dataDir.resolve("tarn.properties");
-        boolean loaded = Files.exists(file);
-        if (loaded) {
-            Properties p = new Properties();
-            try (Reader r = Files.newBufferedReader(file)) {
-                p.load(r);
-            }
-            for (String k : p.stringPropertyNames()) {
-                if (!v.containsKey(k)) {
-                    throw new IllegalArgumentException("unknown key '" + k + "' in " + file + "; known: " + v.keySet());
-                }
-                v.put(k, p.getProperty(k).trim());
-            }
+        if (Files.exists(file)) {
+            read(file, v, sources);
         } else if (configFile != null) {
             throw new IllegalArgumentException("config file " + configFile + " does not exist");
         }
@@ -110,9 +132,85 @@ public record ServerConfig(Path dataDir, Map<String, String> values, Path file) 
             String sys = System.getProperty("tarn." + k);
             if (sys != null) {
                 v.put(k, sys.trim());
+                sources.remove(k);
             }
         }
-        return new ServerConfig(dataDir, v, loaded ? file : null);
+        return new ServerConfig(dataDir, v, Map.copyOf(sources));
+    }
+
+    private static void read(Path file, Map<String, String> into, Map<String, Path> sources) throws IOException {
+        Properties p = new Properties();
+        try (Reader r = Files.newBufferedReader(file)) {
+            p.load(r);
+        }
+        for (String k : p.stringPropertyNames()) {
+            if (!into.containsKey(k)) {
+                throw new IllegalArgumentException("unknown key '" + k + "' in " + file + "; known: " + into.keySet());
+            }
+            into.put(k, p.getProperty(k).trim());
+            sources.put(k, file);
+        }
+    }
+
+    /**
+     * The {@code tarn.*} system properties that name no key (a typo such as
+     * {@code -Dtarn.jolokia.prot=...} would otherwise be ignored silently).
+     */
+    public static List<String> unknownSystemProperties() {
+        List<String> out = new ArrayList<>();
+        for (String name : System.getProperties().stringPropertyNames()) {
+            if (name.startsWith("tarn.") && !name.equals(HOME_PROPERTY)
+                    && !defaults().containsKey(name.substring("tarn.".length()))) {
+                out.add(name);
+            }
+        }
+        out.sort(null);
+        return out;
+    }
+
+    /**
+     * {@code etc/tarn.properties} of the distribution: every key commented
+     * out with its default and description, so the file changes nothing until
+     * a line is uncommented.
+     */
+    public static String template() {
+        StringBuilder b = new StringBuilder();
+        b.append("# Tarn server settings. Every key is listed with its default, commented out: uncomment a line\n")
+                .append("# to change it. Values here apply to every data directory; <data>/tarn.properties (or\n")
+                .append("# --config FILE) overrides them for one server, and -Dtarn.KEY=VALUE on the bin/tarn-server\n")
+                .append("# command line overrides both. Relative paths are resolved against the data directory.\n");
+        for (Key k : KEYS) {
+            b.append('\n');
+            for (String line : wrap(k.description(), 96)) {
+                b.append("# ").append(line).append('\n');
+            }
+            b.append("#").append(k.name()).append('=').append(k.defaultValue()).append('\n');
+        }
+        return b.toString();
+    }
+
+    private static List<String> wrap(String text, int width) {
+        List<String> lines = new ArrayList<>();
+        StringBuilder line = new StringBuilder();
+        for (String word : text.split(" ")) {
+            if (line.length() > 0 && line.length() + 1 + word.length() > width) {
+                lines.add(line.toString());
+                line.setLength(0);
+            }
+            if (line.length() > 0) {
+                line.append(' ');
+            }
+            line.append(word);
+        }
+        lines.add(line.toString());
+        return lines;
+    }
+
+    /** Writes {@link #template()} to the file given as the only argument (the build's etc/tarn.properties). */
+    public static void main(String[] args) throws IOException {
+        Path out = Path.of(args[0]);
+        Files.createDirectories(out.toAbsolutePath().getParent());
+        Files.writeString(out, template());
     }
 
     public String get(String key) {

@@ -47,7 +47,8 @@ import org.slf4j.LoggerFactory;
  * Configuration Admin, and serves the MBeans the bundles register in the
  * platform MBeanServer over remote JMX and Jolokia on loopback.
  *
- * <p>Usage: {@code TarnServer [--data DIR] [--config FILE]}; the data
+ * <p>Usage: {@code TarnServer [--data DIR] [--config FILE]} ({@code bin/tarn-server}
+ * of the distribution runs it; settings in {@link ServerConfig}); the data
  * directory defaults to {@code ./tarn-data}. It holds the lock file, the
  * engine's state ({@code state/}: host id, cache file), the devices of the
  * default search path ({@code devices/}) and Felix's storage
@@ -71,7 +72,11 @@ public final class TarnServer implements AutoCloseable {
     static final String FAULT_PID = "org.tarn.vdev.fault";
     /** Configuration PID of the storage targets component (bundle org.tarn.osgi). */
     static final String TARGETS_PID = "org.tarn.target";
+    /** Configuration PID of the target protocol server (bundle org.tarn.target.server). */
+    static final String TARGET_SERVER_PID = "org.tarn.target.server";
     static final String POOL_MANAGER = "tarn:type=PoolManager";
+    /** The JDK HTTP server's switch for TCP_NODELAY on its connections. */
+    static final String NODELAY = "sun.net.httpserver.nodelay";
 
     private final ServerConfig config;
     private final MBeanServer mbeans = ManagementFactory.getPlatformMBeanServer();
@@ -95,7 +100,7 @@ public final class TarnServer implements AutoCloseable {
                 case "--data" -> data = Path.of(value(args, ++i));
                 case "--config" -> configFile = Path.of(value(args, ++i));
                 case "-h", "--help" -> {
-                    System.out.println("usage: TarnServer [--data DIR] [--config FILE]   (see ServerConfig for keys)");
+                    System.out.print(usage());
                     return;
                 }
                 default -> {
@@ -104,11 +109,20 @@ public final class TarnServer implements AutoCloseable {
                 }
             }
         }
+        List<String> unknown = ServerConfig.unknownSystemProperties();
+        if (!unknown.isEmpty()) {
+            System.err.println("tarn-server: unknown setting " + String.join(", ", unknown.stream()
+                    .map(k -> "-D" + k).toList()) + "; known keys: " + ServerConfig.defaults().keySet());
+            System.exit(2);
+        }
+        String home = System.getProperty(ServerConfig.HOME_PROPERTY);
         TarnServer server;
         try {
-            server = new TarnServer(ServerConfig.load(data.toAbsolutePath(), configFile));
+            server = new TarnServer(ServerConfig.load(data.toAbsolutePath(), configFile,
+                    home == null ? null : Path.of(home)));
             server.start();
-        } catch (IllegalArgumentException | IllegalStateException e) {
+        } catch (IllegalArgumentException | IllegalStateException | IOException e) {
+            // one line an operator can act on: the messages name the key or the file
             System.err.println("tarn-server: " + e.getMessage());
             System.exit(1);
             return;
@@ -130,7 +144,29 @@ public final class TarnServer implements AutoCloseable {
         return args[i];
     }
 
-    /** Starts everything; on failure stops what was started and throws. */
+    /** The {@code --help} text: the arguments, and every key with its default. */
+    static String usage() {
+        StringBuilder b = new StringBuilder();
+        b.append("usage: tarn-server [--data DIR] [--config FILE] [-Dtarn.KEY=VALUE ...]\n")
+                .append("  --data DIR     data directory: lock, state (host id, cache file), devices, felix-cache"
+                        + " (default ./tarn-data)\n")
+                .append("  --config FILE  settings file instead of DIR/tarn.properties\n")
+                .append("  -Dtarn.KEY=V   one setting, over the files (bin/tarn-server passes -D options to the JVM)\n")
+                .append("keys (default):\n");
+        for (ServerConfig.Key k : ServerConfig.KEYS) {
+            b.append(String.format("  %-32s %s%n", k.name() + " (" + k.defaultValue() + ")", k.description()));
+        }
+        return b.toString();
+    }
+    /**
+     * Starts everything; on failure stops what was started and throws. The
+     * order keeps a failure cheap: settings are checked first, then the data
+     * directory is locked, then the JMX and Jolokia ports are checked free (a
+     * busy port stops the server here, before any pool is imported or
+     * created); then the framework starts the engine, and only once the pools
+     * are there do JMX and Jolokia listen, so a client that reaches them finds
+     * the engine ready.
+     */
     public void start() throws IOException {
         Path data = config.dataDir();
         // every setting is checked before the framework starts or anything listens
@@ -143,6 +179,12 @@ public final class TarnServer implements AutoCloseable {
         lockDataDir(data);
         List<String> pools;
         try {
+            if (jmxPlan != null) {
+                checkFree("jmx", jmxPlan.host(), jmxPlan.port(), "remote JMX");
+            }
+            if (config.intValue("jolokia.port") != 0) {
+                checkFree("jolokia", config.get("jolokia.host"), config.intValue("jolokia.port"), "Jolokia");
+            }
             for (Path p : config.searchPaths()) {
                 Files.createDirectories(p);
             }
@@ -170,6 +212,10 @@ public final class TarnServer implements AutoCloseable {
         }
         if (jolokiaUrl != null) {
             System.out.println("  Jolokia: " + jolokiaUrl);
+        }
+        if (config.intValue("target.server.port") != 0) {
+            System.out.println("  Targets: " + config.get("target.server.host") + ":" + config.get("target.server.port")
+                    + (config.flag("target.server.tls") ? " (TLS)" : "") + " (target protocol, for tarn-client)");
         }
         System.out.println("  stop with Ctrl-C or SIGTERM: pools are exported and re-imported at the next start");
     }
@@ -205,7 +251,75 @@ public final class TarnServer implements AutoCloseable {
         out.put(ENGINE_PID, engine);
         out.put(FAULT_PID, fault);
         out.put(TARGETS_PID, targets);
+        out.put(TARGET_SERVER_PID, targetServer());
         return out;
+    }
+
+    /** The target protocol server's configuration, checked like the JMX settings. */
+    private Dictionary<String, Object> targetServer() {
+        Dictionary<String, Object> d = new Hashtable<>();
+        int port = config.intValue("target.server.port");
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("'target.server.port' must lie between 0 (off) and 65535, got " + port);
+        }
+        d.put("enabled", port != 0);
+        d.put("port", port);
+        String host = config.get("target.server.host");
+        d.put("host", host);
+        d.put("serverName", config.get("target.server.name"));
+        Path secret = config.path("target.server.secret.file");
+        if (secret != null) {
+            Secrets.password("target.server.secret.file", secret);
+            d.put("secretFile", secret.toString());
+        }
+        boolean tls = config.flag("target.server.tls");
+        boolean clientAuth = config.flag("target.server.tls.need.client.auth");
+        if (tls) {
+            Path keystore = config.path("target.server.tls.keystore");
+            String password = config.get("target.server.tls.keystore.password");
+            if (keystore == null) {
+                keystore = config.path("jmx.ssl.keystore");
+                password = config.get("jmx.ssl.keystore.password");
+            }
+            if (keystore == null) {
+                throw new IllegalArgumentException("target.server.tls=true needs target.server.tls.keystore (or "
+                        + "jmx.ssl.keystore): a keystore with the server's key and certificate");
+            }
+            Secrets.keyStore("target.server.tls.keystore", keystore, password);
+            d.put("tlsKeystore", keystore.toString());
+            d.put("tlsKeystorePassword", password);
+            Path trust = config.path("target.server.tls.truststore");
+            if (trust != null) {
+                String tp = config.get("target.server.tls.truststore.password");
+                Secrets.keyStore("target.server.tls.truststore", trust, tp);
+                d.put("tlsTruststore", trust.toString());
+                d.put("tlsTruststorePassword", tp);
+            } else if (clientAuth) {
+                throw new IllegalArgumentException("target.server.tls.need.client.auth=true needs "
+                        + "target.server.tls.truststore: the client certificates to trust");
+            }
+            d.put("tlsNeedClientAuth", clientAuth);
+        } else if (clientAuth) {
+            throw new IllegalArgumentException("target.server.tls.need.client.auth=true needs target.server.tls=true");
+        }
+        boolean loopback;
+        try {
+            loopback = InetAddress.getByName(host).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("'target.server.host' " + host + " is not a known address", e);
+        }
+        if (port != 0 && !loopback && !(tls && (secret != null || clientAuth))) {
+            if (!config.flag("target.server.insecure")) {
+                throw new IllegalArgumentException("target.server.host " + host + " is not a loopback address, but "
+                        + "the target protocol has " + (tls ? "no shared secret or client certificates" : "no TLS")
+                        + ": any host that reaches it could change the targets' data. Set target.server.tls=true and "
+                        + "target.server.secret.file (or target.server.tls.need.client.auth=true), or "
+                        + "target.server.insecure=true to accept the risk");
+            }
+            LOG.warn("SECURITY: the target protocol listens on {} without TLS and client authentication "
+                    + "(target.server.insecure=true)", host);
+        }
+        return d;
     }
 
     private long positive(String key) {
@@ -333,9 +447,46 @@ public final class TarnServer implements AutoCloseable {
         }
     }
 
-    private void startJmx(RemoteJmx.Plan plan) throws IOException {
-        jmx = plan == null ? null : plan.start(ManagementFactory.getPlatformMBeanServer());
-        jmxUrl = jmx == null ? null : jmx.url();
+    private void startJmx(RemoteJmx.Plan plan) {
+        if (plan == null) {
+            return;
+        }
+        try {
+            jmx = plan.start(ManagementFactory.getPlatformMBeanServer());
+        } catch (IOException e) {
+            throw cannotListen("jmx", plan.host(), plan.port(), "remote JMX", e);
+        }
+        jmxUrl = jmx.url();
+    }
+
+    /**
+     * Binds {@code host:port} and lets it go again: a port another process
+     * holds stops the server before the engine starts. (A process that takes
+     * the port in the moment between this check and the real bind still gets
+     * the same one-line error, only after the pools were imported.)
+     */
+    private static void checkFree(String prefix, String host, int port, String what) {
+        try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+            probe.bind(new java.net.InetSocketAddress(InetAddress.getByName(host), port), 1);
+        } catch (IOException e) {
+            throw cannotListen(prefix, host, port, what, e);
+        }
+    }
+
+    /**
+     * A port that cannot be bound, as one line naming the key: the RMI and
+     * HTTP exceptions bury the cause ({@code BindException}) a level or two down.
+     */
+    static IllegalStateException cannotListen(String prefix, String host, int port, String what, IOException e) {
+        Throwable cause = e;
+        while (!(cause instanceof java.net.BindException) && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        String why = cause instanceof java.net.BindException b ? String.valueOf(b.getMessage()).toLowerCase()
+                : String.valueOf(e.getMessage());
+        return new IllegalStateException(prefix + ".port=" + port + ": cannot listen on " + host + ":" + port + " ("
+                + why + "); stop what uses the port, or set " + prefix + ".port to a free port (0 turns " + what
+                + " off)", e);
     }
 
     private void startJolokia(Map<String, String> security) throws IOException {
@@ -343,13 +494,7 @@ public final class TarnServer implements AutoCloseable {
         if (port == 0) {
             return;
         }
-        Path policy = config.get("jolokia.policy").isEmpty() ? config.dataDir().resolve("jolokia-access.xml")
-                : Path.of(config.get("jolokia.policy"));
-        if (!Files.exists(policy)) {
-            try (InputStream in = TarnServer.class.getResourceAsStream("jolokia-access.xml")) {
-                Files.copy(in, policy, StandardCopyOption.REPLACE_EXISTING);
-            }
-        }
+        Path policy = jolokiaPolicy();
         Map<String, String> cfg = new HashMap<>();
         cfg.put("host", config.get("jolokia.host"));
         cfg.put("port", Integer.toString(port));
@@ -359,9 +504,43 @@ public final class TarnServer implements AutoCloseable {
         cfg.put("executor", "fixed");
         cfg.put("threadNr", "8");
         cfg.putAll(security);
-        jolokia = new JolokiaServer(new JolokiaServerConfig(cfg));
-        jolokia.start();
+        // Nagle off on the JDK HTTP server: with it, every other request on a keep-alive connection waits
+        // for the client's delayed ACK (~40 ms) before its response leaves. Read once, when the JDK's
+        // HttpServer is first used in this JVM; bin/tarn-server also sets it on the command line.
+        if (System.getProperty(NODELAY) == null) {
+            System.setProperty(NODELAY, "true");
+        }
+        try {
+            jolokia = new JolokiaServer(new JolokiaServerConfig(cfg));
+            jolokia.start();
+        } catch (IOException e) {
+            throw cannotListen("jolokia", config.get("jolokia.host"), port, "Jolokia", e);
+        }
         jolokiaUrl = jolokia.getUrl();
+    }
+
+    /**
+     * The Jolokia policy: {@code jolokia.policy}; else the data directory's
+     * {@code jolokia-access.xml}; else the distribution's
+     * {@code etc/jolokia-access.xml}; else the built-in one, written into the
+     * data directory so it can be edited.
+     */
+    private Path jolokiaPolicy() throws IOException {
+        if (!config.get("jolokia.policy").isEmpty()) {
+            return config.path("jolokia.policy");
+        }
+        Path own = config.dataDir().resolve("jolokia-access.xml");
+        if (Files.exists(own)) {
+            return own;
+        }
+        String home = System.getProperty(ServerConfig.HOME_PROPERTY);
+        if (home != null && Files.exists(Path.of(home, "etc", "jolokia-access.xml"))) {
+            return Path.of(home, "etc", "jolokia-access.xml");
+        }
+        try (InputStream in = TarnServer.class.getResourceAsStream("jolokia-access.xml")) {
+            Files.copy(in, own, StandardCopyOption.REPLACE_EXISTING);
+        }
+        return own;
     }
 
     /**

@@ -32,7 +32,7 @@ class SecurityConfigTest {
     private TarnServer server(String extra, String permissions) throws IOException {
         Path props = data.resolve("tarn.properties");
         Files.writeString(props, "jmx.port=" + freePort() + "\njolokia.port=" + freePort()
-                + "\ndefault.device.bytes=" + (32L * 1024 * 1024) + "\n" + extra);
+                + "\ntarget.server.port=0\ndefault.device.bytes=" + (32L * 1024 * 1024) + "\n" + extra);
         Files.setPosixFilePermissions(props, PosixFilePermissions.fromString(permissions));
         return new TarnServer(ServerConfig.load(data, null));
     }

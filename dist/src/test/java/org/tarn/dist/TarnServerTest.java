@@ -38,7 +38,7 @@ class TarnServerTest {
 
     private TarnServer server(int jmxPort, int jolokiaPort) throws IOException {
         Files.writeString(data.resolve("tarn.properties"), "jmx.port=" + jmxPort + "\njolokia.port=" + jolokiaPort
-                + "\ndefault.device.bytes=" + (32L * 1024 * 1024) + "\n");
+                + "\ntarget.server.port=0\ndefault.device.bytes=" + (32L * 1024 * 1024) + "\n");
         return new TarnServer(ServerConfig.load(data, null));
     }
 
@@ -77,7 +77,7 @@ class TarnServerTest {
                     new ObjectName("tarn:type=TargetManager"))).isTrue();
         }
         // the targets' settings reach their component through Configuration Admin as well
-        Files.writeString(data.resolve("tarn.properties"), "jmx.port=0\njolokia.port=0\n"
+        Files.writeString(data.resolve("tarn.properties"), "jmx.port=0\njolokia.port=0\ntarget.server.port=0\n"
                 + "target.recovery.window.millis=4321\n");
         try (TarnServer server = new TarnServer(ServerConfig.load(data, null))) {
             server.start();
@@ -90,8 +90,51 @@ class TarnServerTest {
     }
 
     @Test
+    void the_server_serves_its_targets_over_the_target_protocol_pos() throws Exception {
+        int port = freePort();
+        Files.writeString(data.resolve("tarn.properties"), "jmx.port=0\njolokia.port=0\ntarget.server.port=" + port
+                + "\ntarget.server.name=server-under-test\ndefault.device.bytes=" + (32L * 1024 * 1024) + "\n");
+        try (TarnServer server = new TarnServer(ServerConfig.load(data, null))) {
+            server.start();
+            assertThat(server.bundleStates()).containsEntry("org.tarn.target.server", "ACTIVE")
+                    .containsEntry("io.netty.handler", "ACTIVE");
+            ManagementFactory.getPlatformMBeanServer().invoke(new ObjectName("tarn:type=TargetManager"),
+                    "createTarget", new Object[] {"tank", "ost0", "OST"},
+                    new String[] {String.class.getName(), String.class.getName(), String.class.getName()});
+            try (org.tarn.client.TargetClient c = org.tarn.client.TargetClients.connect(
+                    org.tarn.client.ClientSettings.of("ost0", java.util.List.of("127.0.0.1:" + port))
+                            .withGiveUpMillis(20_000))) {
+                long obj = c.createObject().get();
+                c.write(obj, 0, new byte[] {4, 2}).get();
+                assertThat(c.read(obj, 0, 2).get()).containsExactly(4, 2);
+                assertThat(c.sync().get()).isEqualTo(2);
+                assertThat(c.stats().server()).isEqualTo("server-under-test");
+            }
+        }
+        // off with port 0: nothing listens
+        Files.writeString(data.resolve("tarn.properties"), "jmx.port=0\njolokia.port=0\ntarget.server.port=0\n");
+        try (TarnServer server = new TarnServer(ServerConfig.load(data, null))) {
+            server.start();
+            assertThatThrownBy(() -> new java.net.Socket("127.0.0.1", port).close()).isInstanceOf(IOException.class);
+        }
+    }
+
+    @Test
+    void an_exposed_target_protocol_without_tls_and_authentication_is_refused_neg() throws Exception {
+        Files.writeString(data.resolve("tarn.properties"), "jmx.port=0\njolokia.port=0\ntarget.server.host=0.0.0.0\n");
+        try (TarnServer server = new TarnServer(ServerConfig.load(data, null))) {
+            assertThatThrownBy(server::start).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("target.server.host 0.0.0.0").hasMessageContaining("target.server.insecure");
+        }
+        Files.writeString(data.resolve("tarn.properties"), "jmx.port=0\njolokia.port=0\ntarget.server.port=70000\n");
+        try (TarnServer server = new TarnServer(ServerConfig.load(data, null))) {
+            assertThatThrownBy(server::start).hasMessageContaining("target.server.port");
+        }
+    }
+
+    @Test
     void stop_force_exports_a_pool_whose_device_hangs_after_the_shutdown_deadline_pos() throws Exception {
-        Files.writeString(data.resolve("tarn.properties"), "jmx.port=0\njolokia.port=0\nfault.injection=true\n"
+        Files.writeString(data.resolve("tarn.properties"), "jmx.port=0\njolokia.port=0\ntarget.server.port=0\nfault.injection=true\n"
                 + "default.device.bytes=" + (32L * 1024 * 1024) + "\nshutdown.export.millis=500\n"
                 + "io.timeout.millis=60000\n");
         MBeanServer mbs = ManagementFactory.getPlatformMBeanServer();

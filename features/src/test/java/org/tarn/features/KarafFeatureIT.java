@@ -48,13 +48,14 @@ import org.junit.jupiter.api.Test;
 class KarafFeatureIT {
     private static final String VERSION = System.getProperty("tarn.version", "0.1.0-SNAPSHOT");
     private static final List<String> BUNDLES = List.of("tarn-api", "tarn-vdev-file", "tarn-vdev-fault",
-            "tarn-target", "tarn-jmx", "tarn-osgi");
+            "tarn-target", "tarn-jmx", "tarn-osgi", "tarn-target-server");
     private static final Duration START_DEADLINE = Duration.ofSeconds(120);
     private static final long DEVICE_BYTES = 64L * 1024 * 1024;
 
     private Path home;
     private Process karaf;
     private int httpPort;
+    private int targetPort;
     private JMXConnector connector;
 
     @BeforeEach
@@ -69,6 +70,10 @@ class KarafFeatureIT {
         int rmiServerPort = freePort();
         int sshPort = freePort();
         httpPort = freePort();
+        targetPort = freePort();
+        // the feature's configuration of the target protocol server does not replace an existing one
+        Files.writeString(home.resolve("etc/org.tarn.target.server.cfg"), "host = 127.0.0.1\nport = " + targetPort
+                + "\n");
         setProperties("etc/org.apache.karaf.management.cfg", Map.of("rmiRegistryPort", registryPort,
                 "rmiServerPort", rmiServerPort, "rmiRegistryHost", "127.0.0.1", "rmiServerHost", "127.0.0.1"));
         setProperties("etc/org.apache.karaf.shell.cfg", Map.of("sshPort", sshPort, "sshHost", "127.0.0.1"));
@@ -164,6 +169,17 @@ class KarafFeatureIT {
                 .hasStackTraceContaining("outside the search paths");
         ObjectName targets = new ObjectName("tarn:type=TargetManager");
         await("tarn:type=TargetManager").atMost(Duration.ofSeconds(30)).until(() -> jmx.isRegistered(targets));
+        // the target protocol server (bundle org.tarn.target.server, with Netty) listens and greets clients
+        await("the target server on port " + targetPort).atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                .until(() -> {
+                    try (java.net.Socket s = new java.net.Socket("127.0.0.1", targetPort)) {
+                        s.setSoTimeout(5000);
+                        java.io.DataInputStream in = new java.io.DataInputStream(s.getInputStream());
+                        int length = in.readInt();
+                        // the Challenge: its type byte, then the protocol version
+                        return length > 5 && in.readUnsignedByte() == 64 && in.readInt() == 1;
+                    }
+                });
         String guid = (String) jmx.invoke(manager, "createPool", new Object[] {"kpool",
                 "mirror " + devices.resolve("d0") + " " + devices.resolve("d1"), "comment=karaf"},
                 new String[] {String.class.getName(), String.class.getName(), String.class.getName()});
@@ -179,12 +195,23 @@ class KarafFeatureIT {
         jmx.invoke(features, "installFeature", new Object[] {"tarn-jolokia"}, new String[] {String.class.getName()});
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
         URI read = URI.create("http://127.0.0.1:" + httpPort + "/jolokia/read/tarn:type=Pool,name=%22kpool%22/Health");
+        String login = "Basic " + java.util.Base64.getEncoder().encodeToString("karaf:karaf".getBytes(
+                java.nio.charset.StandardCharsets.UTF_8));
         await("Jolokia at " + read).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
                 .ignoreExceptions().until(() -> {
-                    String body = http.send(HttpRequest.newBuilder(read).build(),
+                    String body = http.send(HttpRequest.newBuilder(read).header("Authorization", login).build(),
                             HttpResponse.BodyHandlers.ofString()).body();
                     return body.contains("\"status\":200") && body.contains("\"value\":\"ONLINE\"");
                 });
+        // Karaf's JAAS guards it: no anonymous reads, no wrong passwords
+        HttpResponse<String> anonymous = http.send(HttpRequest.newBuilder(read).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(anonymous.statusCode()).as(anonymous.body()).isEqualTo(401);
+        assertThat(anonymous.body()).doesNotContain("ONLINE");
+        HttpResponse<String> wrong = http.send(HttpRequest.newBuilder(read).header("Authorization", "Basic "
+                + java.util.Base64.getEncoder().encodeToString("karaf:wrong".getBytes(
+                        java.nio.charset.StandardCharsets.UTF_8))).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(wrong.statusCode()).isEqualTo(401);
 
         // installing tarn-jolokia may make Karaf refresh (restart) the Tarn bundles a moment later: the engine
         // then exports the pool and imports it again from its cache, and its MBeans come and go meanwhile

@@ -56,7 +56,9 @@ public enum ErrorCode {
     /** A client of a storage target was evicted; it must reconnect as a new client. */
     EVICTED(25),
     /** The engine was stopped (closed); get a running engine or pool manager again. */
-    ENGINE_STOPPED(26);
+    ENGINE_STOPPED(26),
+    /** A client failed the server's authentication (shared secret or certificate). */
+    ACCESS_DENIED(27);
 
     private final int number;
 

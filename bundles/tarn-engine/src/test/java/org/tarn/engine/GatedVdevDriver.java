@@ -29,6 +29,7 @@ public final class GatedVdevDriver implements VdevDriver {
 
     private final FileVdevDriver file = new FileVdevDriver();
     private final AtomicBoolean closeNextData = new AtomicBoolean();
+    private final AtomicBoolean closeNextDataRead = new AtomicBoolean();
     private final Semaphore gate = new Semaphore(0);
     private final AtomicInteger waiting = new AtomicInteger();
     private final List<Write> writes = new CopyOnWriteArrayList<>();
@@ -51,7 +52,12 @@ public final class GatedVdevDriver implements VdevDriver {
         closeNextData.set(true);
     }
 
-    /** Lets one blocked data write through. */
+    /** The next data read (of any gated device) blocks until {@link #open}. */
+    public void closeBeforeNextDataRead() {
+        closeNextDataRead.set(true);
+    }
+
+    /** Lets one blocked data write (or read) through. */
     public void open() {
         gate.release();
     }
@@ -105,6 +111,16 @@ public final class GatedVdevDriver implements VdevDriver {
 
             @Override
             public void read(long offset, ByteBuffer dst) throws IOException {
+                boolean data = offset >= LabelLayout.dataStartBytes()
+                        && offset < LabelLayout.dataEndBytes(inner.sizeBytes());
+                if (data && closeNextDataRead.compareAndSet(true, false)) {
+                    waiting.incrementAndGet();
+                    try {
+                        gate.acquireUninterruptibly();
+                    } finally {
+                        waiting.decrementAndGet();
+                    }
+                }
                 inner.read(offset, dst);
             }
 

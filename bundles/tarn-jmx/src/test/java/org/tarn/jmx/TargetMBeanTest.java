@@ -144,12 +144,12 @@ class TargetMBeanTest {
         invoke(ObjectNames.targetManager(), "createTarget", "tank", "ost0", "OST");
         ObjectName ost = ObjectNames.target("tank", "ost0");
         Target t = targets.target("tank", "ost0").orElseThrow();
+        // the clients' records are on disk once they connected; an unclean handover (a force export) needs recovery
         t.connect("client-1");
         t.connect("client-2");
-        server.invoke(ObjectNames.poolManager(), "exportPool", new Object[] {"tank", false},
-                new String[] {String.class.getName(), "boolean"});
+        invoke(ObjectNames.pool("tank"), "forceExport");
         await().atMost(WAIT).until(() -> !server.isRegistered(ost));
-        invoke(ObjectNames.poolManager(), "importPool", "tank", "dir=" + dir);
+        invoke(ObjectNames.poolManager(), "importPool", "tank", "dir=" + dir + ",force=true");
         await().atMost(WAIT).until(() -> server.isRegistered(ost));
 
         assertThat(attribute(ost, "State")).isEqualTo("RECOVERING");

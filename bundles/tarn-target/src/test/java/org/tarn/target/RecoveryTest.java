@@ -36,9 +36,15 @@ class RecoveryTest {
     private record Before(long log, long committed, long lastTransno) {
     }
 
+    /** Request {@code xid} of a client whose every earlier request was answered. */
+    static RequestContext xid(long xid) {
+        return RequestContext.of(xid, xid - 1);
+    }
+
     /**
      * Clients a, b, c on ost0: a and b have synced requests; then a and b each
      * send one more that is never synced, and the server force-exports.
+     * Client a numbers its requests 1, 2, 3; b numbers its 1, 2.
      */
     private Before failingServer(TargetFixture first) throws Exception {
         first.createPool("tank");
@@ -46,13 +52,13 @@ class RecoveryTest {
         t.connect("a");
         t.connect("b");
         t.connect("c");
-        long log = id(t.execute("a", createLog()));           // 1
-        t.execute("a", append(log, "a2"));                     // 2
-        t.execute("b", append(log, "b3"));                     // 3
+        long log = id(t.execute("a", xid(1), createLog()));           // transno 1
+        t.execute("a", xid(2), append(log, "a2"));                     // 2
+        t.execute("b", xid(1), append(log, "b3"));                     // 3
         first.pool("tank").sync();
         await().atMost(WAIT).until(() -> t.lastCommitted() == 3);
-        t.execute("a", append(log, "a4"));                     // 4, never synced
-        t.execute("b", append(log, "b5"));                     // 5, never synced
+        t.execute("a", xid(3), append(log, "a4"));                     // 4, never synced
+        t.execute("b", xid(2), append(log, "b5"));                     // 5, never synced
         assertThat(t.lastTransno()).isEqualTo(5);
         first.engine.forceExport("tank");
         assertThat(t.state()).isEqualTo(TargetState.FAILED);
@@ -101,7 +107,7 @@ class RecoveryTest {
                     return createLog().apply(data);
                 });
                 assertThat(r1.kind()).isEqualTo(Reply.Kind.REPLY_NOT_KEPT);
-                Reply r2 = t.replay("a", 2, data -> {
+                Reply r2 = t.replay("a", 2, xid(2), data -> {
                     executions.incrementAndGet();
                     return append(log, "a2").apply(data);
                 });
@@ -109,20 +115,20 @@ class RecoveryTest {
                 assertThat(text(r2)).isEqualTo("a2");
                 assertThat(executions).hasValue(0);
                 // the lost request is executed once, under its original number
-                Reply r4 = t.replay("a", 4, append(log, "a4"));
+                Reply r4 = t.replay("a", 4, xid(3), append(log, "a4"));
                 assertThat(r4.kind()).isEqualTo(Reply.Kind.EXECUTED);
                 assertThat(r4.transno()).isEqualTo(4);
                 assertThat(text(r4)).isEqualTo("a4");
-                // last_committed does not move during the window
+                // nothing synced since the mount
                 assertThat(r4.lastCommitted()).isEqualTo(3);
-                Reply again = t.replay("a", 4, append(log, "a4"));
+                Reply again = t.replay("a", 4, xid(3), append(log, "a4"));
                 assertThat(again.kind()).isEqualTo(Reply.Kind.RECONSTRUCTED);
                 t.replayDone("a");
                 assertThat(t.recovery().completedClients()).isEqualTo(1);
 
                 assertThat(t.connect("b").clientLastTransno()).isEqualTo(3);
-                assertThat(t.replay("b", 3, append(log, "b3")).kind()).isEqualTo(Reply.Kind.RECONSTRUCTED);
-                assertThat(t.replay("b", 5, append(log, "b5")).kind()).isEqualTo(Reply.Kind.EXECUTED);
+                assertThat(t.replay("b", 3, xid(1), append(log, "b3")).kind()).isEqualTo(Reply.Kind.RECONSTRUCTED);
+                assertThat(t.replay("b", 5, xid(2), append(log, "b5")).kind()).isEqualTo(Reply.Kind.EXECUTED);
                 t.replayDone("b");
                 assertThat(t.state()).isEqualTo(TargetState.RECOVERING);
 
@@ -141,7 +147,7 @@ class RecoveryTest {
 
                 // every request executed exactly once, in the order the clients sent them
                 assertThat(TargetFixture.log(t, log)).isEqualTo("a2;b3;a4;b5;");
-                // after the window, numbering carries on past the replays, and the barrier commits them
+                // after the window, numbering carries on past the replays, and they commit with the next sync
                 assertThat(t.connect("d").clientLastTransno()).isZero();
                 Reply d6 = t.execute("d", append(log, "d6"));
                 assertThat(d6.transno()).isEqualTo(6);

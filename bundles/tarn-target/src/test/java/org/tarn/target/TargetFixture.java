@@ -14,6 +14,7 @@ import org.tarn.api.VdevLayout;
 import org.tarn.engine.Engine;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
+import org.tarn.engine.pool.SpaNamespace;
 import org.tarn.vdev.file.FileVdevDriver;
 
 /**
@@ -37,6 +38,16 @@ final class TargetFixture implements AutoCloseable {
                 List.of(new FileVdevDriver()));
         this.targets = Targets.start(engine, TargetSettings.defaults().withRecoveryWindowMillis(recoveryWindowMillis)
                 .withUnmountWaitMillis(5000));
+    }
+
+    /** A clean export; the engine unmounts the targets (its export hook) first. */
+    void exportPool(String name) {
+        engine.exportPool(name, false);
+    }
+
+    /** A force export; the engine fails the targets at once. */
+    void forceExport(String name) {
+        engine.forceExport(name);
     }
 
     Pool createPool(String name) throws IOException {

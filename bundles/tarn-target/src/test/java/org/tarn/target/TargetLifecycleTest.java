@@ -116,16 +116,17 @@ class TargetLifecycleTest {
         await().atMost(WAIT).until(() -> fx.targets.target("tank", "ost0").isPresent());
         Target again = fx.target("tank", "ost0");
         assertThat(again).isNotSameAs(t);
-        assertThat(again.state()).isEqualTo(TargetState.RECOVERING);
+        // a clean unmount committed everything: no recovery window, the client records stay
+        assertThat(again.state()).isEqualTo(TargetState.ACTIVE);
+        assertThat(again.recovery().phase()).isEqualTo(RecoveryStatus.Phase.NONE);
         assertThat(again.lastCommitted()).isEqualTo(2);
         assertThat(again.lastTransno()).isEqualTo(2);
         assertThat(again.clients()).containsExactly("c1");
         ConnectReply back = again.connect("c1");
-        assertThat(back.recovering()).isTrue();
+        assertThat(back.recovering()).isFalse();
         assertThat(back.clientLastTransno()).isEqualTo(2);
-        again.replayDone("c1");
-        assertThat(again.state()).isEqualTo(TargetState.ACTIVE);
-        assertThat(again.recovery().endReason()).contains("finished replay");
+        // what the client got before the export is answered from the records, not executed again
+        assertThat(again.replay("c1", 2, append(log, "a")).kind()).isEqualTo(Reply.Kind.REPLY_NOT_KEPT);
         assertThat(again.execute("c1", append(log, "b")).transno()).isEqualTo(3);
         assertThat(TargetFixture.log(again, log)).isEqualTo("a;b;");
     }
@@ -201,11 +202,12 @@ class TargetLifecycleTest {
         assertThatThrownBy(() -> t.connect("")).extracting(TargetLifecycleTest::code)
                 .isEqualTo(ErrorCode.INVALID_ARGUMENT);
         t.connect("c1");
-        Reply r = t.execute("c1", createLog());
-        // a resend of the last request outside recovery is answered from the record
-        Reply again = t.replay("c1", r.transno(), createLog());
+        Reply r = t.execute("c1", RequestContext.of(1, 0), createLog());
+        // a replay of an executed request outside recovery is answered from the record
+        Reply again = t.replay("c1", r.transno(), RequestContext.of(1, 0), createLog());
         assertThat(again.kind()).isEqualTo(Reply.Kind.RECONSTRUCTED);
         assertThat(id(again)).isEqualTo(id(r));
+        assertThat(t.replay("c1", r.transno(), createLog()).kind()).isEqualTo(Reply.Kind.REPLY_NOT_KEPT);
         assertThatThrownBy(() -> t.replay("c1", 99, createLog())).hasMessageContaining("not recovering")
                 .extracting(TargetLifecycleTest::code).isEqualTo(ErrorCode.INVALID_ARGUMENT);
         assertThat(t.lastTransno()).isEqualTo(1);

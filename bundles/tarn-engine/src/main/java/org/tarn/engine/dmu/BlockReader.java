@@ -9,4 +9,20 @@ public interface BlockReader {
 
     /** Reads a block, verifying its checksum; {@code metadata} blocks go through the cache. */
     ByteBuffer read(BlockPointer bp, boolean metadata);
+
+    /**
+     * Holds the blocks of the current tree in place: a reader takes a pin
+     * before it takes a snapshot of committed state and keeps it until its
+     * last read of that snapshot, so no block the snapshot points at is
+     * reallocated (and overwritten) meanwhile, however long the reads take.
+     */
+    default Pin pin() {
+        return () -> { };
+    }
+
+    /** An open pin; closing it lets the frees it held back be reused. */
+    interface Pin extends AutoCloseable {
+        @Override
+        void close();
+    }
 }

@@ -39,7 +39,9 @@ import org.tarn.engine.vdev.SpaceMap;
  * the record stays for the retry.
  *
  * <p>The monitor guards the in-memory state only: no device I/O is done while
- * holding it.
+ * holding it. Reads of the committed tree outside it hold a
+ * {@link BlockReader#pin}, so a block freed by a later sync is not reused
+ * while a read of the older snapshot still has it to read.
  */
 final class Dnode {
     /** Pointers per indirect block. */
@@ -228,6 +230,12 @@ final class Dnode {
      * without holding the monitor.
      */
     private void prepareBlock(long txg, long blk, boolean overwriteWhole) {
+        try (BlockReader.Pin pin = reader.pin()) {
+            prepareBlockPinned(txg, blk, overwriteWhole);
+        }
+    }
+
+    private void prepareBlockPinned(long txg, long blk, boolean overwriteWhole) {
         while (true) {
             DnodePhys snapshot;
             long seenVersion;
@@ -283,11 +291,21 @@ final class Dnode {
 
     // ---- reads -------------------------------------------------------------
 
-    /** Reads into {@code dst}; returns bytes read or -1 at end of object. */
+    /**
+     * Reads into {@code dst}; returns bytes read or -1 at end of object. The
+     * committed tree is read outside the monitor under a pin, so its blocks
+     * stay where the snapshot found them until the last of them is read.
+     */
     int read(long offset, ByteBuffer dst) {
         if (offset < 0) {
             throw new TarnException(ErrorCode.INVALID_ARGUMENT, "negative offset " + offset);
         }
+        try (BlockReader.Pin pin = reader.pin()) {
+            return readPinned(offset, dst);
+        }
+    }
+
+    private int readPinned(long offset, ByteBuffer dst) {
         long size;
         int bs;
         DnodePhys snapshot;

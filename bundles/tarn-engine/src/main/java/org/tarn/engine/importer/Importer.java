@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Predicate;
 
 import org.tarn.api.ErrorCode;
 import org.tarn.api.ImportOptions;
@@ -76,7 +77,23 @@ public final class Importer {
 
     /** The pools on the devices in the given directories (or named directly). */
     public List<PoolCandidate> readDirs(List<String> dirs, List<SkippedDevice> skipped) {
-        return read(DeviceScanner.listDevices(dirs), skipped);
+        return readDirs(dirs, skipped, device -> true);
+    }
+
+    /**
+     * As {@link #readDirs(List, List)}, reading only the devices {@code allowed}
+     * accepts; the others are skipped, unread, as links out of the search paths.
+     */
+    public List<PoolCandidate> readDirs(List<String> dirs, List<SkippedDevice> skipped, Predicate<String> allowed) {
+        List<String> devices = new ArrayList<>();
+        for (String d : DeviceScanner.listDevices(dirs)) {
+            if (allowed.test(d)) {
+                devices.add(d);
+            } else {
+                skipped.add(new SkippedDevice(d, "leads outside the search paths (a symbolic link?); not read"));
+            }
+        }
+        return read(devices, skipped);
     }
 
     /** The same pool assembled from a fresh read of the devices it was found on. */

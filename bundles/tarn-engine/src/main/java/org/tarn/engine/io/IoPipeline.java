@@ -278,9 +278,22 @@ public final class IoPipeline {
                 LOG.warn("pool '{}': checksum error on {} reading {}", poolName, leaf.path(), bp);
                 continue;
             }
+            // repairs finish before the read returns: the caller's pin keeps the block where it is only until
+            // then, so a repair can never land after the space was reused for a newer block
+            List<CompletableFuture<Void>> repairs = new ArrayList<>();
             for (Vdev b : bad) {
                 if (b.device() != null && b.state() == VdevState.ONLINE) {
-                    repair(b, bp, data);
+                    repairs.add(repair(b, bp, data));
+                }
+            }
+            for (CompletableFuture<Void> r : repairs) {
+                try {
+                    await(r);
+                } catch (TarnException e) {
+                    if (e.code() == ErrorCode.POOL_EXPORTED) {
+                        throw e;
+                    }
+                    // noted on the leaf by the repair itself; the good copy is still returned
                 }
             }
             if (cacheable) {
@@ -297,8 +310,8 @@ public final class IoPipeline {
                 lastError);
     }
 
-    private void repair(Vdev leaf, BlockPointer bp, ByteBuffer good) {
-        writeLeaf(leaf, bp.offset(), good.duplicate()).whenComplete((v, e) -> {
+    private CompletableFuture<Void> repair(Vdev leaf, BlockPointer bp, ByteBuffer good) {
+        return writeLeaf(leaf, bp.offset(), good.duplicate()).whenComplete((v, e) -> {
             if (e == null) {
                 LOG.info("pool '{}': repaired block at offset 0x{} on {}", poolName,
                         Long.toHexString(bp.offset()), leaf.path());

@@ -148,7 +148,10 @@ final class DatasetDirectory {
         }
         ObjectSet os = e.os;
         if (os == null) {
-            ObjectSet loaded = ObjectSet.open(e.bp, reader, dirtyListener);
+            ObjectSet loaded;
+            try (BlockReader.Pin pin = reader.pin()) {
+                loaded = ObjectSet.open(e.bp, reader, dirtyListener);
+            }
             synchronized (lock) {
                 if (e.os == null) {
                     e.os = loaded;

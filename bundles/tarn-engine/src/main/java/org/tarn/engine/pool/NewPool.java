@@ -93,18 +93,17 @@ final class NewPool {
         return g;
     }
 
-    /** Zeroes every label area, so no uberblock of a former pool survives on the device. */
-    static void wipeLabels(List<BlockDevice> devices) {
+    /** Zeroes every label area of a device, so no uberblock of a former pool survives on it. */
+    static Void wipeLabels(BlockDevice dev) {
         ByteBuffer zeros = ByteBuffer.allocate(LabelLayout.LABEL_BYTES);
-        for (BlockDevice dev : devices) {
-            for (int i = 0; i < LabelLayout.LABEL_COUNT; i++) {
-                try {
-                    dev.write(LabelLayout.labelOffset(dev.sizeBytes(), i), zeros.duplicate());
-                } catch (IOException e) {
-                    throw new TarnException(ErrorCode.IO_ERROR, "cannot write the labels of '" + dev.path() + "': "
-                            + e.getMessage(), e);
-                }
+        for (int i = 0; i < LabelLayout.LABEL_COUNT; i++) {
+            try {
+                dev.write(LabelLayout.labelOffset(dev.sizeBytes(), i), zeros.duplicate());
+            } catch (IOException e) {
+                throw new TarnException(ErrorCode.IO_ERROR, "cannot write the labels of '" + dev.path() + "': "
+                        + e.getMessage(), e);
             }
         }
+        return null;
     }
 }

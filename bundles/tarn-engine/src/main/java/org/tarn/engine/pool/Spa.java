@@ -1,5 +1,6 @@
 package org.tarn.engine.pool;
 
+import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -25,6 +26,7 @@ import org.tarn.api.VdevState;
 import org.tarn.api.VdevStatus;
 import org.tarn.engine.EngineDefaults;
 import org.tarn.engine.HostIdentity;
+import org.tarn.engine.dmu.BlockReader;
 import org.tarn.engine.dmu.DatasetHandle;
 import org.tarn.engine.dmu.DmuHost;
 import org.tarn.engine.dmu.PoolDirectory;
@@ -84,6 +86,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
     private final Departure onGone;
     private volatile BiConsumer<Spa, PoolEvent> eventSink = (spa, e) -> { };
     private final Map<String, String> props;
+    private final ReadPins pins = new ReadPins();
 
     private final Object stateLock = new Object();
     private volatile PoolState state = PoolState.IMPORTING;
@@ -107,8 +110,19 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
         this.onGone = onGone;
         this.props = Collections.synchronizedMap(new LinkedHashMap<>(EngineDefaults.properties()));
         this.io = new IoPipeline(name, root, ioTimeoutMillis, new BlockCache(EngineDefaults.BLOCK_CACHE_BYTES));
-        this.datasets = new DatasetDirectory(name, io::read, (txg, os, bytes) -> dirtied(txg, bytes));
-        this.sync = new SpaSync(this, root, io, datasets, directoryBp);
+        BlockReader reader = new BlockReader() {
+            @Override
+            public ByteBuffer read(BlockPointer bp, boolean metadata) {
+                return io.read(bp, metadata);
+            }
+
+            @Override
+            public Pin pin() {
+                return pins.pin(txgs.syncedTxg());
+            }
+        };
+        this.datasets = new DatasetDirectory(name, reader, (txg, os, bytes) -> dirtied(txg, bytes));
+        this.sync = new SpaSync(this, root, io, datasets, pins, directoryBp);
         this.txgs = new TxgManager(name, syncedTxg, sync, this, new Limits());
         this.io.onFault((leaf, why) -> event("vdev-faulted", leaf.path() + " " + why));
         if (directory == null) {
@@ -458,6 +472,18 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
             return;
         }
         txgs.syncNow();
+    }
+
+    /**
+     * As {@link #sync}, but a suspension ends the wait with {@code
+     * POOL_SUSPENDED} whatever the failmode: for a create's or an import's
+     * first sync, which must not wait for an operator's clear.
+     */
+    void syncOrFail() {
+        checkReadable();
+        if (!readOnly) {
+            txgs.syncNow(true);
+        }
     }
 
     // ---- suspension --------------------------------------------------------

@@ -229,6 +229,16 @@ public final class SpaNamespace implements Engine {
         }
     }
 
+    /** What to open for a path a caller named: checked again, and its real path when confined. */
+    private String checkedPath(String path) {
+        return settings.pathPolicy().resolve(path, settings.searchPaths());
+    }
+
+    /** Whether a device found in a scanned directory may be used (a link out of the search paths may not). */
+    private boolean permitted(String device) {
+        return settings.pathPolicy().permits(device, settings.searchPaths());
+    }
+
     // ---- cache file --------------------------------------------------------
 
     /** Rewrites the cache file from the imported pools (not read-only ones) and those waiting for a driver. */
@@ -289,7 +299,7 @@ public final class SpaNamespace implements Engine {
             PoolCandidate c = Importer.find(importer().read(e.devices(), new ArrayList<>()), e.guid())
                     .orElseThrow(() -> new TarnException(ErrorCode.POOL_NOT_FOUND, "its devices "
                             + e.devices() + " no longer hold it"));
-            load(c, ImportOptions.defaults().withNewName(e.name()), seen);
+            load(c, ImportOptions.defaults().withNewName(e.name()), seen, false);
         } catch (TarnException ex) {
             LOG.warn("cached pool '{}' not imported: {}", e.name(), ex.getMessage());
         }
@@ -389,12 +399,12 @@ public final class SpaNamespace implements Engine {
         reserve(name);
         List<BlockDevice> opened = new ArrayList<>();
         try {
+            // every device answers within the I/O timeout or the create fails, leaving nothing behind
+            opened.addAll(DeviceCalls.all(layout.devices(), path -> openForCreate(path, force),
+                    settings.ioTimeoutMillis(), d -> closeQuietly(List.of(d)), "opening it and reading its labels"));
             Map<String, BlockDevice> byPath = new LinkedHashMap<>();
-            for (String path : layout.devices()) {
-                BlockDevice dev = drivers.open(path, false);
-                opened.add(dev);
-                byPath.put(path, dev);
-                NewPool.checkUsable(path, dev, force);
+            for (int i = 0; i < opened.size(); i++) {
+                byPath.put(layout.devices().get(i), opened.get(i));
             }
             Set<Long> guids = new HashSet<>();
             long poolGuid = NewPool.newGuid(guids);
@@ -404,17 +414,19 @@ public final class SpaNamespace implements Engine {
             spa.initialProperties(props);
             try {
                 spa.checkLabelFits(); // before anything is written to the devices
+                DeviceCalls.all(List.copyOf(byPath.keySet()), path -> NewPool.wipeLabels(byPath.get(path)),
+                        settings.ioTimeoutMillis(), ignored -> { }, "clearing its old labels");
             } catch (TarnException e) {
                 root.leaves().forEach(Vdev::detach);
                 throw e;
             }
-            NewPool.wipeLabels(opened);
             spa.eventSink(this::publish);
             pools.put(name, spa);
             checkDriversStillDeployed(spa);
             spa.activate(false);
             try {
-                spa.sync();
+                // a suspension (a device failing or hung) fails the create instead of waiting for a clear
+                spa.syncOrFail();
             } catch (TarnException e) {
                 spa.forceExportIfImported("creation failed: " + e.getMessage());
                 throw e;
@@ -426,6 +438,18 @@ public final class SpaNamespace implements Engine {
         } finally {
             closeQuietly(opened);
             busyNames.remove(name);
+        }
+    }
+
+    /** Opens a device for a new pool and checks that it may take one; closes it again when not. */
+    private BlockDevice openForCreate(String path, boolean force) {
+        BlockDevice dev = drivers.open(checkedPath(path), false);
+        try {
+            NewPool.checkUsable(path, dev, force);
+            return dev;
+        } catch (RuntimeException e) {
+            closeQuietly(List.of(dev));
+            throw e;
         }
     }
 
@@ -441,7 +465,7 @@ public final class SpaNamespace implements Engine {
         devicePaths.forEach(drivers::driverFor);
         long seen = departures.get();
         List<SkippedDevice> skipped = new ArrayList<>();
-        List<PoolCandidate> found = importer().read(devicePaths, skipped);
+        List<PoolCandidate> found = importer().read(devicePaths.stream().map(this::checkedPath).toList(), skipped);
         if (!skipped.isEmpty()) {
             SkippedDevice s = skipped.get(0);
             throw new TarnException(ErrorCode.NO_VALID_LABEL, "device '" + s.path() + "' cannot be used: "
@@ -451,7 +475,7 @@ public final class SpaNamespace implements Engine {
             throw new TarnException(ErrorCode.INVALID_ARGUMENT, "the devices belong to " + found.size()
                     + " pools: " + found.stream().map(PoolCandidate::name).toList());
         }
-        return load(found.get(0), ImportOptions.defaults().withReadOnly(readOnly).withForce(true), seen);
+        return load(found.get(0), ImportOptions.defaults().withReadOnly(readOnly).withForce(true), seen, true);
     }
 
     @Override
@@ -464,7 +488,7 @@ public final class SpaNamespace implements Engine {
         }
         checkPaths(where);
         List<SkippedDevice> skipped = new ArrayList<>();
-        List<PoolCandidate> found = importer().readDirs(where, skipped);
+        List<PoolCandidate> found = importer().readDirs(where, skipped, this::permitted);
         // like `zpool import`, list only what could be imported: not the pools imported here already
         Set<Long> here = new HashSet<>();
         pools.values().forEach(spa -> here.add(spa.guid()));
@@ -486,8 +510,8 @@ public final class SpaNamespace implements Engine {
         }
         checkPaths(opts.dirs());
         long seen = departures.get();
-        List<PoolCandidate> found = importer().readDirs(where, new ArrayList<>());
-        return load(Importer.select(found, nameOrGuid, opts, where), opts, seen);
+        List<PoolCandidate> found = importer().readDirs(where, new ArrayList<>(), this::permitted);
+        return load(Importer.select(found, nameOrGuid, opts, where), opts, seen, true);
     }
 
     /**
@@ -496,8 +520,11 @@ public final class SpaNamespace implements Engine {
      * pool left this process since {@code seenDepartures} was read, the labels
      * are read again under the reservation, so an import never starts from
      * labels older than an export or force export that just finished here.
+     *
+     * @param named whether a caller named the devices (they pass the path policy again as they are opened),
+     *              or the cache file did
      */
-    private Spa load(PoolCandidate candidate, ImportOptions opts, long seenDepartures) {
+    private Spa load(PoolCandidate candidate, ImportOptions opts, long seenDepartures, boolean named) {
         Importer importer = importer();
         importer.checkImportable(candidate, opts);
         String name = opts.newName() != null ? opts.newName() : candidate.name();
@@ -528,7 +555,7 @@ public final class SpaNamespace implements Engine {
                     new ImportProgress(checked, ImportProgress.MULTIHOST_CHECK, left)));
             Map<Long, BlockDevice> byLeafGuid = new LinkedHashMap<>();
             for (Map.Entry<Long, String> e : c.leafPaths().entrySet()) {
-                BlockDevice dev = drivers.open(e.getValue(), readOnly);
+                BlockDevice dev = drivers.open(named ? checkedPath(e.getValue()) : e.getValue(), readOnly);
                 opened.add(dev);
                 byLeafGuid.put(e.getKey(), dev);
             }
@@ -559,9 +586,10 @@ public final class SpaNamespace implements Engine {
             checkDriversStillDeployed(spa);
             spa.activate(true);
             if (!readOnly) {
-                // claim the pool on disk now (ACTIVE, our host id), before anyone can see it imported
+                // claim the pool on disk now (ACTIVE, our host id), before anyone can see it imported; a
+                // suspension fails the import instead of waiting for a clear
                 try {
-                    spa.sync();
+                    spa.syncOrFail();
                 } catch (TarnException e) {
                     spa.forceExportIfImported("import could not write its labels: " + e.getMessage());
                     throw new TarnException(e.code(), "pool '" + name + "' cannot be imported: its labels cannot be "

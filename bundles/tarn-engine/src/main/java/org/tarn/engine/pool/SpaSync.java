@@ -53,8 +53,9 @@ import org.tarn.engine.vdev.Vdev;
  * <li>each dirty object set writes its changed blocks, indirect blocks, dnode
  *     array and object set block to newly allocated space, and the datasets
  *     destroyed in T are freed ({@link DatasetDirectory#syncObjectSets});</li>
- * <li>frees deferred from T-{@value DmuFormat#FREE_DEFER_TXGS} are returned
- *     to the space maps;</li>
+ * <li>frees deferred from T-{@value DmuFormat#FREE_DEFER_TXGS} and older are
+ *     returned to the space maps, except those a reader of an older snapshot
+ *     still pins ({@link ReadPins});</li>
  * <li>the directory block is allocated, then every space-map chunk changed by
  *     these allocations gets a new block; allocating those changes more
  *     chunks, so this repeats until no new chunk is dirtied (each chunk is
@@ -90,6 +91,7 @@ final class SpaSync implements TxgManager.Syncer {
     private final Vdev root;
     private final IoPipeline io;
     private final DatasetDirectory datasets;
+    private final ReadPins pins;
 
     // owned by the sync thread
     private BlockPointer[][] chunkBps;
@@ -117,8 +119,9 @@ final class SpaSync implements TxgManager.Syncer {
      */
     private SyncRun pendingLabels;
 
-    SpaSync(Spa spa, Vdev root, IoPipeline io, DatasetDirectory datasets, BlockPointer directoryBp) {
+    SpaSync(Spa spa, Vdev root, IoPipeline io, DatasetDirectory datasets, ReadPins pins, BlockPointer directoryBp) {
         this.spa = spa;
+        this.pins = pins;
         this.root = root;
         this.io = io;
         this.datasets = datasets;
@@ -296,8 +299,12 @@ final class SpaSync implements TxgManager.Syncer {
         private int runVdev = -1;
         private long runOffset;
 
+        /** Frees of this txg and older go back to the space maps: deferred enough, and no reader pins them. */
+        private final long releaseUpTo;
+
         SyncRun(long txg) {
             this.txg = txg;
+            this.releaseUpTo = pins.releasableUpTo(txg - DmuFormat.FREE_DEFER_TXGS);
         }
 
         /** Queues a block for writing, merged with the blocks before it while they are adjacent on one vdev. */
@@ -374,7 +381,7 @@ final class SpaSync implements TxgManager.Syncer {
             // 1. object sets
             datasets.syncObjectSets(this, newBps, synced);
             // 2. frees that have waited long enough
-            for (List<DeferredFree> due : deferred.headMap(txg - DmuFormat.FREE_DEFER_TXGS, true).values()) {
+            for (List<DeferredFree> due : deferred.headMap(releaseUpTo, true).values()) {
                 for (DeferredFree f : due) {
                     root.topLevel().get(f.vdev()).spaceMap().free(f.offset(), f.sizeBytes());
                     released.add(f);
@@ -448,7 +455,7 @@ final class SpaSync implements TxgManager.Syncer {
             }
             List<DeferredFree> pending = new ArrayList<>();
             for (Map.Entry<Long, List<DeferredFree>> e : deferred.entrySet()) {
-                if (e.getKey() > txg - DmuFormat.FREE_DEFER_TXGS) {
+                if (e.getKey() > releaseUpTo) {
                     pending.addAll(e.getValue());
                 }
             }
@@ -464,8 +471,7 @@ final class SpaSync implements TxgManager.Syncer {
             for (ObjectSet os : synced) {
                 os.commit(txg);
             }
-            TreeMap<Long, List<DeferredFree>> next = new TreeMap<>(deferred.tailMap(
-                    txg - DmuFormat.FREE_DEFER_TXGS, false));
+            TreeMap<Long, List<DeferredFree>> next = new TreeMap<>(deferred.tailMap(releaseUpTo, false));
             if (!frees.isEmpty()) {
                 next.computeIfAbsent(txg, t -> new ArrayList<>()).addAll(frees);
             }

@@ -164,8 +164,10 @@ public final class EngineComponent {
             s = s.withShutdownExportMillis(config.shutdownExportMillis());
         }
         if (config.confinePaths()) {
+            String[] targets = config.linkTargets() == null ? new String[0] : config.linkTargets();
             s = s.withPathPolicy(PathPolicy.searchPathsOnly("add their directory to the engine's search paths "
-                    + "(searchPaths of configuration " + PID + "; search.paths of the standalone server)"));
+                    + "(searchPaths of configuration " + PID + "; search.paths of the standalone server)")
+                    .allowingLinksInto(Arrays.stream(targets).filter(t -> !t.isBlank()).map(Path::of).toList()));
         }
         String hostId = config.hostId() == null ? "" : config.hostId().trim();
         if (!hostId.isEmpty()) {

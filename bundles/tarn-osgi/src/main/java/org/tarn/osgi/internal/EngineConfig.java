@@ -34,4 +34,9 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
             + "under the search paths, so that a remote caller cannot read or overwrite arbitrary files. "
             + "Turn off only when no management front end is deployed.")
     boolean confinePaths() default true;
+
+    @AttributeDefinition(name = "Link targets", description = "With confined paths: directories that symbolic "
+            + "links under the search paths may point into (such as /dev, for /dev/disk/by-id links). A link "
+            + "that leads anywhere else is refused.")
+    String[] linkTargets() default {};
 }

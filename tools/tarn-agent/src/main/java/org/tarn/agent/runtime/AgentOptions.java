@@ -1,0 +1,74 @@
+package org.tarn.agent.runtime;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The agent's options, {@code key=value,key=value}: {@code state=DIR}
+ * (default {@code ./tarn-agent-state}), {@code search=DIR[:DIR]} (default
+ * {@code STATE/devices}), {@code jolokia=PORT} (default 0: no Jolokia),
+ * {@code targets=PORT} (default 0: the storage targets are not served to
+ * remote clients; else the target protocol on 127.0.0.1:PORT).
+ */
+record AgentOptions(String text, Path stateDir, List<Path> searchPaths, int jolokiaPort, int targetPort) {
+    static final Set<String> KEYS = Set.of("state", "search", "jolokia", "targets");
+
+    static AgentOptions parse(String text) {
+        String t = text == null ? "" : text.trim();
+        Path state = Path.of("tarn-agent-state");
+        String search = null;
+        int jolokia = 0;
+        int targets = 0;
+        for (String part : t.split(",")) {
+            if (part.isBlank()) {
+                continue;
+            }
+            int eq = part.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("agent option '" + part + "' is not key=value; keys: " + KEYS);
+            }
+            String key = part.substring(0, eq).trim();
+            String value = part.substring(eq + 1).trim();
+            switch (key) {
+                case "state" -> state = Path.of(requireValue(key, value));
+                case "search" -> search = requireValue(key, value);
+                case "jolokia" -> jolokia = port(key, value);
+                case "targets" -> targets = port(key, value);
+                default -> throw new IllegalArgumentException("unknown agent option '" + key + "'; keys: " + KEYS);
+            }
+        }
+        state = state.toAbsolutePath().normalize();
+        List<Path> paths = new ArrayList<>();
+        if (search == null) {
+            paths.add(state.resolve("devices"));
+        } else {
+            for (String s : search.split(java.io.File.pathSeparator)) {
+                if (!s.isBlank()) {
+                    paths.add(Path.of(s.trim()).toAbsolutePath().normalize());
+                }
+            }
+        }
+        return new AgentOptions(t, state, List.copyOf(paths), jolokia, targets);
+    }
+
+    private static int port(String key, String value) {
+        try {
+            int p = Integer.parseInt(value);
+            if (p >= 0 && p <= 65535) {
+                return p;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new IllegalArgumentException("agent option " + key + "=" + value + " is not a port number");
+    }
+
+    private static String requireValue(String key, String value) {
+        if (value.isEmpty()) {
+            throw new IllegalArgumentException("agent option " + key + "= needs a value");
+        }
+        return value;
+    }
+}
