@@ -41,7 +41,7 @@ class MBeanInfoTest {
         MBeanInfo info = fx.server.getMBeanInfo(ObjectNames.poolManager());
         assertThat(MetadataCheck.problems(info)).isEmpty();
         assertThat(Arrays.stream(info.getAttributes()).map(a -> a.getName()))
-                .containsExactlyInAnyOrder("Pools", "HostId", "Hostname", "SearchPaths");
+                .containsExactlyInAnyOrder("Pools", "HostId", "Hostname", "SearchPaths", "ImportsInProgress");
         Map<String, MBeanOperationInfo> ops = byName(info);
         assertThat(ops).containsOnlyKeys("createPool", "importablePools", "importPool", "exportPool", "destroyPool",
                 "forceExport");

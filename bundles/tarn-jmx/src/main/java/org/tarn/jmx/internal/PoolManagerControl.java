@@ -103,6 +103,12 @@ final class PoolManagerControl extends NotificationBroadcasterSupport implements
     }
 
     @Override
+    public String[] getImportsInProgress() {
+        return Errors.call(() -> engine.importsInProgress().stream().map(Object::toString).sorted()
+                .toArray(String[]::new));
+    }
+
+    @Override
     public String createPool(String name, String layout, String properties) {
         Pool pool = Errors.call(() -> engine.createPool(name, VdevLayout.parse(layout), parseProperties(properties),
                 false));
