@@ -19,6 +19,7 @@ import org.tarn.api.Pool;
 import org.tarn.api.PoolEvent;
 import org.tarn.api.PoolManager;
 import org.tarn.api.PoolProperty;
+import org.tarn.api.PoolState;
 import org.tarn.api.TarnException;
 import org.tarn.jmx.ObjectNames;
 import org.tarn.jmx.PoolMXBean;
@@ -34,13 +35,16 @@ final class PoolControl extends NotificationBroadcasterSupport implements PoolMX
     private final Pool pool;
     private final AtomicLong sequence;
     private final Consumer<String> refresh;
+    private final PoolCallLimiter limiter;
     /** Events of the handle's history notified (or older than the MBean); worker thread only. */
     private final Set<PoolEvent> notified = Collections.newSetFromMap(new IdentityHashMap<>());
     /** The sync of the last {@link #syncWithin} probe; a new probe starts only once it has ended. */
     private CompletableFuture<Long> probe;
 
-    PoolControl(PoolManager engine, Pool pool, AtomicLong sequence, Consumer<String> refresh) {
+    PoolControl(PoolManager engine, Pool pool, AtomicLong sequence, Consumer<String> refresh,
+                PoolCallLimiter limiter) {
         super(PoolManagerControl.notificationInfo("of this pool"));
+        this.limiter = limiter;
         this.engine = engine;
         this.pool = pool;
         this.sequence = sequence;
@@ -177,10 +181,10 @@ final class PoolControl extends NotificationBroadcasterSupport implements PoolMX
     public void export() {
         String name = pool.name();
         try {
-            Errors.run(() -> {
+            limiter.run(name, "export", () -> Errors.run(() -> {
                 requireCurrent();
                 engine.exportPool(name, false);
-            });
+            }));
         } finally {
             refresh.accept(name);
         }
@@ -201,12 +205,34 @@ final class PoolControl extends NotificationBroadcasterSupport implements PoolMX
 
     @Override
     public void clear() {
-        Errors.run(pool::clear);
+        limiter.run(pool.name(), "clear", () -> Errors.run(pool::clear));
     }
 
+    /** How long a management {@code sync} waits: a sync bounded by the dirty limit takes far less. */
+    static final long MANAGEMENT_SYNC_MILLIS = 60_000;
+
+    /**
+     * A sync with a deadline that never waits for an operator: a suspended
+     * pool fails at once (or as soon as it suspends) with {@code POOL_SUSPENDED},
+     * whatever its failmode, and a sync still running at the deadline fails
+     * with {@code TIMED_OUT} (it goes on in the background).
+     */
     @Override
     public void sync() {
-        Errors.run(pool::sync);
+        limiter.run(pool.name(), "sync", () -> {
+            if (pool.readOnly()) {
+                return;
+            }
+            requireNotSuspended();
+            awaitProbe(MANAGEMENT_SYNC_MILLIS, true);
+        });
+    }
+
+    private void requireNotSuspended() {
+        if (pool.state() == PoolState.SUSPENDED) {
+            throw new IllegalStateException(ErrorCode.POOL_SUSPENDED.tag() + " pool '" + pool.name() + "' is "
+                    + "suspended and cannot sync: clear it once its devices work, or force-export it");
+        }
     }
 
     /** Longest deadline a probe accepts: an HA manager's monitor timeout, not a way to wait forever. */
@@ -218,9 +244,27 @@ final class PoolControl extends NotificationBroadcasterSupport implements PoolMX
             throw new IllegalArgumentException(ErrorCode.INVALID_ARGUMENT.tag() + " timeoutMillis must be 1 to "
                     + MAX_PROBE_MILLIS + ", got " + timeoutMillis);
         }
+        return awaitProbe(timeoutMillis, false);
+    }
+
+    /** Waits for the pool's probe sync up to the deadline; with {@code failWhenSuspended}, not past a suspension. */
+    private long awaitProbe(long timeoutMillis, boolean failWhenSuspended) {
         CompletableFuture<Long> sync = startProbe();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
         try {
-            return sync.get(timeoutMillis, TimeUnit.MILLISECONDS);
+            while (true) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    throw new TimeoutException();
+                }
+                try {
+                    return sync.get(Math.min(left, 100), TimeUnit.MILLISECONDS);
+                } catch (TimeoutException notYet) {
+                    if (failWhenSuspended) {
+                        requireNotSuspended();
+                    }
+                }
+            }
         } catch (TimeoutException e) {
             throw new IllegalStateException(ErrorCode.TIMED_OUT.tag() + " pool '" + pool.name() + "': a sync did not "
                     + "complete within " + timeoutMillis + " ms (state " + pool.state() + ", synced txg "
