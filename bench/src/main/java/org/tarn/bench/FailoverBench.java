@@ -30,7 +30,6 @@ import org.tarn.api.Transaction;
 import org.tarn.api.VdevLayout;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
-import org.tarn.engine.pool.Spa;
 import org.tarn.engine.Engine;
 import org.tarn.vdev.fault.FaultInjector;
 import org.tarn.vdev.fault.FaultRule;
@@ -304,11 +303,9 @@ public final class FailoverBench {
             int leftover = leftoverThreads(name);
             // events the pool raised after the force export began: anything but "force-exported" is spurious
             List<String> late = new ArrayList<>();
-            if (pool instanceof Spa spa) {
-                for (PoolEvent e : spa.events()) {
-                    if (!e.time().isBefore(before) && !e.type().equals("force-exported")) {
-                        late.add(e.type() + " (" + e.detail() + ")");
-                    }
+            for (PoolEvent e : pool.events()) {
+                if (!e.time().isBefore(before) && !e.type().equals("force-exported")) {
+                    late.add(e.type() + " (" + e.detail() + ")");
                 }
             }
             return new LatencyRun((t1 - t0) / 1e6, (t2 - t0) / 1e6, (last - t0) / 1e6, workers.size(), dirtyMiB,

@@ -15,7 +15,6 @@ import org.tarn.api.Transaction;
 import org.tarn.api.VdevLayout;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
-import org.tarn.engine.label.LabelDump;
 import org.tarn.engine.Engine;
 import org.tarn.vdev.file.FileVdevDriver;
 
@@ -87,7 +86,7 @@ public final class Demo {
             engine.exportPool(pool.name(), false);
         }
         try (var dev = file.open(devices.get(0), true)) {
-            String dump = LabelDump.dump(dev);
+            String dump = TarnEngine.labelDump(dev);
             say("labels of %s (first lines of the dump):", devices.get(0));
             dump.lines().limit(24).forEach(l -> say("  %s", l));
         }

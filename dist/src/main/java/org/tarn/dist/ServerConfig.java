@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
+import org.tarn.jmx.ObjectNames;
+
 /**
  * The server's settings. Each key has its default and its description in
  * {@link #KEYS}; a value comes from, last one winning:
@@ -64,8 +66,8 @@ public record ServerConfig(Path dataDir, Map<String, String> values, Map<String,
             new Key("default.device.bytes", Long.toString(256L * 1024 * 1024), "size of each"),
             new Key("io.timeout.millis", "10000", "device I/O deadline"),
             new Key("shutdown.export.millis", "10000", "clean-export deadline at shutdown, before force export"),
-            new Key("fault.injection", "false", "register tarn:type=FaultInjection (tarnctl inject) for drills and"
-                    + " tests: never on a production server"),
+            new Key("fault.injection", "false", "register " + ObjectNames.faultInjection()
+                    + " (tarnctl inject) for drills and tests: never on a production server"),
             new Key("target.recovery.window.millis", "15000", "how long a mounted target waits for its known"
                     + " clients to replay"),
             new Key("target.server.host", "127.0.0.1", "address the target protocol (remote clients) listens on"),

@@ -1,11 +1,8 @@
 package org.tarn.dist;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.lang.reflect.InvocationTargetException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Dictionary;
@@ -25,7 +22,7 @@ import org.osgi.util.tracker.ServiceTracker;
 
 /**
  * The server's OSGi framework: Apache Felix embedded in the launcher's JVM,
- * with the bundles listed in {@code bundles.list} (SPI Fly and SLF4J, SCR,
+ * with the bundles listed in {@code bundles.list} ({@link ServerBundles}: SPI Fly and SLF4J, SCR,
  * Configuration Admin, then the Tarn bundles), installed from this jar.
  *
  * <p>Start order matters: the runtime bundles start first, then the launcher
@@ -100,38 +97,19 @@ final class TarnFramework {
         }
     }
 
-    /** Installs every bundle of {@code bundles.list}, in order. */
+    /** Installs every bundle of {@code bundles.list} ({@link ServerBundles}), in order. */
     private List<Bundle> installAll() throws IOException, BundleException {
         List<Bundle> out = new ArrayList<>();
-        for (String name : bundleNames()) {
-            String resource = "bundles/" + name + ".jar";
-            try (InputStream in = TarnFramework.class.getResourceAsStream(resource)) {
+        for (ServerBundles.Bundle b : ServerBundles.list()) {
+            try (InputStream in = ServerBundles.class.getResourceAsStream(b.resource())) {
                 if (in == null) {
-                    throw new IllegalStateException("bundle " + resource + " is missing next to "
-                            + TarnFramework.class.getName() + "; build dist with mvn install (it copies them)");
+                    throw new IllegalStateException("bundle " + b.resource() + " is missing next to "
+                            + ServerBundles.class.getName() + "; build dist with mvn install (it copies them)");
                 }
-                out.add(framework.getBundleContext().installBundle("tarn-dist:" + name, in));
+                out.add(framework.getBundleContext().installBundle("tarn-dist:" + b.artifactId(), in));
             }
         }
         return out;
-    }
-
-    /** The names in {@code bundles.list}: one per line, {@code #} comments and blank lines skipped. */
-    static List<String> bundleNames() throws IOException {
-        List<String> names = new ArrayList<>();
-        try (InputStream in = TarnFramework.class.getResourceAsStream("bundles.list")) {
-            if (in == null) {
-                throw new IllegalStateException("bundles.list is missing next to " + TarnFramework.class.getName());
-            }
-            BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
-            for (String line = r.readLine(); line != null; line = r.readLine()) {
-                String name = line.strip();
-                if (!name.isEmpty() && !name.startsWith("#")) {
-                    names.add(name);
-                }
-            }
-        }
-        return names;
     }
 
     /** Writes one configuration through the Configuration Admin service (multi-location binding). */

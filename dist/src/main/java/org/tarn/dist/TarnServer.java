@@ -31,7 +31,6 @@ import javax.management.JMException;
 import javax.management.MBeanServer;
 import javax.management.MBeanServerDelegate;
 import javax.management.MBeanServerNotification;
-import javax.management.MalformedObjectNameException;
 import javax.management.NotificationListener;
 import javax.management.ObjectName;
 import javax.management.RuntimeMBeanException;
@@ -40,6 +39,7 @@ import org.jolokia.jvmagent.JolokiaServer;
 import org.jolokia.jvmagent.JolokiaServerConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.tarn.jmx.ObjectNames;
 
 /**
  * The standalone Tarn server: a launcher that embeds Apache Felix with the
@@ -76,7 +76,7 @@ public final class TarnServer implements AutoCloseable {
     static final String TARGET_SERVER_PID = "org.tarn.target.server";
     /** Configuration PID of the Prometheus metrics endpoint (bundle org.tarn.metrics). */
     static final String METRICS_PID = "org.tarn.metrics";
-    static final String POOL_MANAGER = "tarn:type=PoolManager";
+    static final ObjectName POOL_MANAGER = ObjectNames.poolManager();
     /** The JDK HTTP server's switch for TCP_NODELAY on its connections. */
     static final String NODELAY = "sun.net.httpserver.nodelay";
 
@@ -374,7 +374,7 @@ public final class TarnServer implements AutoCloseable {
      * and checks that the engine runs with the server's search paths.
      */
     private void awaitEngine(long timeoutMillis) {
-        ObjectName name = objectName(POOL_MANAGER);
+        ObjectName name = POOL_MANAGER;
         CountDownLatch registered = new CountDownLatch(1);
         NotificationListener listener = (n, handback) -> {
             if (n instanceof MBeanServerNotification r && name.equals(r.getMBeanName())
@@ -438,7 +438,7 @@ public final class TarnServer implements AutoCloseable {
 
     private Object attribute(String attribute) {
         try {
-            return mbeans.getAttribute(objectName(POOL_MANAGER), attribute);
+            return mbeans.getAttribute(POOL_MANAGER, attribute);
         } catch (RuntimeMBeanException e) {
             throw e.getTargetException();
         } catch (JMException e) {
@@ -449,20 +449,12 @@ public final class TarnServer implements AutoCloseable {
 
     private Object invoke(String operation, Object[] args, String[] signature) {
         try {
-            return mbeans.invoke(objectName(POOL_MANAGER), operation, args, signature);
+            return mbeans.invoke(POOL_MANAGER, operation, args, signature);
         } catch (RuntimeMBeanException e) {
             // the MBean's IllegalArgumentException / IllegalStateException, with the engine's message
             throw e.getTargetException();
         } catch (JMException e) {
             throw new IllegalStateException(POOL_MANAGER + " " + operation + " failed: " + e.getMessage(), e);
-        }
-    }
-
-    private static ObjectName objectName(String name) {
-        try {
-            return new ObjectName(name);
-        } catch (MalformedObjectNameException e) {
-            throw new IllegalArgumentException(e);
         }
     }
 

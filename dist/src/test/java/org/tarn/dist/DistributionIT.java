@@ -69,6 +69,8 @@ class DistributionIT {
         }
         assertThat(jars.stream().map(j -> home.relativize(j).toString()))
                 .containsExactlyInAnyOrder("lib/tarn-dist-" + System.getProperty("tarn.version") + ".jar",
+                        // the launcher's ObjectNames (org.tarn.jmx.ObjectNames); the MBeans are the bundle's
+                        "lib/tarn-jmx-" + System.getProperty("tarn.version") + ".jar",
                         "lib/org.apache.felix.framework-7.0.5.jar", "lib/jolokia-agent-jvm-2.6.0-javaagent.jar",
                         "lib/slf4j-api-2.0.20.jar", "lib/slf4j-simple-2.0.20.jar", "lib/cli/tarn-cli.jar",
                         "lib/agent/tarn-agent.jar");

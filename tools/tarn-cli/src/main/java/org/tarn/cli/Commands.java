@@ -24,7 +24,7 @@ import java.util.function.Supplier;
 import javax.management.ObjectName;
 
 import org.tarn.api.vdev.BlockDevice;
-import org.tarn.engine.label.LabelDump;
+import org.tarn.engine.TarnEngine;
 import org.tarn.jmx.ObjectNames;
 import org.tarn.vdev.file.FileVdevDriver;
 import picocli.CommandLine.Command;
@@ -779,7 +779,7 @@ final class Commands {
                 throw new CliException("cannot read labels of '" + device + "': not a file or block device path");
             }
             try (BlockDevice dev = driver.open(device, true)) {
-                out().print(LabelDump.dump(dev));
+                out().print(TarnEngine.labelDump(dev));
                 out().flush();
             } catch (NoSuchFileException e) {
                 throw new CliException("cannot read labels of '" + device + "': no such file", e);

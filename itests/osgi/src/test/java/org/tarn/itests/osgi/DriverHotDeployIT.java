@@ -5,7 +5,6 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
-import java.io.File;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -57,7 +56,8 @@ public class DriverHotDeployIT extends OsgiTestSupport {
 
     @Configuration
     public Option[] config() {
-        return container("tarn-api", "tarn-vdev-file", "tarn-target", "tarn-jmx", "tarn-osgi");
+        // the fault driver is left out: the tests deploy it into the running framework
+        return container("tarn-vdev-fault", TARGET_SERVER, METRICS);
     }
 
     @Before
@@ -262,7 +262,7 @@ public class DriverHotDeployIT extends OsgiTestSupport {
     // ---- helpers ------------------------------------------------------------------
 
     private void installFaultBundle() throws Exception {
-        Bundle b = context.installBundle(new File(jarPath("tarn-vdev-fault")).toURI().toString());
+        Bundle b = context.installBundle(Path.of(System.getProperty(FAULT_JAR)).toUri().toString());
         b.start();
         await("fault driver service", () -> driverService("fault"));
     }

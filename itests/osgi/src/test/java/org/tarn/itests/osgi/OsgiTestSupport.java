@@ -6,17 +6,21 @@ import static org.ops4j.pax.exam.CoreOptions.junitBundles;
 import static org.ops4j.pax.exam.CoreOptions.options;
 import static org.ops4j.pax.exam.CoreOptions.systemProperty;
 
-import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Dictionary;
+import java.util.HashSet;
 import java.util.Hashtable;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
 
@@ -34,6 +38,7 @@ import org.tarn.api.Pool;
 import org.tarn.api.PoolManager;
 import org.tarn.api.Transaction;
 import org.tarn.api.vdev.VdevDriver;
+import org.tarn.dist.ServerBundles;
 
 /**
  * What the Pax Exam tests in Felix share: the container's bundles, the
@@ -42,10 +47,19 @@ import org.tarn.api.vdev.VdevDriver;
 public abstract class OsgiTestSupport {
     static final String PID = "org.tarn.engine";
     static final String OSGI_BUNDLE = "org.tarn.osgi";
+    static final String ENGINE_BUNDLE = "org.tarn.engine";
     static final String FAULT_BUNDLE = "org.tarn.vdev.fault";
     static final String FAULT_PID = "org.tarn.vdev.fault";
     static final long DEVICE_BYTES = 64L * 1024 * 1024;
     static final long WAIT_MILLIS = 20_000;
+    /** Left out of these containers: it would listen on its fixed default port (127.0.0.1:9988), which other
+     *  builds on the machine may hold; KarafFeatureIT and the server tests run it on a free port. */
+    static final String TARGET_SERVER = "tarn-target-server";
+    /** Left out of these containers: PrometheusScrapeTest covers it. */
+    static final String METRICS = "tarn-metrics";
+    /** System property (set by {@link #container}) with the path of the fault driver's jar, for tests that
+     *  install it themselves from inside the framework. */
+    static final String FAULT_JAR = "tarn.itest.faultJar";
 
     @Inject
     protected BundleContext context;
@@ -56,10 +70,11 @@ public abstract class OsgiTestSupport {
     protected Path work;
 
     /**
-     * The framework's bundles: SCR, ConfigAdmin, SLF4J and the Tarn bundles
-     * named (by their {@code bundle.<name>} system property), in order.
+     * The framework: the standalone server's bundles (the one bundle list, as
+     * {@code bundles.list} of the tarn-dist jar names them, in its order, from
+     * the jars inside it) except those named in {@code without}.
      */
-    static Option[] container(String... tarnBundles) {
+    static Option[] container(String... without) {
         List<Option> o = new ArrayList<>(List.of(
                 systemProperty("org.slf4j.simpleLogger.defaultLogLevel").value("info"),
                 // pax-logging-api (Pax Exam's own) prints SPI Fly's and its own DEBUG lines otherwise
@@ -68,31 +83,57 @@ public abstract class OsgiTestSupport {
                 // delegation made slf4j-simple's provider "not a subtype" of slf4j-api's interface)
                 frameworkProperty("felix.bootdelegation.implicit").value("false"),
                 systemProperty("tarn.itest.workDir").value(System.getProperty("tarn.itest.workDir")),
-                junitBundles(),
-                // SPI Fly first: it must weave slf4j-api before slf4j-api looks for its provider
-                jar("asm"), jar("asm-tree"), jar("asm-analysis"), jar("asm-commons"), jar("asm-util"),
-                jar("spifly"),
-                jar("slf4j-api"), jar("slf4j-simple"),
-                jar("function"), jar("promise"), jar("component"), jar("scr"),
-                jar("configadmin")));
-        for (String b : tarnBundles) {
-            o.add(jar(b));
+                systemProperty(FAULT_JAR).value(jarPath("tarn-vdev-fault").toString()),
+                junitBundles()));
+        Set<String> left = new HashSet<>(Arrays.asList(without));
+        for (ServerBundles.Bundle b : serverBundles()) {
+            if (!left.remove(b.artifactId())) {
+                o.add(jar(b.artifactId()));
+            }
+        }
+        if (!left.isEmpty()) {
+            throw new IllegalArgumentException("not in the server's bundle list: " + left);
         }
         return options(o.toArray(new Option[0]));
     }
 
-    /** The jar whose path the build passes as system property {@code bundle.<name>}. */
-    static String jarPath(String name) {
-        String path = System.getProperty("bundle." + name);
-        if (path == null || path.isBlank() || path.startsWith("${")) {
-            throw new IllegalStateException("system property bundle." + name + " is not set; run with mvn verify");
+    /** The server's bundles, in order. */
+    static List<ServerBundles.Bundle> serverBundles() {
+        try {
+            return ServerBundles.list();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
-        return path;
     }
 
-    /** A bundle from the jar whose path the build passes as system property {@code bundle.<name>}. */
-    static Option jar(String name) {
-        return CoreOptions.bundle(new File(jarPath(name)).toURI().toString());
+    /**
+     * The jar of one of the server's bundles: copied out of the tarn-dist jar
+     * (on the test class path) into the work directory, once.
+     */
+    static Path jarPath(String artifactId) {
+        Path to = Path.of(System.getProperty("tarn.itest.workDir", "target/itest-work")).toAbsolutePath()
+                .resolve("bundles").resolve(artifactId + ".jar");
+        try (InputStream in = ServerBundles.class.getResourceAsStream("bundles/" + artifactId + ".jar")) {
+            if (in == null) {
+                throw new IllegalStateException("bundles/" + artifactId + ".jar is not in the tarn-dist jar");
+            }
+            synchronized (OsgiTestSupport.class) {
+                if (!Files.isRegularFile(to)) {
+                    Files.createDirectories(to.getParent());
+                    Path tmp = Files.createTempFile(to.getParent(), artifactId, ".part");
+                    Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+                    Files.move(tmp, to, StandardCopyOption.ATOMIC_MOVE);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return to;
+    }
+
+    /** One of the server's bundles, by artifactId. */
+    static Option jar(String artifactId) {
+        return CoreOptions.bundle(jarPath(artifactId).toUri().toString());
     }
 
     /** A fresh work directory per test, so tests share no pools, devices or host ids. */

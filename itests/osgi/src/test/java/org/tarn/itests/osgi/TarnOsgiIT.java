@@ -5,6 +5,7 @@ import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertNotSame;
 import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
@@ -14,7 +15,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import javax.management.MBeanServer;
@@ -29,7 +32,13 @@ import org.ops4j.pax.exam.junit.PaxExam;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
+import org.osgi.framework.FrameworkUtil;
 import org.osgi.framework.ServiceReference;
+import org.osgi.framework.namespace.PackageNamespace;
+import org.osgi.framework.wiring.BundleRevision;
+import org.osgi.framework.wiring.BundleWire;
+import org.osgi.framework.wiring.BundleWiring;
+import org.osgi.framework.wiring.FrameworkWiring;
 import org.osgi.service.component.runtime.ServiceComponentRuntime;
 import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
 import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
@@ -57,7 +66,7 @@ public class TarnOsgiIT extends OsgiTestSupport {
 
     @Configuration
     public Option[] config() {
-        return container("tarn-api", "tarn-vdev-file", "tarn-vdev-fault", "tarn-target", "tarn-jmx", "tarn-osgi");
+        return container(TARGET_SERVER, METRICS);
     }
 
     @Before
@@ -225,7 +234,7 @@ public class TarnOsgiIT extends OsgiTestSupport {
     }
 
     @Test
-    public void updatingTheEngineBundleExportsAndReimportsWithDataIntact_pos() throws Exception {
+    public void updatingTheWiringBundleExportsAndReimportsWithDataIntact_pos() throws Exception {
         Path devices = devices("d0", "d1", "e0");
         PoolManager engine = engine();
         Pool mirror = engine.createPool("upd", VdevLayout.parse("mirror " + devices.resolve("d0") + " "
@@ -258,6 +267,68 @@ public class TarnOsgiIT extends OsgiTestSupport {
         assertEquals(PoolState.ACTIVE, updated.pool("upd").orElseThrow().state());
         updated.exportPool("upd", false);
         updated.exportPool("upd2", false);
+    }
+
+    @Test
+    public void engineIsItsOwnBundleExportingOnlyItsSpi_pos() throws Exception {
+        Bundle engineBundle = engineBundle();
+        assertEquals("engine bundle state", Bundle.ACTIVE, engineBundle.getState());
+        BundleWiring wiring = engineBundle.adapt(BundleWiring.class);
+        List<String> exported = wiring.getCapabilities(PackageNamespace.PACKAGE_NAMESPACE).stream()
+                .map(c -> (String) c.getAttributes().get(PackageNamespace.PACKAGE_NAMESPACE))
+                .collect(Collectors.toList());
+        assertEquals("the engine exports its SPI package and nothing else", List.of("org.tarn.engine"), exported);
+        // the wiring bundle gets org.tarn.engine from the engine bundle and holds no engine class of its own
+        List<BundleWire> engineWires = osgiBundle().adapt(BundleWiring.class)
+                .getRequiredWires(PackageNamespace.PACKAGE_NAMESPACE).stream()
+                .filter(w -> "org.tarn.engine".equals(
+                        w.getCapability().getAttributes().get(PackageNamespace.PACKAGE_NAMESPACE)))
+                .collect(Collectors.toList());
+        assertEquals(1, engineWires.size());
+        assertEquals(engineBundle, engineWires.get(0).getProvider().getBundle());
+        assertNull("no engine class inside org.tarn.osgi", osgiBundle().getEntry("org/tarn/engine/TarnEngine.class"));
+        assertNull("no engine implementation package exported", findPackageExporter("org.tarn.engine.pool"));
+        // the PoolManager service object is the engine's own class, loaded by the engine bundle
+        assertEquals(engineBundle, FrameworkUtil.getBundle(engine().getClass()));
+    }
+
+    @Test
+    public void updatingTheEngineBundleExportsAndReimportsPools_pos() throws Exception {
+        Path devices = devices("u0");
+        PoolManager engine = engine();
+        Pool pool = engine.createPool("eng", VdevLayout.parse(devices.resolve("u0").toString()), Map.of(), false);
+        byte[] data = new byte[200_000];
+        new Random(7).nextBytes(data);
+        long obj = writeSynced(pool, "ost0", data);
+        List<String> events = new CopyOnWriteArrayList<>();
+        engine.addEventListener((name, guid, e) -> events.add(name + " " + e.type()));
+        Bundle engineBundle = engineBundle();
+        BundleRevision before = engineBundle.adapt(BundleRevision.class);
+
+        engineBundle.update();
+        // the old revision stays wired until a refresh; the refresh restarts org.tarn.osgi, whose engine
+        // exports every pool, and wires it to the new revision, whose engine imports them from the cache
+        CountDownLatch refreshed = new CountDownLatch(1);
+        context.getBundle(0).adapt(FrameworkWiring.class).refreshBundles(List.of(engineBundle),
+                event -> refreshed.countDown());
+        assertTrue("refresh finished", refreshed.await(WAIT_MILLIS, TimeUnit.MILLISECONDS));
+
+        assertEquals(PoolState.EXPORTED, pool.state());
+        await("exported event", () -> events.contains("eng exported"));
+        assertFalse(events.toString(), events.stream().anyMatch(e -> e.endsWith("force-exported")));
+        assertNotSame(before, engineBundle.adapt(BundleRevision.class));
+        assertEquals(Bundle.ACTIVE, engineBundle.getState());
+        await("pool re-imported by the new engine revision", () -> {
+            PoolManager e = currentEngine();
+            return e != null && e != engine && e.pools().equals(List.of("eng"));
+        });
+        PoolManager updated = engine();
+        assertNotSame("the new engine's classes come from the new revision", engine.getClass().getClassLoader(),
+                updated.getClass().getClassLoader());
+        assertEquals(engineBundle.adapt(BundleWiring.class).getClassLoader(), updated.getClass().getClassLoader());
+        assertData(updated.pool("eng").orElseThrow(), "ost0", obj, data);
+        assertEquals(PoolState.ACTIVE, updated.pool("eng").orElseThrow().state());
+        updated.exportPool("eng", false);
     }
 
     // ---- negative cases ----------------------------------------------------------
@@ -321,13 +392,29 @@ public class TarnOsgiIT extends OsgiTestSupport {
         }
     }
 
-    private static void assertNull(Object o) {
-        assertEquals(null, o);
-    }
-
     private static ImportablePool only(ImportScan scan) {
         assertEquals(scan.toString(), 1, scan.pools().size());
         assertFalse(scan.pools().isEmpty());
         return scan.pools().get(0);
+    }
+
+    private Bundle engineBundle() {
+        Bundle b = bundle(ENGINE_BUNDLE);
+        if (b == null) {
+            throw new AssertionError("bundle " + ENGINE_BUNDLE + " not installed");
+        }
+        return b;
+    }
+
+    /** The bundle whose wiring exports {@code pkg}, or null. */
+    private Bundle findPackageExporter(String pkg) {
+        for (Bundle b : context.getBundles()) {
+            BundleWiring w = b.adapt(BundleWiring.class);
+            if (w != null && w.getCapabilities(PackageNamespace.PACKAGE_NAMESPACE).stream()
+                    .anyMatch(c -> pkg.equals(c.getAttributes().get(PackageNamespace.PACKAGE_NAMESPACE)))) {
+                return b;
+            }
+        }
+        return null;
     }
 }

@@ -1,10 +1,11 @@
-package org.tarn.features;
+package org.tarn.itests.karaf;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.RandomAccessFile;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -15,15 +16,20 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import javax.management.MBeanServerConnection;
 import javax.management.ObjectName;
+import javax.management.openmbean.CompositeData;
+import javax.management.openmbean.TabularData;
 import javax.management.remote.JMXConnector;
 import javax.management.remote.JMXConnectorFactory;
 import javax.management.remote.JMXServiceURL;
@@ -31,6 +37,7 @@ import javax.management.remote.JMXServiceURL;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.tarn.dist.ServerBundles;
 
 /**
  * The features in a real Apache Karaf: the distribution unpacked by the
@@ -47,8 +54,8 @@ import org.junit.jupiter.api.Test;
  */
 class KarafFeatureIT {
     private static final String VERSION = System.getProperty("tarn.version", "0.1.0-SNAPSHOT");
-    private static final List<String> BUNDLES = List.of("tarn-api", "tarn-vdev-file", "tarn-vdev-fault",
-            "tarn-target", "tarn-jmx", "tarn-osgi", "tarn-target-server");
+    /** A Tarn bundle the descriptor names. */
+    private static final Pattern TARN_BUNDLE = Pattern.compile("<bundle>mvn:org\\.tarn/([^/<]+)/([^/<]+)</bundle>");
     private static final Duration START_DEADLINE = Duration.ofSeconds(120);
     private static final long DEVICE_BYTES = 64L * 1024 * 1024;
 
@@ -156,6 +163,10 @@ class KarafFeatureIT {
         assertThat(searchPaths).as("from the feature's org.tarn.engine configuration")
                 .containsExactly(home.resolve("data/tarn/devices").toAbsolutePath().toString());
         assertThat(home.resolve("data/tarn/hostid")).exists();
+        // the engine is its own bundle, ACTIVE beside the DS wiring that runs it
+        assertThat(bundleRow(jmx, "org.tarn.engine")).as("bundle org.tarn.engine in bundle:list")
+                .anyMatch(v -> "Active".equalsIgnoreCase(String.valueOf(v)));
+        assertThat(bundleRow(jmx, "org.tarn.osgi")).anyMatch(v -> "Active".equalsIgnoreCase(String.valueOf(v)));
 
         Path devices = Files.createDirectories(Path.of(searchPaths[0]));
         for (String d : List.of("d0", "d1")) {
@@ -227,14 +238,41 @@ class KarafFeatureIT {
 
     // ---- helpers ------------------------------------------------------------------
 
-    /** Copies this build's Tarn bundles and features descriptor into Karaf's system repository. */
+    /**
+     * Copies this build's features descriptor into Karaf's system repository, and every Tarn bundle it names,
+     * taken from the server's bundles (the tarn-dist jar: the same one bundle list the feature was written from).
+     */
     private void publishTarnArtifacts() throws IOException {
         Path tarn = home.resolve("system/org/tarn");
-        for (String b : BUNDLES) {
-            copy(Path.of(required("bundle." + b)), tarn.resolve(b + "/" + VERSION + "/" + b + "-" + VERSION + ".jar"));
+        Path features = Path.of(required("tarn.features.xml"));
+        Matcher m = TARN_BUNDLE.matcher(Files.readString(features));
+        List<String> published = new ArrayList<>();
+        while (m.find()) {
+            String name = m.group(1);
+            assertThat(m.group(2)).as("version of " + name).isEqualTo(VERSION);
+            Path to = tarn.resolve(name + "/" + VERSION + "/" + name + "-" + VERSION + ".jar");
+            Files.createDirectories(to.getParent());
+            try (InputStream in = ServerBundles.class.getResourceAsStream("bundles/" + name + ".jar")) {
+                assertThat(in).as(name + " among the server's bundles (tarn-dist)").isNotNull();
+                Files.copy(in, to, StandardCopyOption.REPLACE_EXISTING);
+            }
+            published.add(name);
         }
-        copy(Path.of(required("tarn.features.xml")),
-                tarn.resolve("tarn-features/" + VERSION + "/tarn-features-" + VERSION + "-features.xml"));
+        assertThat(published).as("Tarn bundles of " + features).contains("tarn-api", "tarn-engine", "tarn-osgi");
+        copy(features, tarn.resolve("tarn-features/" + VERSION + "/tarn-features-" + VERSION + "-features.xml"));
+    }
+
+    /** The values of {@code bundle:list}'s row (Karaf's bundle MBean) of the bundle with that symbolic name. */
+    private static List<Object> bundleRow(MBeanServerConnection jmx, String symbolicName) throws Exception {
+        TabularData bundles = (TabularData) jmx.getAttribute(new ObjectName("org.apache.karaf:type=bundle,name=root"),
+                "Bundles");
+        for (Object row : bundles.values()) {
+            List<Object> values = new ArrayList<>(((CompositeData) row).values());
+            if (values.contains(symbolicName)) {
+                return values;
+            }
+        }
+        throw new AssertionError("no bundle " + symbolicName + " in Karaf");
     }
 
     private static void copy(Path from, Path to) throws IOException {

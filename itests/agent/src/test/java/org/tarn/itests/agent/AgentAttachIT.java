@@ -1,4 +1,4 @@
-package org.tarn.agent.it;
+package org.tarn.itests.agent;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -35,7 +35,7 @@ class AgentAttachIT {
     Path dir;
 
     @Test
-    void attachesManagesShutsDownAndAttachesAgainWithoutTouchingTheHostsSlf4j() throws Exception {
+    void attachesManagesShutsDownAndAttachesAgainWithoutTouchingTheHostsSlf4j_pos() throws Exception {
         Path state = dir.resolve("state");
         Path devices = dir.resolve("devices");
         String options = "state=" + state + ",search=" + devices;
@@ -112,7 +112,7 @@ class AgentAttachIT {
     }
 
     @Test
-    void startsWithTheJvmAsJavaagentServingJolokiaAndShutsDown() throws Exception {
+    void startsWithTheJvmAsJavaagentServingJolokiaAndShutsDown_pos() throws Exception {
         int port;
         int targetPort;
         try (ServerSocket s = new ServerSocket(0); ServerSocket t = new ServerSocket(0)) {
@@ -164,7 +164,7 @@ class AgentAttachIT {
     }
 
     @Test
-    void badOptionsLeaveTheHostRunningWithoutTarn() throws Exception {
+    void badOptionsLeaveTheHostRunningWithoutTarn_neg() throws Exception {
         try (HostProcess host = HostProcess.start()) {
             String pid = Long.toString(host.pid());
             HostProcess.Result r = HostProcess.launcher("attach", pid, "colour=blue");
@@ -182,10 +182,14 @@ class AgentAttachIT {
     }
 
     @Test
-    void launcherExplainsItsUsage() throws Exception {
+    void launcherExplainsItsUsage_pos() throws Exception {
         HostProcess.Result r = HostProcess.launcher("help");
         assertThat(r.exitCode()).isZero();
         assertThat(r.output()).contains("attach PID").contains("state=DIR").contains("jolokia=PORT");
+    }
+
+    @Test
+    void launcherRefusesAnUnknownCommand_neg() throws Exception {
         assertThat(HostProcess.launcher("frobnicate").exitCode()).isEqualTo(2);
     }
 

@@ -1,4 +1,4 @@
-package org.tarn.agent.it;
+package org.tarn.itests.agent;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
