@@ -11,15 +11,21 @@ import javax.management.MBeanServerFactory;
 import org.tarn.engine.Engine;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
+import org.tarn.jmx.TargetMBeans;
 import org.tarn.jmx.TarnMBeans;
+import org.tarn.target.TargetService;
+import org.tarn.target.TargetSettings;
+import org.tarn.target.Targets;
 import org.tarn.vdev.fault.FaultVdevDriver;
 import org.tarn.vdev.file.FileVdevDriver;
 
-/** The contract against a private MBeanServer in this JVM (no connector, no confinement). */
+/** The contract against a private MBeanServer in this JVM (no connector, no confinement), with the targets. */
 class InProcessPoolManagementTest extends PoolManagementContract {
     private Path dir;
     private Engine engine;
     private TarnMBeans mbeans;
+    private TargetService targets;
+    private TargetMBeans targetMBeans;
     private int next;
 
     @Override
@@ -30,6 +36,8 @@ class InProcessPoolManagementTest extends PoolManagementContract {
                 List.of(new FaultVdevDriver(file), file));
         MBeanServer server = MBeanServerFactory.newMBeanServer();
         mbeans = TarnMBeans.register(engine, server);
+        targets = Targets.start(engine, TargetSettings.defaults());
+        targetMBeans = TargetMBeans.register(targets, server);
         return new JmxAccess("in-process", server, null);
     }
 
@@ -46,6 +54,12 @@ class InProcessPoolManagementTest extends PoolManagementContract {
 
     @Override
     protected void shutdown() throws Exception {
+        if (targetMBeans != null) {
+            targetMBeans.close();
+        }
+        if (targets != null) {
+            targets.close();
+        }
         if (mbeans != null) {
             mbeans.close();
         }

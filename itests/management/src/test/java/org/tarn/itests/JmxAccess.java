@@ -7,7 +7,11 @@ import java.util.List;
 import java.util.Map;
 
 import javax.management.JMException;
+import javax.management.MBeanAttributeInfo;
 import javax.management.MBeanException;
+import javax.management.MBeanInfo;
+import javax.management.MBeanOperationInfo;
+import javax.management.MBeanParameterInfo;
 import javax.management.MBeanServerConnection;
 import javax.management.ObjectName;
 import javax.management.RuntimeMBeanException;
@@ -68,6 +72,29 @@ public class JmxAccess implements MBeanAccess {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    @Override
+    public MBeanMetadata metadata(ObjectName mbean) {
+        MBeanInfo info;
+        try {
+            info = connection.getMBeanInfo(mbean);
+        } catch (JMException | IOException e) {
+            throw new IllegalStateException("cannot read the MBeanInfo of " + mbean + ": " + e, e);
+        }
+        Map<String, String> attributes = new LinkedHashMap<>();
+        for (MBeanAttributeInfo a : info.getAttributes()) {
+            attributes.put(a.getName(), a.getDescription());
+        }
+        List<MBeanMetadata.Operation> operations = new ArrayList<>();
+        for (MBeanOperationInfo op : info.getOperations()) {
+            List<MBeanMetadata.Parameter> params = new ArrayList<>();
+            for (MBeanParameterInfo p : op.getSignature()) {
+                params.add(new MBeanMetadata.Parameter(p.getName(), p.getDescription()));
+            }
+            operations.add(new MBeanMetadata.Operation(op.getName(), op.getDescription(), params));
+        }
+        return new MBeanMetadata(info.getDescription(), attributes, operations);
     }
 
     /** The exception the MBean threw, unwrapped from the JMX wrapper around it. */

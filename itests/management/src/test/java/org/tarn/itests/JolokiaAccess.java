@@ -40,6 +40,38 @@ public final class JolokiaAccess implements MBeanAccess {
         return value(jolokia.search(mbean.toString())) instanceof List<?> names && !names.isEmpty();
     }
 
+    @Override
+    public MBeanMetadata metadata(ObjectName mbean) {
+        JolokiaHttp.Response r = jolokia.list(mbean.toString());
+        if (r.status() != 200) {
+            throw new IllegalStateException("list of " + mbean + " answered " + r.body());
+        }
+        JsonNode info = r.value();
+        Map<String, String> attributes = new LinkedHashMap<>();
+        info.path("attr").fields().forEachRemaining(a -> attributes.put(a.getKey(), text(a.getValue().get("desc"))));
+        List<MBeanMetadata.Operation> operations = new ArrayList<>();
+        info.path("op").fields().forEachRemaining(o -> {
+            // an overloaded operation is listed as an array of its signatures
+            List<JsonNode> overloads = new ArrayList<>();
+            if (o.getValue().isArray()) {
+                o.getValue().forEach(overloads::add);
+            } else {
+                overloads.add(o.getValue());
+            }
+            for (JsonNode op : overloads) {
+                List<MBeanMetadata.Parameter> params = new ArrayList<>();
+                op.path("args").forEach(a -> params.add(new MBeanMetadata.Parameter(text(a.get("name")),
+                        text(a.get("desc")))));
+                operations.add(new MBeanMetadata.Operation(o.getKey(), text(op.get("desc")), params));
+            }
+        });
+        return new MBeanMetadata(text(info.get("desc")), attributes, operations);
+    }
+
+    private static String text(JsonNode n) {
+        return n == null || n.isNull() ? null : n.asText();
+    }
+
     private static Object value(JolokiaHttp.Response r) {
         if (r.status() != 200) {
             String type = r.body().path("error_type").asText("");

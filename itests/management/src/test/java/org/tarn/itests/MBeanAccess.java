@@ -29,6 +29,9 @@ public interface MBeanAccess extends AutoCloseable {
 
     boolean isRegistered(ObjectName mbean);
 
+    /** The MBean's own descriptions, of it, its attributes, operations and parameters. */
+    MBeanMetadata metadata(ObjectName mbean);
+
     @Override
     void close();
 }

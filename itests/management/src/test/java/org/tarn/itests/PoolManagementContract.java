@@ -2,7 +2,9 @@ package org.tarn.itests;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -16,8 +18,10 @@ import org.junit.jupiter.api.TestInstance;
 import org.tarn.jmx.ObjectNames;
 
 /**
- * The management contract of {@code tarn:type=PoolManager} and
- * {@code tarn:type=Pool,name=...}, written once against {@link MBeanAccess}
+ * The management contract of {@code tarn:type=PoolManager},
+ * {@code tarn:type=Pool,name=...}, {@code tarn:type=TargetManager} and
+ * {@code tarn:type=Target,...} (and that every attribute, operation and
+ * parameter of them is described), written once against {@link MBeanAccess}
  * and run in-process, over remote JMX and over Jolokia HTTP by the subclasses
  * (as Artemis' {@code QueueControlUsingCoreTest extends QueueControlTest}).
  * Each test makes its own pools, so tests share one engine per class.
@@ -25,6 +29,8 @@ import org.tarn.jmx.ObjectNames;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 public abstract class PoolManagementContract {
     private static final ObjectName MANAGER = ObjectNames.poolManager();
+    private static final ObjectName TARGET_MANAGER = ObjectNames.targetManager();
+    private static final Duration WAIT = Duration.ofSeconds(20);
     private static final String IAE = IllegalArgumentException.class.getName();
     private static final String ISE = IllegalStateException.class.getName();
 
@@ -278,5 +284,48 @@ public abstract class PoolManagementContract {
         // a force-exported pool can be imported again
         assertThat(access.invoke(MANAGER, "importPool", viaManager, "")).isEqualTo(viaManager);
         assertThat(access.isRegistered(ObjectNames.pool(viaManager))).isTrue();
+    }
+
+    // --- targets ----------------------------------------------------------------------------------------------
+
+    @Test
+    void createTarget_registers_a_target_mbean_pos() throws Exception {
+        String pool = uniqueName("tgt");
+        createMirror(pool);
+        access.invoke(TARGET_MANAGER, "createTarget", pool, "ost0", "OST");
+
+        ObjectName target = ObjectNames.target(pool, "ost0");
+        await().atMost(WAIT).until(() -> access.isRegistered(target));
+        assertThat(access.getAttribute(target, "Role")).isEqualTo("OST");
+        assertThat(access.getAttribute(target, "State")).isEqualTo("ACTIVE");
+        assertThat((String) access.invoke(target, "status")).contains("ost0");
+        assertThat(access.getAttribute(TARGET_MANAGER, "Targets").toString()).contains("ost0");
+        // the pool's export unmounts its target first, and its MBean goes
+        access.invoke(MANAGER, "exportPool", pool, false);
+        await().atMost(WAIT).until(() -> !access.isRegistered(target));
+    }
+
+    @Test
+    void createTarget_refuses_an_unknown_pool_with_TARN_2_neg() {
+        failure(() -> access.invoke(TARGET_MANAGER, "createTarget", uniqueName("nosuch"), "ost0", "OST"), "TARN-2",
+                IAE);
+    }
+
+    // --- metadata ---------------------------------------------------------------------------------------------
+
+    @Test
+    void every_mbean_attribute_operation_and_parameter_is_described_pos() throws Exception {
+        String pool = uniqueName("meta");
+        createMirror(pool);
+        access.invoke(TARGET_MANAGER, "createTarget", pool, "mdt0", "MDT");
+        ObjectName target = ObjectNames.target(pool, "mdt0");
+        await().atMost(WAIT).until(() -> access.isRegistered(target));
+        for (ObjectName on : List.of(MANAGER, ObjectNames.pool(pool), TARGET_MANAGER, target)) {
+            MBeanMetadata m = access.metadata(on);
+            assertThat(m.attributes()).as("attributes of %s", on).isNotEmpty();
+            assertThat(m.operations()).as("operations of %s", on).isNotEmpty();
+            assertThat(m.problems()).as("%s over %s", on, access.name()).isEmpty();
+        }
+        access.invoke(MANAGER, "exportPool", pool, false);
     }
 }
