@@ -23,10 +23,14 @@ import org.w3c.dom.NodeList;
  * <li>{@code list POM OUT}: {@code bundles.list} for the server's jar, one {@code groupId:artifactId:version} a
  * line in that order (versions as the pom spells them; Maven's resource filtering resolves them). The server, the
  * Pax Exam tests and the Karaf test read it.</li>
- * <li>{@code feature POM TEMPLATE OUT [--except a,b]}: the Karaf features descriptor, the template with its
- * {@code @server-bundles@} line replaced by a {@code <bundle>} per Tarn and Netty bundle of the list (Karaf's own
- * features bring SCR, Configuration Admin, logging and SPI Fly), less the artifactIds after {@code --except}.</li>
+ * <li>{@code feature POM TEMPLATE OUT FEATURES_POM [--except a,b]}: the Karaf features descriptor, the template
+ * with its {@code @server-bundles@} line replaced by a {@code <bundle>} per Tarn and Netty bundle of the list
+ * (Karaf's own features bring SCR, Configuration Admin, logging and SPI Fly), less the artifactIds after
+ * {@code --except}.</li>
  * </ul>
+ * Both check that the module's pom ({@code POM}, or {@code FEATURES_POM}) depends on every Tarn bundle it
+ * copies or names, so that a clean reactor build makes them first; a bundle added to the list alone fails
+ * the build with the line to add.
  * Build-only: not compiled into any jar.
  */
 public final class BundleList {
@@ -38,14 +42,18 @@ public final class BundleList {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length >= 3 && args[0].equals("list")) {
-            writeList(read(Path.of(args[1])), Path.of(args[2]));
-        } else if (args.length >= 4 && args[0].equals("feature")) {
-            Set<String> except = args.length >= 6 && args[4].equals("--except")
-                    ? Set.copyOf(Arrays.asList(args[5].split(","))) : Set.of();
-            writeFeature(read(Path.of(args[1])), Path.of(args[2]), Path.of(args[3]), except);
+        if (args.length == 3 && args[0].equals("list")) {
+            List<Item> items = read(Path.of(args[1]));
+            requireDependencies(items, Set.of(), Path.of(args[1]));
+            writeList(items, Path.of(args[2]));
+        } else if ((args.length == 5 || args.length == 7) && args[0].equals("feature")) {
+            Set<String> except = args.length == 7 && args[5].equals("--except")
+                    ? Set.copyOf(Arrays.asList(args[6].split(","))) : Set.of();
+            List<Item> items = read(Path.of(args[1]));
+            requireDependencies(items, except, Path.of(args[4]));
+            writeFeature(items, Path.of(args[2]), Path.of(args[3]), except);
         } else {
-            System.err.println("usage: BundleList list POM OUT | feature POM TEMPLATE OUT [--except a,b]");
+            System.err.println("usage: BundleList list POM OUT | feature POM TEMPLATE OUT FEATURES_POM [--except a,b]");
             System.exit(2);
         }
     }
@@ -82,6 +90,38 @@ public final class BundleList {
             return items;
         }
         throw new IllegalArgumentException(pom + " has no execution " + EXECUTION);
+    }
+
+    /** Fails unless {@code pom}'s own dependencies name every org.tarn bundle of the list (but {@code except}). */
+    static void requireDependencies(List<Item> items, Set<String> except, Path pom) throws Exception {
+        DocumentBuilderFactory f = DocumentBuilderFactory.newInstance();
+        f.setFeature("http://apache.org/xml/features/disallow-doctype-decl", true);
+        Element project = f.newDocumentBuilder().parse(pom.toFile()).getDocumentElement();
+        Set<String> deps = new java.util.HashSet<>();
+        Element dependencies = child(project, "dependencies");
+        if (dependencies != null) {
+            for (Node n = dependencies.getFirstChild(); n != null; n = n.getNextSibling()) {
+                if (n instanceof Element d && "org.tarn".equals(text(d, "groupId"))) {
+                    deps.add(text(d, "artifactId"));
+                }
+            }
+        }
+        List<String> missing = items.stream().filter(i -> i.groupId().equals("org.tarn"))
+                .map(Item::artifactId).filter(a -> !except.contains(a) && !deps.contains(a)).toList();
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException(pom + " must depend on every Tarn bundle of the bundle list, so the"
+                    + " reactor builds it first; missing: " + missing + " (add <dependency><groupId>org.tarn</groupId>"
+                    + "<artifactId>NAME</artifactId><scope>test</scope></dependency>, provided in features/)");
+        }
+    }
+
+    private static Element child(Element parent, String name) {
+        for (Node n = parent.getFirstChild(); n != null; n = n.getNextSibling()) {
+            if (n instanceof Element c && c.getTagName().equals(name)) {
+                return c;
+            }
+        }
+        return null;
     }
 
     private static String text(Element parent, String child) {
