@@ -57,7 +57,7 @@ public class DriverHotDeployIT extends OsgiTestSupport {
     @Configuration
     public Option[] config() {
         // the fault driver is left out: the tests deploy it into the running framework
-        return container("tarn-vdev-fault", TARGET_SERVER, METRICS);
+        return container("tarn-vdev-fault", TARGET_SERVER, METRICS, HA);
     }
 
     @Before

@@ -57,6 +57,8 @@ public abstract class OsgiTestSupport {
     static final String TARGET_SERVER = "tarn-target-server";
     /** Left out of these containers: PrometheusScrapeTest covers it. */
     static final String METRICS = "tarn-metrics";
+    /** Left out of these containers: it needs a ZooKeeper ensemble; tarn-ha's tests and HaServerFailoverTest run it. */
+    static final String HA = "tarn-ha";
     /** System property (set by {@link #container}) with the path of the fault driver's jar, for tests that
      *  install it themselves from inside the framework. */
     static final String FAULT_JAR = "tarn.itest.faultJar";

@@ -66,7 +66,7 @@ public class TarnOsgiIT extends OsgiTestSupport {
 
     @Configuration
     public Option[] config() {
-        return container(TARGET_SERVER, METRICS);
+        return container(TARGET_SERVER, METRICS, HA);
     }
 
     @Before
