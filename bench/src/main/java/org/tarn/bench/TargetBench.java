@@ -21,9 +21,9 @@ import org.tarn.api.VdevLayout;
 import org.tarn.client.ClientSettings;
 import org.tarn.client.TargetClient;
 import org.tarn.client.TargetClients;
+import org.tarn.engine.Engine;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
-import org.tarn.engine.pool.SpaNamespace;
 import org.tarn.target.TargetRole;
 import org.tarn.target.TargetService;
 import org.tarn.target.TargetSettings;
@@ -73,7 +73,7 @@ public final class TargetBench {
         Path dev = dir.resolve("tbench-0");
         Files.deleteIfExists(dev);
         FileVdevDriver.createSparseFile(dev, Math.max(4L << 30, mib * (reps * 2L + 2) << 20));
-        SpaNamespace engine = TarnEngine.start(EngineSettings.ephemeral(), List.of(new FileVdevDriver()));
+        Engine engine = TarnEngine.start(EngineSettings.ephemeral(), List.of(new FileVdevDriver()));
         TargetService targets = Targets.start(engine, TargetSettings.defaults());
         TargetServer server = TargetServers.start(targets, TargetServerSettings.defaults().withPort(0)
                 .withServerName("bench"));

@@ -8,9 +8,9 @@ import java.util.Map;
 import org.tarn.api.ImportOptions;
 import org.tarn.api.PoolProperty;
 import org.tarn.api.VdevLayout;
+import org.tarn.engine.Engine;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
-import org.tarn.engine.pool.SpaNamespace;
 import org.tarn.target.TargetRole;
 import org.tarn.target.TargetService;
 import org.tarn.target.TargetSettings;
@@ -27,7 +27,7 @@ import org.tarn.vdev.file.FileVdevDriver;
 final class Node implements AutoCloseable {
     final String name;
     final Path devices;
-    final SpaNamespace engine;
+    final Engine engine;
     final TargetService targets;
     final TargetServerSettings serverSettings;
     TargetServer server;
@@ -64,8 +64,7 @@ final class Node implements AutoCloseable {
     }
 
     void forceExport() {
-        engine.forceExport("tank");
-        targets.failAll("tank", "pool 'tank' was force-exported");
+        engine.forceExport("tank"); // the targets fail at once: they are the engine's export hook
     }
 
     /** Stops the network server and starts a new one on the same port (a server process restart, targets kept). */

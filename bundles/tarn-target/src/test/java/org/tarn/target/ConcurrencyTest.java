@@ -23,9 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 import org.tarn.api.Pool;
 import org.tarn.api.PoolProperty;
 import org.tarn.api.VdevLayout;
+import org.tarn.engine.Engine;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
-import org.tarn.engine.pool.SpaNamespace;
 import org.tarn.target.protocol.TargetOp;
 import org.tarn.vdev.fault.FaultRule;
 import org.tarn.vdev.fault.FaultVdevDriver;
@@ -91,7 +91,7 @@ class ConcurrencyTest {
     void a_change_blocked_in_begin_holds_no_target_lock_and_a_resend_waits_for_it_pos() throws Exception {
         FileVdevDriver file = new FileVdevDriver();
         FaultVdevDriver fault = new FaultVdevDriver(file);
-        SpaNamespace engine = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(120_000),
+        Engine engine = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(120_000),
                 List.of(fault, file));
         TargetService targets = Targets.start(engine, TargetSettings.defaults());
         ExecutorService threads = Executors.newCachedThreadPool();

@@ -14,7 +14,6 @@ import org.tarn.api.VdevLayout;
 import org.tarn.engine.Engine;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
-import org.tarn.engine.pool.SpaNamespace;
 import org.tarn.vdev.file.FileVdevDriver;
 
 /**

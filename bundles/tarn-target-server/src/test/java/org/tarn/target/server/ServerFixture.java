@@ -8,9 +8,9 @@ import java.util.Map;
 import org.tarn.api.ImportOptions;
 import org.tarn.api.PoolProperty;
 import org.tarn.api.VdevLayout;
+import org.tarn.engine.Engine;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.TarnEngine;
-import org.tarn.engine.pool.SpaNamespace;
 import org.tarn.target.TargetService;
 import org.tarn.target.TargetSettings;
 import org.tarn.target.Targets;
@@ -19,7 +19,7 @@ import org.tarn.vdev.file.FileVdevDriver;
 /** An engine on a sparse file with a target service, and a target server on a free loopback port. */
 final class ServerFixture implements AutoCloseable {
     final Path dir;
-    final SpaNamespace engine;
+    final Engine engine;
     final TargetService targets;
     TargetServer server;
 
