@@ -82,6 +82,8 @@ public record ServerConfig(Path dataDir, Map<String, String> values, Map<String,
             new Key("target.server.tls.need.client.auth", "false", "clients must present a trusted certificate"),
             new Key("target.server.insecure", "false", "allow a non-loopback target.server.host without TLS and a"
                     + " secret or client certificates"),
+            new Key("metrics.host", "127.0.0.1", "address of the Prometheus metrics endpoint"),
+            new Key("metrics.port", "0", "its port (http://HOST:PORT/metrics); 0: off"),
             new Key("framework.timeout.millis", "60000", "how long the bundles may take to start the engine, and"
                     + " the framework to stop beyond shutdown.export.millis"));
 

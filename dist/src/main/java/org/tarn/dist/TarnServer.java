@@ -74,6 +74,8 @@ public final class TarnServer implements AutoCloseable {
     static final String TARGETS_PID = "org.tarn.target";
     /** Configuration PID of the target protocol server (bundle org.tarn.target.server). */
     static final String TARGET_SERVER_PID = "org.tarn.target.server";
+    /** Configuration PID of the Prometheus metrics endpoint (bundle org.tarn.metrics). */
+    static final String METRICS_PID = "org.tarn.metrics";
     static final String POOL_MANAGER = "tarn:type=PoolManager";
     /** The JDK HTTP server's switch for TCP_NODELAY on its connections. */
     static final String NODELAY = "sun.net.httpserver.nodelay";
@@ -217,6 +219,10 @@ public final class TarnServer implements AutoCloseable {
             System.out.println("  Targets: " + config.get("target.server.host") + ":" + config.get("target.server.port")
                     + (config.flag("target.server.tls") ? " (TLS)" : "") + " (target protocol, for tarn-client)");
         }
+        if (config.intValue("metrics.port") > 0) {
+            System.out.println("  Metrics: http://" + config.get("metrics.host") + ":" + config.intValue("metrics.port")
+                    + "/metrics");
+        }
         System.out.println("  stop with Ctrl-C or SIGTERM: pools are exported and re-imported at the next start");
     }
 
@@ -252,6 +258,7 @@ public final class TarnServer implements AutoCloseable {
         out.put(FAULT_PID, fault);
         out.put(TARGETS_PID, targets);
         out.put(TARGET_SERVER_PID, targetServer());
+        out.put(METRICS_PID, metricsConfiguration());
         return out;
     }
 
@@ -320,6 +327,18 @@ public final class TarnServer implements AutoCloseable {
                     + "(target.server.insecure=true)", host);
         }
         return d;
+    }
+
+    /** The metrics endpoint's configuration: {@code metrics.host}, {@code metrics.port} (0: none). */
+    private Dictionary<String, Object> metricsConfiguration() {
+        int port = config.intValue("metrics.port");
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("'metrics.port' must be 0..65535, got " + port);
+        }
+        Dictionary<String, Object> metrics = new Hashtable<>();
+        metrics.put("host", config.get("metrics.host"));
+        metrics.put("port", port);
+        return metrics;
     }
 
     private long positive(String key) {

@@ -53,6 +53,35 @@ class TarnServerTest {
     }
 
     @Test
+    void metrics_are_served_on_loopback_when_a_port_is_set_pos() throws Exception {
+        int port = freePort();
+        Files.writeString(data.resolve("tarn.properties"), "jmx.port=0\njolokia.port=0\nmetrics.port=" + port
+                + "\ndefault.device.bytes=" + (32L * 1024 * 1024) + "\n");
+        try (TarnServer server = new TarnServer(ServerConfig.load(data, null))) {
+            server.start();
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                    + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.body()).contains("tarn_pool_state{pool=\"tank\",tarn_pool_state=\"ACTIVE\"} 1",
+                    "tarn_pool_health{pool=\"tank\",tarn_pool_health=\"ONLINE\"} 1", "tarn_vdev_read_errors_total");
+        }
+        // stopped with the server: the port is free again
+        try (ServerSocket again = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+            assertThat(again.getLocalPort()).isEqualTo(port);
+        }
+    }
+
+    @Test
+    void a_bad_metrics_port_stops_the_server_before_it_starts_neg() throws Exception {
+        Files.writeString(data.resolve("tarn.properties"), "jmx.port=0\njolokia.port=0\nmetrics.port=99999\n");
+        try (TarnServer server = new TarnServer(ServerConfig.load(data, null))) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(server::start)
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("metrics.port");
+        }
+        assertThat(data.resolve("felix-cache")).doesNotExist();
+    }
+
+    @Test
     void the_server_runs_felix_with_the_tarn_bundles_active_pos() throws Exception {
         try (TarnServer server = server(0, 0)) {
             server.start();
@@ -64,7 +93,8 @@ class TarnServerTest {
                     .containsEntry("org.tarn.vdev.fault", "ACTIVE")
                     .containsEntry("org.tarn.target", "ACTIVE")
                     .containsEntry("org.tarn.jmx", "ACTIVE")
-                    .containsEntry("org.tarn.osgi", "ACTIVE");
+                    .containsEntry("org.tarn.osgi", "ACTIVE")
+                    .containsEntry("org.tarn.metrics", "ACTIVE");
             assertThat(server.bundleStates().values()).containsOnly("ACTIVE");
             // the engine is the bundle's, configured by the launcher through Configuration Admin
             assertThat((String[]) ManagementFactory.getPlatformMBeanServer().getAttribute(

@@ -75,6 +75,15 @@ public interface PoolManager {
 
     void removeExportHook(ExportHook hook);
 
+    /**
+     * Registers a guard consulted before every takeover of a pool another
+     * host's labels still claim (import with force of an ACTIVE pool); any
+     * guard may refuse it. See {@link TakeoverGuard}.
+     */
+    void addTakeoverGuard(TakeoverGuard guard);
+
+    void removeTakeoverGuard(TakeoverGuard guard);
+
     /** The imported pool of that name, if any. */
     Optional<Pool> pool(String name);
 

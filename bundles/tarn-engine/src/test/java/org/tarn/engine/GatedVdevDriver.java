@@ -34,6 +34,7 @@ public final class GatedVdevDriver implements VdevDriver {
     private final AtomicInteger waiting = new AtomicInteger();
     private final List<Write> writes = new CopyOnWriteArrayList<>();
     private volatile Consumer<Write> afterWrite = w -> { };
+    private volatile Write blocked;
     private final AtomicBoolean failFlushesAfterLabelWrite = new AtomicBoolean();
     private volatile boolean failingFlushes;
 
@@ -78,6 +79,11 @@ public final class GatedVdevDriver implements VdevDriver {
 
     public void healFlushes() {
         failingFlushes = false;
+    }
+
+    /** The data write stopped at the gate most recently, if one was. */
+    public java.util.Optional<Write> blocked() {
+        return java.util.Optional.ofNullable(blocked);
     }
 
     /** Every completed write, in completion order. */
@@ -130,6 +136,7 @@ public final class GatedVdevDriver implements VdevDriver {
                 boolean label = offset < LabelLayout.dataStartBytes()
                         || offset >= LabelLayout.dataEndBytes(inner.sizeBytes());
                 if (!label && closeNextData.compareAndSet(true, false)) {
+                    blocked = new Write(path, offset, length, false);
                     waiting.incrementAndGet();
                     try {
                         gate.acquireUninterruptibly();

@@ -4,13 +4,17 @@ import static javax.management.MBeanOperationInfo.ACTION;
 import static javax.management.MBeanOperationInfo.INFO;
 
 import javax.management.MXBean;
+import javax.management.openmbean.CompositeData;
 import javax.management.openmbean.TabularData;
 
 /**
  * One imported pool: {@code tarn:type=Pool,name="<pool>"}. Registered while
  * the pool is imported, unregistered when it is exported or force-exported.
  * Open types only; see {@link PoolManagerMXBean} for why this is a standard
- * MBean with open types and how failures arrive.
+ * MBean with open types and how failures arrive. It emits the notifications
+ * of its pool's events ({@link TarnNotifications}), the last of them
+ * ({@code exported}, {@code destroyed}, {@code force-exported}) before it is
+ * unregistered.
  */
 @MXBean(false)
 @Description("An imported Tarn pool: state, transaction groups, capacity, properties and vdev tree")
@@ -52,7 +56,7 @@ public interface PoolMXBean {
     @Description("What the pool does when suspended: wait, continue or export (property failmode)")
     String getFailmode();
 
-    @Description("Every pool property with its current value, indexed by property name")
+    @Description("Every pool property with its current value: a map from property name to value")
     TabularData getProperties();
 
     @Description("Whether the pool was imported read-only")
@@ -61,9 +65,14 @@ public interface PoolMXBean {
     @Description("Names of the pool's datasets, sorted")
     String[] getDatasets();
 
-    @Description("The vdev tree, one row per vdev indexed by GUID: parent, type, path, state and "
+    @Description("The vdev tree in tree order (root, then each top-level vdev followed by its children, in "
+            + "layout order), one row per vdev: name, depth, GUID, parent GUID, type, path, state and "
             + "read/write/checksum error counters")
-    TabularData getVdevTree();
+    CompositeData[] getVdevTree();
+
+    @Description("The vdev tree as zpool status prints its config block: one line per vdev, indented by depth, "
+            + "with STATE, READ, WRITE and CKSUM")
+    String getConfig();
 
     @Operation(desc = "Exports the pool cleanly (refused while datasets are open); the MBean goes away",
             impact = ACTION)

@@ -99,6 +99,9 @@ final class JmxFixture implements AutoCloseable {
         if (v instanceof String[]) {
             return true;
         }
+        if (v instanceof CompositeData[] rows) {
+            return java.util.Arrays.stream(rows).allMatch(JmxFixture::isOpen);
+        }
         if (v instanceof CompositeData c) {
             return c.values().stream().allMatch(JmxFixture::isOpen);
         }

@@ -70,13 +70,29 @@ class MBeanInfoTest {
     }
 
     @Test
+    void pool_declares_one_notification_type_per_engine_event_pos() throws Exception {
+        for (javax.management.ObjectName on : List.of(ObjectNames.poolManager(), ObjectNames.pool("tank"))) {
+            MBeanNotificationInfo[] notes = fx.server.getMBeanInfo(on).getNotifications();
+            assertThat(notes).allSatisfy(n -> assertThat(n.getDescription()).isNotBlank());
+            List<String> declared = Arrays.stream(notes).flatMap(n -> Arrays.stream(n.getNotifTypes())).toList();
+            // every engine event type has its own declared type, destroyed and exporting included; no catch-all
+            assertThat(declared).hasSize(org.tarn.api.PoolEvent.types().size()).doesNotHaveDuplicates()
+                    .contains("tarn.pool.destroyed", "tarn.pool.exporting", "tarn.pool.rewound",
+                            "tarn.pool.renamed", "tarn.pool.multihost-failed")
+                    .doesNotContain("tarn.pool.event");
+            org.tarn.api.PoolEvent.types().forEach(t -> assertThat(declared).contains(TarnNotifications.typeOf(t)));
+            assertThat(fx.server.isInstanceOf(on, "javax.management.NotificationEmitter")).isTrue();
+        }
+    }
+
+    @Test
     void pool_metadata_is_fully_described_pos() throws Exception {
         MBeanInfo info = fx.server.getMBeanInfo(ObjectNames.pool("tank"));
         assertThat(MetadataCheck.problems(info)).isEmpty();
         assertThat(Arrays.stream(info.getAttributes()).map(a -> a.getName())).containsExactlyInAnyOrder(
                 "Name", "Guid", "State", "Health", "SyncedTxg", "OpenTxg", "DirtyBytes", "DirtyMaxBytes",
                 "SizeBytes", "AllocatedBytes", "FreeBytes", "Failmode", "Properties", "ReadOnly", "Datasets",
-                "VdevTree");
+                "VdevTree", "Config");
         assertThat(info.getAttributes()).allSatisfy(a -> assertThat(a.isWritable()).isFalse());
         Map<String, MBeanOperationInfo> ops = byName(info);
         assertThat(ops).containsOnlyKeys("export", "forceExport", "clear", "sync", "setProperty", "status", "events");

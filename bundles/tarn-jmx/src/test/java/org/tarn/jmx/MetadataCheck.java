@@ -20,7 +20,7 @@ public final class MetadataCheck {
     /** The types a JMX client can show without Tarn classes. */
     public static final Set<String> OPEN_TYPES = Set.of("java.lang.String", "long", "int", "boolean",
             "java.lang.Long", "java.lang.Integer", "java.lang.Boolean", "void", String[].class.getName(),
-            TabularData.class.getName(), CompositeData.class.getName());
+            TabularData.class.getName(), CompositeData.class.getName(), CompositeData[].class.getName());
 
     private MetadataCheck() {
     }

@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -54,10 +55,10 @@ class NotificationTest {
         fx.invokeManager("forceExport", "tank");
 
         await().atMost(Duration.ofSeconds(10)).until(() -> types().contains(TarnNotifications.POOL_FORCE_EXPORTED));
-        assertThat(types()).containsSubsequence(TarnNotifications.POOL_CREATED, TarnNotifications.POOL_EXPORTED,
-                TarnNotifications.POOL_IMPORTED, TarnNotifications.POOL_FORCE_EXPORTED);
-        // engine events without a type of their own ("exporting") arrive as tarn.pool.event
-        assertThat(types()).contains(TarnNotifications.POOL_EVENT);
+        assertThat(types()).containsSubsequence(TarnNotifications.POOL_CREATED, TarnNotifications.POOL_EXPORTING,
+                TarnNotifications.POOL_EXPORTED, TarnNotifications.POOL_IMPORTED,
+                TarnNotifications.POOL_FORCE_EXPORTED);
+        assertThat(types()).allSatisfy(t -> assertThat(TarnNotifications.all()).contains(t));
 
         long previous = 0;
         for (Notification n : received) {
@@ -72,9 +73,71 @@ class NotificationTest {
             assertThat(data.get("guid")).isEqualTo(guid);
             assertThat(TarnNotifications.typeOf((String) data.get("type"))).isEqualTo(n.getType());
             assertThat(data.get("detail")).isInstanceOf(String.class);
-            assertThat((Long) data.get("time")).isEqualTo(n.getTimeStamp()).isPositive();
+            // ISO-8601 UTC with milliseconds, the same instant as the notification's time stamp
+            assertThat((String) data.get("time")).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
+            assertThat(Instant.parse((String) data.get("time")).toEpochMilli()).isEqualTo(n.getTimeStamp());
         }
         assertThat(threads).isNotEmpty().allSatisfy(t -> assertThat(t).isEqualTo("tarn-jmx-notifications"));
+    }
+
+    @Test
+    void pool_mbean_sends_its_own_events_and_its_last_one_before_it_goes_pos() throws Exception {
+        List<String> d = fx.devices(2);
+        fx.invokeManager("createPool", "tank", d.get(0), "");
+        fx.invokeManager("createPool", "other", d.get(1), "");
+        List<Notification> tank = new CopyOnWriteArrayList<>();
+        List<Boolean> registeredWhenDelivered = new CopyOnWriteArrayList<>();
+        NotificationListener listener = (n, hb) -> {
+            tank.add(n);
+            registeredWhenDelivered.add(fx.server.isRegistered(ObjectNames.pool("tank")));
+        };
+        fx.server.addNotificationListener(ObjectNames.pool("tank"), listener, null, null);
+
+        fx.invokePool("tank", "setProperty", "comment", "x");
+        fx.invokePool("other", "sync");
+        fx.invokePool("tank", "export");
+        // the MBean is gone when export returns, and its listeners already had the pool's last events
+        assertThat(fx.server.isRegistered(ObjectNames.pool("tank"))).isFalse();
+        assertThat(tank).extracting(Notification::getType).containsExactly(TarnNotifications.POOL_EXPORTING,
+                TarnNotifications.POOL_EXPORTED);
+        assertThat(registeredWhenDelivered).containsOnly(true);
+        assertThat(tank).allSatisfy(n -> {
+            assertThat(n.getSource()).isEqualTo(ObjectNames.pool("tank"));
+            assertThat(((CompositeData) n.getUserData()).get("pool")).isEqualTo("tank");
+        });
+        // the manager sent the same events, each once, and nothing of 'other' reached the pool's listener
+        await().atMost(Duration.ofSeconds(10)).until(() -> types().contains(TarnNotifications.POOL_EXPORTED));
+        assertThat(types().stream().filter(TarnNotifications.POOL_EXPORTED::equals)).hasSize(1);
+        // one counter for every MBean: the pool's numbers interleave with the manager's, never repeat
+        List<Long> all = new java.util.ArrayList<>();
+        received.forEach(n -> all.add(n.getSequenceNumber()));
+        tank.forEach(n -> all.add(n.getSequenceNumber()));
+        assertThat(all).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void pool_mbean_sends_destroyed_and_force_exported_pos() throws Exception {
+        List<String> d = fx.devices(2);
+        fx.invokeManager("createPool", "gone", d.get(0), "");
+        fx.invokeManager("createPool", "hung", d.get(1), "");
+        List<String> gone = new CopyOnWriteArrayList<>();
+        List<String> hung = new CopyOnWriteArrayList<>();
+        fx.server.addNotificationListener(ObjectNames.pool("gone"), (n, hb) -> gone.add(n.getType()), null, null);
+        fx.server.addNotificationListener(ObjectNames.pool("hung"), (n, hb) -> hung.add(n.getType()), null, null);
+
+        fx.invokeManager("destroyPool", "gone", false);
+        assertThat(gone).containsExactly(TarnNotifications.POOL_EXPORTING, TarnNotifications.POOL_DESTROYED);
+        // a force export straight on the engine (as failmode=export does): the event path removes the MBean
+        fx.engine.forceExport("hung");
+        await().atMost(Duration.ofSeconds(10)).until(() -> !fx.server.isRegistered(ObjectNames.pool("hung")));
+        assertThat(hung).containsExactly(TarnNotifications.POOL_FORCE_EXPORTED);
+    }
+
+    @Test
+    void subscribing_to_a_pool_that_is_not_imported_fails_clearly_neg() {
+        Throwable t = org.assertj.core.api.Assertions.catchThrowable(() ->
+                fx.server.addNotificationListener(ObjectNames.pool("nope"), (n, hb) -> { }, null, null));
+        assertThat(t).isInstanceOf(javax.management.InstanceNotFoundException.class).hasMessageContaining("nope");
     }
 
     @Test

@@ -88,24 +88,34 @@ class PoolManagerMBeanTest {
         assertThat((Long) fx.attribute(on, "FreeBytes")).isEqualTo(size - allocated);
 
         TabularData props = (TabularData) fx.attribute(on, "Properties");
-        assertThat(props.getTabularType().getIndexNames()).containsExactly("name");
+        // an MXBean-style map (key, value), which Jolokia renders as a flat name -> value object
+        assertThat(props.getTabularType().getIndexNames()).containsExactly("key");
+        assertThat(props.getTabularType().getRowType().keySet()).containsExactlyInAnyOrder("key", "value");
         assertThat(props.get(new Object[] {"comment"}).get("value")).isEqualTo("rack 4");
         assertThat(props.get(new Object[] {"failmode"}).get("value")).isEqualTo("continue");
 
-        TabularData tree = (TabularData) fx.attribute(on, "VdevTree");
-        assertThat(tree.getTabularType().getIndexNames()).containsExactly("guid");
-        assertThat(tree.size()).isEqualTo(4); // root, mirror, two leaves
-        List<CompositeData> rows = tree.values().stream().map(CompositeData.class::cast).toList();
-        assertThat(rows).extracting(r -> r.get("type")).containsExactlyInAnyOrder("root", "mirror", "file", "file");
-        assertThat(rows).extracting(r -> r.get("path")).contains(d.get(0), d.get(1));
-        assertThat(rows).allSatisfy(r -> {
+        CompositeData[] tree = (CompositeData[]) fx.attribute(on, "VdevTree");
+        // tree order: root, the mirror, then its leaves in layout order
+        assertThat(tree).extracting(r -> r.get("type")).containsExactly("root", "mirror", "file", "file");
+        assertThat(tree).extracting(r -> r.get("depth")).containsExactly(0, 1, 2, 2);
+        assertThat(tree).extracting(r -> r.get("name")).containsExactly("tank", "mirror-0", d.get(0), d.get(1));
+        assertThat(tree).extracting(r -> r.get("path")).endsWith(d.get(0), d.get(1));
+        assertThat(tree).allSatisfy(r -> {
             assertThat(r.get("state")).isEqualTo("ONLINE");
             assertThat(r.get("readErrors")).isEqualTo(0L);
-            assertThat(tree.get(new Object[] {r.get("guid")})).isEqualTo(r);
         });
-        CompositeData root = rows.stream().filter(r -> r.get("type").equals("root")).findFirst().orElseThrow();
-        CompositeData mirror = rows.stream().filter(r -> r.get("type").equals("mirror")).findFirst().orElseThrow();
-        assertThat(root.get("parentGuid")).isEqualTo("");
+        CompositeData root = tree[0];
+        CompositeData mirror = tree[1];
+        assertThat(tree[2].get("parentGuid")).isEqualTo(mirror.get("guid"));
+        assertThat(fx.attribute(on, "VdevTree")).isEqualTo(tree); // stable from one read to the next
+        String config = (String) fx.attribute(on, "Config");
+        assertThat(config.lines().map(String::strip).toList()).satisfiesExactly(
+                header -> assertThat(header).startsWith("NAME").contains("STATE", "READ", "WRITE", "CKSUM"),
+                l -> assertThat(l).startsWith("tank ").contains("ONLINE"),
+                l -> assertThat(l).startsWith("mirror-0 ").contains("ONLINE"),
+                l -> assertThat(l).startsWith(d.get(0) + " ").endsWith("0     0     0"),
+                l -> assertThat(l).startsWith(d.get(1) + " "));
+        assertThat(config.lines().toList().get(3)).startsWith("\t    " + d.get(0)); // indented by depth
         assertThat(mirror.get("parentGuid")).isEqualTo(root.get("guid"));
     }
 

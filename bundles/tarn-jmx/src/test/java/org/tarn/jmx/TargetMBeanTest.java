@@ -104,6 +104,45 @@ class TargetMBeanTest {
     }
 
     @Test
+    void target_and_manager_send_declared_target_notifications_pos() throws Exception {
+        for (ObjectName on : List.of(ObjectNames.targetManager())) {
+            javax.management.MBeanNotificationInfo[] notes = server.getMBeanInfo(on).getNotifications();
+            assertThat(Arrays.stream(notes).flatMap(n -> Arrays.stream(n.getNotifTypes())))
+                    .containsExactlyInAnyOrder(TarnNotifications.allTargets());
+            assertThat(notes).allSatisfy(n -> assertThat(n.getDescription()).isNotBlank());
+        }
+        List<javax.management.Notification> all = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<javax.management.Notification> own = new java.util.concurrent.CopyOnWriteArrayList<>();
+        server.addNotificationListener(ObjectNames.targetManager(), (n, hb) -> all.add(n), null, null);
+        invoke(ObjectNames.targetManager(), "createTarget", "tank", "ost0", "OST");
+        ObjectName ost = ObjectNames.target("tank", "ost0");
+        assertThat(Arrays.stream(server.getMBeanInfo(ost).getNotifications())
+                .flatMap(n -> Arrays.stream(n.getNotifTypes()))).containsExactlyInAnyOrder(TarnNotifications.allTargets());
+        server.addNotificationListener(ost, (n, hb) -> own.add(n), null, null);
+
+        invoke(ObjectNames.pool("tank"), "export");
+        await().atMost(WAIT).until(() -> !server.isRegistered(ost));
+        // the mount's last event reached its own MBean before it went ("mounted" too, when the mount's event
+        // was delivered after the listener was added)
+        assertThat(own).extracting(javax.management.Notification::getType)
+                .endsWith(TarnNotifications.TARGET_UNMOUNTED)
+                .isSubsetOf(TarnNotifications.TARGET_MOUNTED, TarnNotifications.TARGET_UNMOUNTED)
+                .doesNotHaveDuplicates();
+        await().atMost(WAIT).until(() -> all.size() >= 2);
+        assertThat(all).extracting(javax.management.Notification::getType)
+                .containsSubsequence(TarnNotifications.TARGET_MOUNTED, TarnNotifications.TARGET_UNMOUNTED);
+        CompositeData data = (CompositeData) all.get(0).getUserData();
+        assertThat(JmxFixture.isOpen(data)).isTrue();
+        assertThat(data.get("pool")).isEqualTo("tank");
+        assertThat(data.get("target")).isEqualTo("ost0");
+        assertThat(data.get("type")).isEqualTo("mounted");
+        assertThat(java.time.Instant.parse((String) data.get("time")).toEpochMilli())
+                .isEqualTo(all.get(0).getTimeStamp());
+        assertThat(all.get(0).getSource()).isEqualTo(ObjectNames.targetManager());
+        assertThat(own.get(0).getSource()).isEqualTo(ost);
+    }
+
+    @Test
     void create_list_and_export_targets_pos() throws Exception {
         invoke(ObjectNames.targetManager(), "createTarget", "tank", "mdt0", "mdt");
         ObjectName mdt = ObjectNames.target("tank", "mdt0");

@@ -104,9 +104,12 @@ public class JmxAccess implements MBeanAccess {
                 throw new IllegalStateException("Tarn tables have one simple index, got " + index);
             }
             Map<String, Object> out = new LinkedHashMap<>();
+            // a key/value table (an MXBean-style map) is a flat map, as Jolokia renders it
+            boolean isMap = index.equals(List.of("key"))
+                    && t.getTabularType().getRowType().keySet().equals(java.util.Set.of("key", "value"));
             for (Object row : t.values()) {
                 CompositeData c = (CompositeData) row;
-                out.put(String.valueOf(c.get(index.get(0))), neutral(c));
+                out.put(String.valueOf(c.get(index.get(0))), isMap ? neutral(c.get("value")) : neutral(c));
             }
             return out;
         }

@@ -8,7 +8,8 @@ import javax.management.ObjectName;
  * shape whatever the path, so the same assertions hold for all of them:
  * String, Long (every integral number), Boolean, null, {@code List} (arrays),
  * and {@code Map<String, Object>} (CompositeData by item name; single-index
- * TabularData by its index value, as Jolokia renders it).
+ * TabularData by its index value, and a key/value TabularData as a flat map
+ * from key to value, as Jolokia renders them).
  *
  * <p>A failure of the MBean arrives as {@link ManagementFailure}, carrying the
  * exception type the MBean threw and, for Jolokia, the response status.

@@ -162,16 +162,23 @@ public abstract class PoolManagementContract {
         assertThat((Long) access.getAttribute(pool, "DirtyBytes")).isNotNegative();
         assertThat(access.getAttribute(pool, "ReadOnly")).isEqualTo(false);
         assertThat(access.getAttribute(pool, "Datasets")).isInstanceOf(List.class);
-        assertThat(map(map(access.getAttribute(pool, "Properties")).get("comment")))
-                .containsEntry("name", "comment").containsEntry("value", "contract");
+        // a flat name -> value map on every path
+        assertThat(map(access.getAttribute(pool, "Properties"))).containsEntry("comment", "contract")
+                .containsKey("failmode").allSatisfy((k, v) -> assertThat(v).isInstanceOf(String.class));
 
-        Map<String, Object> tree = map(access.getAttribute(pool, "VdevTree"));
-        assertThat(tree).hasSize(4); // root, mirror, two files
-        assertThat(tree.values()).allSatisfy(row -> assertThat(map(row))
-                .containsKeys("guid", "parentGuid", "depth", "type", "path", "state", "readErrors", "writeErrors",
-                        "checksumErrors")
+        List<?> tree = (List<?>) access.getAttribute(pool, "VdevTree");
+        assertThat(tree).hasSize(4); // root, mirror, two files, in tree order on every path
+        assertThat(tree).allSatisfy(row -> assertThat(map(row))
+                .containsKeys("name", "guid", "parentGuid", "depth", "type", "path", "state", "readErrors",
+                        "writeErrors", "checksumErrors")
                 .containsEntry("state", "ONLINE"));
-        assertThat(tree.values()).extracting(row -> map(row).get("type")).contains("root", "mirror");
+        assertThat(tree).extracting(row -> map(row).get("type")).containsExactly("root", "mirror", "file", "file");
+        assertThat(tree).extracting(row -> map(row).get("depth")).containsExactly(0L, 1L, 2L, 2L);
+        assertThat(map(tree.get(0)).get("name")).isEqualTo(name);
+        assertThat(map(tree.get(1)).get("name")).isEqualTo("mirror-0");
+        String config = (String) access.getAttribute(pool, "Config");
+        assertThat(config.lines().map(String::strip)).hasSize(5).first().asString().startsWith("NAME");
+        assertThat(config).contains("mirror-0", (String) map(tree.get(2)).get("path"));
         assertThat(((String) access.invoke(pool, "status"))).contains(name).contains("ONLINE");
         assertThat((List<?>) access.invoke(pool, "events")).anySatisfy(e -> assertThat((String) e).contains("created"));
     }
@@ -196,7 +203,7 @@ public abstract class PoolManagementContract {
         access.invoke(pool, "setProperty", "failmode", "continue");
         access.invoke(pool, "sync");
 
-        assertThat(map(map(access.getAttribute(pool, "Properties")).get("comment"))).containsEntry("value", "rack 4");
+        assertThat(map(access.getAttribute(pool, "Properties"))).containsEntry("comment", "rack 4");
         assertThat(access.getAttribute(pool, "Failmode")).isEqualTo("continue");
     }
 

@@ -149,8 +149,13 @@ class SchemaContractTest {
         org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20))
                 .until(() -> !tarnMBeans().contains(t1));
 
-        // the drill MBean, on a device no pool uses
+        // the drill MBean, on the device of a pool of its own (rules are refused for devices no pool has open)
         String spare = "fault:" + server.newDevices("spare", 1).get(0);
+        exec(MANAGER, "createPool", "drill", spare, "");
+        JolokiaHttp.Response refused = jolokia.exec(FAULTS, "failWrites", "fault:" + server.newDevices("unused", 1)
+                .get(0));
+        assertThat(refused.status()).isNotEqualTo(200);
+        assertThat(refused.body().path("error").asText()).contains("not open through the fault driver");
         exec(FAULTS, "hangWrites", spare);
         assertThat(exec(FAULTS, "hungIo", spare).asInt()).isZero();
         exec(FAULTS, "failWrites", spare);
@@ -158,6 +163,7 @@ class SchemaContractTest {
         exec(FAULTS, "noSpace", spare);
         exec(FAULTS, "delayIo", spare, 5);
         exec(FAULTS, "clear", spare);
+        exec(MANAGER, "forceExport", "drill");
 
         // every operation the MBeans offer was executed and validated above
         for (String mbean : List.of(MANAGER, pool("tank"), TARGET_MANAGER, target("tank", "ost0"), FAULTS)) {

@@ -2,6 +2,7 @@ package org.tarn.cli;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 
 import javax.management.ObjectName;
 
@@ -14,7 +15,10 @@ import javax.management.ObjectName;
  * <li>{@code List<Object>} for arrays;</li>
  * <li>{@code Map<String, Object>} for a CompositeData (item name to value);</li>
  * <li>{@code Map<String, Map<String, Object>>} for a TabularData with one
- * simple index: index value to row, as Jolokia renders it.</li>
+ * simple index: index value to row, as Jolokia renders it;</li>
+ * <li>{@code Map<String, Object>} for a TabularData that is a map (items
+ * {@code key} and {@code value}, index {@code key}): key to value, flat, as
+ * Jolokia renders an MXBean map.</li>
  * </ul>
  * Failures arrive as {@link CliException} with a one-line, operator-readable
  * message (the engine's {@code TARN-n ...} text where there is one).
@@ -23,6 +27,15 @@ public interface Backend extends AutoCloseable {
 
     /** Reads one attribute. */
     Object read(ObjectName mbean, String attribute);
+
+    /**
+     * Reads attributes of several MBeans (each key: an MBean and the
+     * attributes to read of it) in as few round trips as the transport
+     * allows (Jolokia: one bulk request). An MBean name may be a pattern: its
+     * matches are read. A failure of one MBean (not registered, an attribute
+     * that cannot be read) is reported for that MBean only.
+     */
+    BulkRead readAll(Map<ObjectName, List<String>> requests);
 
     /** Invokes an operation; arguments are String, Boolean or Long (typed as boolean / long). */
     Object exec(ObjectName mbean, String operation, Object... args);
@@ -38,6 +51,13 @@ public interface Backend extends AutoCloseable {
 
     @Override
     void close();
+
+    /**
+     * What {@link #readAll} read: attribute values by MBean (pattern matches
+     * under their own names), and the MBeans that could not be read, with why.
+     */
+    record BulkRead(Map<ObjectName, Map<String, Object>> values, Map<ObjectName, CliException> failures) {
+    }
 
     /** One JMX notification; the user data in the plain shapes above. */
     record Notice(String type, long sequence, long timeMillis, String message, Object userData) {

@@ -93,6 +93,13 @@ final class Commands {
             }
         }
 
+        /** Reports the pools a bulk read could not read, as eachPool does; returns the exit status. */
+        int reportFailures(Map<String, CliException> failures, String verb) {
+            failures.forEach((p, e) -> err().println("cannot " + verb + " '" + p + "': " + e.getMessage()));
+            err().flush();
+            return failures.isEmpty() ? 0 : TarnCtl.EXIT_ERROR;
+        }
+
         /** Per-pool work that reports a pool's failure and goes on with the next; returns the exit status. */
         int eachPool(List<String> pools, String verb, Consumer<String> body) {
             int status = 0;
@@ -150,13 +157,46 @@ final class Commands {
             return Values.string(attributes.get(attribute));
         }
 
-        static PoolStats read(Backend backend, String pool, boolean exact, List<String> attributes) {
-            ObjectName on = ObjectNames.pool(pool);
-            Map<String, Object> values = new LinkedHashMap<>();
-            for (String a : attributes) {
-                values.put(a, backend.read(on, a));
+        /**
+         * The attributes of the named pools, or of every imported pool when
+         * none is named, in one bulk read (one HTTP request over Jolokia):
+         * pools in name order, and the named pools that could not be read.
+         */
+        static List<PoolStats> readAll(Backend backend, List<String> named, boolean exact, List<String> attributes,
+                Map<String, CliException> failures) {
+            Map<ObjectName, List<String>> requests = new LinkedHashMap<>();
+            boolean all = named == null || named.isEmpty();
+            if (all) {
+                // the manager too, in the same request: its pool list orders the rows and proves an engine is there
+                requests.put(ObjectNames.poolManager(), List.of("Pools"));
+                requests.put(ObjectNames.allPools(), attributes);
+            } else {
+                named.forEach(n -> requests.put(ObjectNames.pool(n), attributes));
             }
-            return new PoolStats(pool, values, exact);
+            Backend.BulkRead read = backend.readAll(requests);
+            CliException noEngine = read.failures().get(ObjectNames.poolManager());
+            if (noEngine != null) {
+                throw noEngine;
+            }
+            Map<String, PoolStats> byName = new LinkedHashMap<>();
+            read.values().forEach((on, values) -> {
+                if (!on.equals(ObjectNames.poolManager())) {
+                    byName.put(ObjectNames.poolName(on), new PoolStats(ObjectNames.poolName(on), values, exact));
+                }
+            });
+            read.failures().forEach((on, why) -> failures.put(ObjectNames.poolName(on), why));
+            List<String> order = all ? Values.strings(read.values().getOrDefault(ObjectNames.poolManager(), Map.of())
+                    .get("Pools")) : named;
+            List<PoolStats> out = new ArrayList<>();
+            order.forEach(n -> {
+                if (byName.containsKey(n)) {
+                    out.add(byName.remove(n));
+                }
+            });
+            if (all) {
+                out.addAll(byName.values()); // imported between the two reads of one request
+            }
+            return out;
         }
     }
 
@@ -206,16 +246,15 @@ final class Commands {
                 }
                 columns.add(c);
             }
-            List<String> names = poolsOrAll(pools);
-            if (names.isEmpty()) {
+            Map<String, CliException> failures = new LinkedHashMap<>();
+            List<PoolStats> stats = PoolStats.readAll(backend(), pools, exact, STAT_ATTRIBUTES, failures);
+            int status = reportFailures(failures, "open");
+            if (stats.isEmpty() && failures.isEmpty()) {
                 out().println("no pools available");
                 return 0;
             }
             Table table = new Table(columns.stream().map(Column::header).toArray(String[]::new));
-            int status = eachPool(names, "open", p -> {
-                PoolStats s = PoolStats.read(backend(), p, exact, STAT_ATTRIBUTES);
-                table.row(columns.stream().map(c -> c.value().apply(s)).toArray());
-            });
+            stats.forEach(s -> table.row(columns.stream().map(c -> c.value().apply(s)).toArray()));
             if (!table.isEmpty()) {
                 table.print(out(), scripted);
             }
@@ -505,30 +544,37 @@ final class Commands {
                 throw usage("no property named");
             }
             Table table = new Table("NAME", "PROPERTY", "VALUE", "SOURCE");
-            int status = eachPool(poolsOrAll(pools), "get properties of", p -> {
-                PoolStats s = PoolStats.read(backend(), p, exact, STAT_ATTRIBUTES);
-                Map<String, String> props = new LinkedHashMap<>();
-                for (Map<String, Object> row : Values.rows(attribute(ObjectNames.pool(p), "Properties"), "name")) {
-                    props.put(Values.string(row.get("name")), Values.string(row.get("value")));
-                }
+            List<String> attributes = new ArrayList<>(STAT_ATTRIBUTES);
+            attributes.add("Properties");
+            Map<String, CliException> failures = new LinkedHashMap<>();
+            List<PoolStats> stats = PoolStats.readAll(backend(), pools, exact, attributes, failures);
+            int status = reportFailures(failures, "get properties of");
+            for (PoolStats s : stats) {
+                String p = s.name();
+                Map<String, String> props = Values.map(s.attributes().get("Properties"));
                 boolean all = wanted.size() == 1 && wanted.get(0).equals("all");
                 List<String> names = all ? new ArrayList<>(STAT_PROPERTIES.keySet()) : wanted;
                 if (all) {
                     props.keySet().stream().sorted().forEach(names::add);
                 }
-                for (String name : names) {
-                    String column = STAT_PROPERTIES.get(name);
-                    if (column != null) {
-                        table.row(p, name, LIST_COLUMNS.get(column).value().apply(s), "-");
-                    } else if (props.containsKey(name)) {
-                        String v = props.get(name);
-                        table.row(p, name, v.isEmpty() ? "-" : v, "local");
-                    } else {
-                        throw new CliException("no property '" + name + "'; properties are "
-                                + String.join(",", STAT_PROPERTIES.keySet()) + "," + String.join(",", props.keySet()));
+                try {
+                    for (String name : names) {
+                        String column = STAT_PROPERTIES.get(name);
+                        if (column != null) {
+                            table.row(p, name, LIST_COLUMNS.get(column).value().apply(s), "-");
+                        } else if (props.containsKey(name)) {
+                            String v = props.get(name);
+                            table.row(p, name, v.isEmpty() ? "-" : v, "local");
+                        } else {
+                            throw new CliException("no property '" + name + "'; properties are "
+                                    + String.join(",", STAT_PROPERTIES.keySet()) + ","
+                                    + String.join(",", props.keySet()));
+                        }
                     }
+                } catch (CliException e) {
+                    status = reportFailures(Map.of(p, e), "get properties of");
                 }
-            });
+            }
             if (!table.isEmpty()) {
                 table.print(out(), scripted);
             }
@@ -586,16 +632,36 @@ final class Commands {
                 return follow();
             }
             Table table = new Table("TIME", "POOL", "CLASS", "DETAIL");
-            int status = eachPool(poolsOrAll(pools), "get events of", p -> {
-                for (String line : Values.strings(pool(p, "events"))) {
-                    String[] parts = line.split(" ", 3);
-                    table.row(parts[0], p, parts.length > 1 ? parts[1] : "-", parts.length > 2 ? parts[2] : "-");
-                }
-            });
+            List<HistoryLine> lines = new ArrayList<>();
+            int status = eachPool(poolsOrAll(pools), "get events of", p -> lines.addAll(history(p)));
+            chronological(lines).forEach(h -> table.row(h.time(), h.pool(), h.type(), h.detail().isEmpty() ? "-"
+                    : h.detail()));
             if (!table.isEmpty()) {
                 table.print(out(), scripted);
             }
             return status;
+        }
+
+        /** One event of a pool's history, as the Pool MBean's events() prints it. */
+        private record HistoryLine(String time, long millis, String pool, String type, String detail) {
+        }
+
+        private List<HistoryLine> history(String pool) {
+            List<HistoryLine> out = new ArrayList<>();
+            for (String line : Values.strings(pool(pool, "events"))) {
+                String[] parts = line.split(" ", 3);
+                long millis = Instant.parse(parts[0]).toEpochMilli();
+                out.add(new HistoryLine(TIME.format(Instant.ofEpochMilli(millis)), millis, pool,
+                        parts.length > 1 ? parts[1] : "-", parts.length > 2 ? parts[2] : ""));
+            }
+            return out;
+        }
+
+        /** The histories of several pools merged oldest first; a pool's own order is kept for equal times. */
+        private static List<HistoryLine> chronological(List<HistoryLine> lines) {
+            List<HistoryLine> sorted = new ArrayList<>(lines);
+            sorted.sort(java.util.Comparator.comparingLong(HistoryLine::millis));
+            return sorted;
         }
 
         /**
@@ -626,24 +692,19 @@ final class Commands {
                     line("TIME", "POOL", "CLASS", "DETAIL");
                 }
                 Set<String> printed = new HashSet<>();
+                List<HistoryLine> lines = new ArrayList<>();
                 for (String p : only.isEmpty() ? poolsOrAll(List.of()) : pools) {
-                    List<String> history;
                     try {
-                        history = Values.strings(pool(p, "events"));
+                        lines.addAll(history(p));
                     } catch (CliException e) {
                         err().println("pool '" + p + "' is not imported here (" + e.getMessage()
                                 + "); following its events from now on");
                         err().flush();
-                        continue;
                     }
-                    for (String h : history) {
-                        String[] parts = h.split(" ", 3);
-                        long millis = Instant.parse(parts[0]).toEpochMilli();
-                        String type = parts.length > 1 ? parts[1] : "-";
-                        String detail = parts.length > 2 ? parts[2] : "";
-                        printed.add(key(p, type, millis, detail));
-                        line(TIME.format(Instant.ofEpochMilli(millis)), p, type, detail);
-                    }
+                }
+                for (HistoryLine h : chronological(lines)) {
+                    printed.add(key(h.pool(), h.type(), h.millis(), h.detail()));
+                    line(h.time(), h.pool(), h.type(), h.detail());
                 }
                 out().flush();
                 while (true) {
@@ -666,7 +727,8 @@ final class Commands {
                         }
                         String type = data.containsKey("type") ? Values.string(data.get("type")) : n.type();
                         String detail = data.containsKey("detail") ? Values.string(data.get("detail")) : "";
-                        long millis = data.get("time") instanceof Long t ? t : n.timeMillis();
+                        long millis = data.get("time") instanceof String t && !t.isEmpty()
+                                ? Instant.parse(t).toEpochMilli() : n.timeMillis();
                         if (printed.remove(key(p, type, millis, detail))) {
                             continue;
                         }

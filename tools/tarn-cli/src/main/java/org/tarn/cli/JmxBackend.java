@@ -119,6 +119,47 @@ public final class JmxBackend implements Backend {
         }
     }
 
+    /** One getAttributes call per MBean (a pattern is queried first); RMI has no bulk request across MBeans. */
+    @Override
+    public BulkRead readAll(Map<ObjectName, List<String>> requests) {
+        Map<ObjectName, Map<String, Object>> values = new LinkedHashMap<>();
+        Map<ObjectName, CliException> failures = new LinkedHashMap<>();
+        for (Map.Entry<ObjectName, List<String>> request : requests.entrySet()) {
+            ObjectName pattern = request.getKey();
+            String[] names = request.getValue().toArray(String[]::new);
+            List<ObjectName> matches;
+            try {
+                matches = pattern.isPattern() ? connection.queryNames(pattern, null).stream().sorted().toList()
+                        : List.of(pattern);
+            } catch (IOException | RuntimeException e) {
+                throw failure(pattern, e);
+            }
+            for (ObjectName on : matches) {
+                try {
+                    javax.management.AttributeList got = connection.getAttributes(on, names);
+                    if (got.size() < names.length) {
+                        // getAttributes leaves out what failed: read those singly for the reason
+                        for (String a : names) {
+                            if (got.asList().stream().noneMatch(x -> x.getName().equals(a))) {
+                                connection.getAttribute(on, a);
+                            }
+                        }
+                    }
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    got.asList().forEach(a -> row.put(a.getName(), plain(a.getValue())));
+                    values.put(on, row);
+                } catch (JMException | IOException | RuntimeException e) {
+                    CliException f = failure(on, e);
+                    if (e instanceof IOException) {
+                        throw f;
+                    }
+                    failures.put(on, f);
+                }
+            }
+        }
+        return new BulkRead(values, failures);
+    }
+
     @Override
     public Object exec(ObjectName mbean, String operation, Object... args) {
         String[] signature = new String[args.length];
@@ -230,6 +271,14 @@ public final class JmxBackend implements Backend {
             }
             return row;
         }
+        if (v instanceof TabularData t && isMap(t)) {
+            Map<String, Object> map = new LinkedHashMap<>();
+            for (Object o : t.values()) {
+                CompositeData row = (CompositeData) o;
+                map.put(String.valueOf(row.get("key")), plain(row.get("value")));
+            }
+            return map;
+        }
         if (v instanceof TabularData t) {
             List<String> index = t.getTabularType().getIndexNames();
             Map<String, Object> table = new LinkedHashMap<>();
@@ -249,6 +298,12 @@ public final class JmxBackend implements Backend {
             return list;
         }
         return v.toString();
+    }
+
+    /** Whether a table is a map as the MXBean mapping writes one: items key and value, indexed by key. */
+    private static boolean isMap(TabularData t) {
+        return t.getTabularType().getIndexNames().equals(List.of("key"))
+                && t.getTabularType().getRowType().keySet().equals(java.util.Set.of("key", "value"));
     }
 
     private CliException failure(ObjectName mbean, Exception e) {

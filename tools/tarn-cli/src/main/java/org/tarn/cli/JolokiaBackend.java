@@ -187,6 +187,94 @@ public final class JolokiaBackend implements Backend {
     }
 
     private JsonNode send(ObjectName mbean, ObjectNode request) {
+        JsonNode body = post(request);
+        if (!body.isObject()) {
+            throw new CliException("unexpected answer from " + uri + ": not a JSON object");
+        }
+        checkStatus(mbean, body);
+        return body;
+    }
+
+    /** Raises the failure a Jolokia response object carries, if any. */
+    private void checkStatus(ObjectName mbean, JsonNode body) {
+        int status = body.path("status").asInt(200);
+        if (status != 200) {
+            throw failure(mbean, body, status);
+        }
+    }
+
+    private CliException failure(ObjectName mbean, JsonNode body, int status) {
+        String type = body.path("error_type").asText("");
+        if (type.endsWith("InstanceNotFoundException") && mbean != null) {
+            return new CliException(Pools.notRegistered(mbean, target()));
+        }
+        String error = body.path("error").asText("");
+        return new CliException(CliException.clean(error.isEmpty() ? "HTTP status " + status : error));
+    }
+
+    /**
+     * One bulk request: a read of every attribute of every MBean (or pattern),
+     * answered by one HTTP response with one result per request.
+     */
+    @Override
+    public BulkRead readAll(Map<ObjectName, List<String>> requests) {
+        List<ObjectName> mbeans = new ArrayList<>(requests.keySet());
+        ArrayNode bulk = JSON.createArrayNode();
+        for (ObjectName on : mbeans) {
+            ObjectNode req = bulk.addObject();
+            req.put("type", "read");
+            req.put("mbean", on.getCanonicalName());
+            ArrayNode attrs = req.putArray("attribute");
+            requests.get(on).forEach(attrs::add);
+        }
+        JsonNode answers = post(bulk);
+        if (!answers.isArray() || answers.size() != mbeans.size()) {
+            throw new CliException("unexpected answer from " + uri + ": expected " + mbeans.size()
+                    + " results of a bulk request");
+        }
+        Map<ObjectName, Map<String, Object>> values = new LinkedHashMap<>();
+        Map<ObjectName, CliException> failures = new LinkedHashMap<>();
+        for (int i = 0; i < mbeans.size(); i++) {
+            ObjectName on = mbeans.get(i);
+            JsonNode answer = answers.get(i);
+            int status = answer.path("status").asInt(200);
+            if (status != 200) {
+                if (on.isPattern() && answer.path("error_type").asText("").endsWith("InstanceNotFoundException")) {
+                    continue; // a pattern that matches nothing
+                }
+                failures.put(on, failure(on, answer, status));
+                continue;
+            }
+            JsonNode value = answer.path("value");
+            if (on.isPattern()) {
+                for (Map.Entry<String, JsonNode> match : value.properties()) {
+                    values.put(objectName(match.getKey()), row(match.getValue()));
+                }
+            } else {
+                values.put(on, row(value));
+            }
+        }
+        return new BulkRead(values, failures);
+    }
+
+    private static Map<String, Object> row(JsonNode attributes) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (Map.Entry<String, JsonNode> a : attributes.properties()) {
+            out.put(a.getKey(), plain(a.getValue()));
+        }
+        return out;
+    }
+
+    private ObjectName objectName(String name) {
+        try {
+            return new ObjectName(name);
+        } catch (MalformedObjectNameException e) {
+            throw new CliException("Jolokia at " + uri + " answered a bad MBean name '" + name + "'", e);
+        }
+    }
+
+    /** POSTs one request (an object) or a bulk request (an array) and returns the parsed answer. */
+    private JsonNode post(JsonNode request) {
         HttpRequest httpRequest;
         try {
             HttpRequest.Builder builder = HttpRequest.newBuilder(uri)
@@ -221,18 +309,16 @@ public final class JolokiaBackend implements Backend {
         } catch (IOException e) {
             body = null;
         }
-        if (body == null || !body.isObject()) {
+        if (body == null || !(body.isObject() || body.isArray())) {
             throw new CliException("unexpected answer from " + uri + ": HTTP " + response.statusCode()
                     + (response.statusCode() == 404 ? " (is this a Jolokia URL?)" : ""));
         }
-        int status = body.path("status").asInt(response.statusCode());
-        if (status != 200) {
-            String type = body.path("error_type").asText("");
-            if (type.endsWith("InstanceNotFoundException")) {
-                throw new CliException(Pools.notRegistered(mbean, target()));
-            }
-            String error = body.path("error").asText("");
-            throw new CliException(CliException.clean(error.isEmpty() ? "HTTP status " + status : error));
+        if (body.isObject() && !body.has("status") && response.statusCode() != 200) {
+            throw new CliException("unexpected answer from " + uri + ": HTTP " + response.statusCode());
+        }
+        if (body.isObject() && body.path("status").asInt(response.statusCode()) != 200 && request.isArray()) {
+            // a bulk request refused as a whole (e.g. by the policy)
+            throw failure(null, body, body.path("status").asInt(response.statusCode()));
         }
         return body;
     }

@@ -42,6 +42,15 @@ final class Values {
         return out;
     }
 
+    /** A flat name-to-value map (an MXBean-style map attribute) as strings; empty for anything else. */
+    static Map<String, String> map(Object v) {
+        Map<String, String> out = new LinkedHashMap<>();
+        if (v instanceof Map<?, ?> m) {
+            m.forEach((k, val) -> out.put(String.valueOf(k), string(val)));
+        }
+        return out;
+    }
+
     /**
      * The rows of a table keyed by its index value; the index item is put back
      * into each row if a transport left it out.

@@ -268,6 +268,21 @@ class TarnCtlTest {
     }
 
     @Test
+    void events_of_several_pools_are_chronological_pos() throws Exception {
+        ok("create", "beta", d.get(1));
+        ok("create", "alpha", d.get(0));
+        ok("set", "comment=later", "beta");
+        ok("export", "-F", "beta");
+        ok("import", "-d", fx.dir.toString(), "-f", "beta");
+        // pools are read by name, events printed by time: beta's events come before and after alpha's
+        List<String> lines = ok("events", "-H").outLines();
+        List<String> times = lines.stream().map(l -> l.split("\t")[0]).toList();
+        assertThat(times).isSorted();
+        assertThat(lines.stream().map(l -> l.split("\t")[1] + ":" + l.split("\t")[2]).toList())
+                .containsSubsequence("alpha:created", "beta:imported");
+    }
+
+    @Test
     void sync_clear_events_of_unknown_pool_neg() {
         for (String cmd : List.of("sync", "clear", "events")) {
             Result r = fails(1, cmd, "nope");

@@ -49,6 +49,19 @@ public final class IoPipeline {
     private final long ioTimeoutMillis;
     private final BlockCache cache;
     private final Set<CompletableFuture<?>> inFlight = ConcurrentHashMap.newKeySet();
+    /**
+     * Writes a device is executing right now, including those whose caller
+     * already gave up (timed out, abandoned): they may still land, so what
+     * they target must not be reused until they return ({@link #stillWriting}).
+     */
+    private final Set<RunningWrite> running = ConcurrentHashMap.newKeySet();
+
+    /** A device write being executed: top-level vdev index, byte range. */
+    private record RunningWrite(int vdev, long offset, long length) {
+        boolean overlaps(int v, long off, long len) {
+            return v == vdev && off < offset + length && offset < off + len;
+        }
+    }
     private volatile TarnException abandoned;
     private volatile java.util.function.BiConsumer<Vdev, String> faultListener = (v, why) -> { };
 
@@ -77,6 +90,10 @@ public final class IoPipeline {
     }
 
     private <T> CompletableFuture<T> submit(Vdev leaf, DeviceOp<T> op) {
+        return submit(leaf, op, null);
+    }
+
+    private <T> CompletableFuture<T> submit(Vdev leaf, DeviceOp<T> op, RunningWrite write) {
         CompletableFuture<T> f = new CompletableFuture<>();
         TarnException gone = abandoned;
         BlockDevice dev = leaf.device();
@@ -93,13 +110,22 @@ public final class IoPipeline {
         f.whenComplete((v, e) -> inFlight.remove(f));
         try {
             ex.execute(() -> {
-                if (f.isDone()) {
-                    return;
+                // registered before the check: whoever gave up on f before it started sees f done here
+                // (the write never runs), whoever gives up later sees it running
+                if (write != null) {
+                    running.add(write);
                 }
                 try {
+                    if (f.isDone()) {
+                        return;
+                    }
                     f.complete(op.run(dev));
                 } catch (Throwable e) {
                     f.completeExceptionally(e);
+                } finally {
+                    if (write != null) {
+                        running.remove(write);
+                    }
                 }
             });
         } catch (RejectedExecutionException e) {
@@ -118,7 +144,30 @@ public final class IoPipeline {
         return submit(leaf, dev -> {
             dev.write(offset, src.duplicate());
             return null;
-        });
+        }, new RunningWrite(topLevelIndex(leaf), offset, src.remaining()));
+    }
+
+    private static int topLevelIndex(Vdev leaf) {
+        Vdev v = leaf;
+        while (v.parent() != null && v.parent().kind() != Vdev.Kind.ROOT) {
+            v = v.parent();
+        }
+        return v.id();
+    }
+
+    /**
+     * Whether a device is still executing a write into {@code length} bytes
+     * at {@code offset} of top-level vdev {@code vdev}, even one this
+     * pipeline stopped waiting for. Its space must not be handed out again:
+     * the write may still land.
+     */
+    public boolean stillWriting(int vdev, long offset, long length) {
+        for (RunningWrite w : running) {
+            if (w.overlaps(vdev, offset, length)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     public CompletableFuture<ByteBuffer> readLeaf(Vdev leaf, long offset, int length) {

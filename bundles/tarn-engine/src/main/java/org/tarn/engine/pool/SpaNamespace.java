@@ -33,6 +33,7 @@ import org.tarn.api.PoolEvent;
 import org.tarn.api.PoolEventListener;
 import org.tarn.api.PoolState;
 import org.tarn.api.SkippedDevice;
+import org.tarn.api.TakeoverGuard;
 import org.tarn.api.TarnException;
 import org.tarn.api.VdevLayout;
 import org.tarn.api.vdev.BlockDevice;
@@ -92,6 +93,7 @@ public final class SpaNamespace implements Engine {
     private volatile boolean closed;
     private final List<PoolEventListener> listeners = new CopyOnWriteArrayList<>();
     private final ExportHooks exportHooks = new ExportHooks();
+    private final List<TakeoverGuard> takeoverGuards = new CopyOnWriteArrayList<>();
     /** Delivers events in order, off the threads that raise them. */
     private final ExecutorService eventExecutor =
             Executors.newSingleThreadExecutor(r -> {
@@ -168,6 +170,27 @@ public final class SpaNamespace implements Engine {
     @Override
     public void removeExportHook(ExportHook hook) {
         exportHooks.remove(hook);
+    }
+
+    @Override
+    public void addTakeoverGuard(TakeoverGuard guard) {
+        checkRunning();
+        takeoverGuards.add(Objects.requireNonNull(guard, "guard"));
+    }
+
+    @Override
+    public void removeTakeoverGuard(TakeoverGuard guard) {
+        takeoverGuards.remove(guard);
+    }
+
+    /** Asks every takeover guard before a pool another host's labels claim is taken with force. */
+    private void checkTakeover(PoolCandidate c) {
+        if (!c.activeElsewhere(hostId())) {
+            return;
+        }
+        for (TakeoverGuard g : takeoverGuards) {
+            g.beforeTakeover(c.view());
+        }
     }
 
     /** A pool left this process: out of the namespace and the cache file; hooks told of a force export. */
@@ -546,6 +569,7 @@ public final class SpaNamespace implements Engine {
                 c = importer.reread(candidate);
                 importer.checkImportable(c, opts);
             }
+            checkTakeover(c);
             importer.checkActivity(c);
             Map<Long, BlockDevice> byLeafGuid = new LinkedHashMap<>();
             for (Map.Entry<Long, String> e : c.leafPaths().entrySet()) {

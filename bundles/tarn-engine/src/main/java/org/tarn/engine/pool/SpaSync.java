@@ -77,7 +77,9 @@ import org.tarn.engine.vdev.Vdev;
  * {@code clear}. Once an uberblock write went out, some device may hold it
  * (an I/O given up on may still land), so the group is never undone: it
  * suspends the pool and the next attempt redoes only the label stage over
- * the same blocks.
+ * the same blocks. A write the pool gave up on (its deadline passed) may
+ * still be running in the device: undo keeps its extent out of the space
+ * maps until it returns (the quarantine), so it cannot land on a newer block.
  *
  * <p>The labels' config is rewritten when its generation moved since the
  * last config write; a change made while the labels are being written
@@ -118,6 +120,13 @@ final class SpaSync implements TxgManager.Syncer {
      * it never rolls back {@code spa_sync}).
      */
     private SyncRun pendingLabels;
+    /**
+     * Extents of undone allocations that a device is still writing (a write
+     * given up on after its deadline): held out of the space maps until the
+     * write returns, so a late write can never land on a block allocated
+     * since. Owned by the sync thread.
+     */
+    private final List<long[]> quarantine = new ArrayList<>();
 
     SpaSync(Spa spa, Vdev root, IoPipeline io, DatasetDirectory datasets, ReadPins pins, BlockPointer directoryBp) {
         this.spa = spa;
@@ -378,6 +387,7 @@ final class SpaSync implements TxgManager.Syncer {
         }
 
         void execute() {
+            releaseQuarantine();
             // 1. object sets
             datasets.syncObjectSets(this, newBps, synced);
             // 2. frees that have waited long enough
@@ -489,7 +499,11 @@ final class SpaSync implements TxgManager.Syncer {
         void undo() {
             for (int i = allocations.size() - 1; i >= 0; i--) {
                 long[] a = allocations.get(i);
-                root.topLevel().get((int) a[0]).spaceMap().free(a[1], (int) a[2]);
+                if (io.stillWriting((int) a[0], a[1], a[2])) {
+                    quarantine.add(a);
+                } else {
+                    root.topLevel().get((int) a[0]).spaceMap().free(a[1], (int) a[2]);
+                }
             }
             for (DeferredFree f : released) {
                 root.topLevel().get(f.vdev()).spaceMap().claim(f.offset(), f.sizeBytes());
@@ -499,6 +513,22 @@ final class SpaSync implements TxgManager.Syncer {
             }
             io.cache().clear();
         }
+    }
+
+    /** Returns to the space maps the quarantined extents whose late writes have returned. */
+    private void releaseQuarantine() {
+        quarantine.removeIf(a -> {
+            if (io.stillWriting((int) a[0], a[1], a[2])) {
+                return false;
+            }
+            root.topLevel().get((int) a[0]).spaceMap().free(a[1], (int) a[2]);
+            return true;
+        });
+    }
+
+    /** How many extents wait for a late write to return before they can be reused. */
+    int quarantinedExtents() {
+        return quarantine.size();
     }
 
     /** The leaves that take writes: attached and ONLINE. */

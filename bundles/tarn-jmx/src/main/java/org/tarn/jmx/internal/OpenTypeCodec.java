@@ -1,12 +1,15 @@
 package org.tarn.jmx.internal;
 
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 import javax.management.openmbean.CompositeData;
 import javax.management.openmbean.CompositeDataSupport;
+import javax.management.openmbean.ArrayType;
 import javax.management.openmbean.CompositeType;
 import javax.management.openmbean.OpenDataException;
 import javax.management.openmbean.OpenType;
@@ -22,24 +25,35 @@ import org.tarn.api.VdevStatus;
 
 /**
  * Every conversion between Tarn values and open types. Each table has one
- * simple index (vdev GUID, pool GUID, property name) so Jolokia renders it as
- * a flat map. GUIDs travel as unsigned decimal strings.
+ * simple index (pool GUID, property name) so Jolokia renders it as a flat
+ * map; name-to-value tables use the items {@code key} and {@code value} of an
+ * MXBean map, which Jolokia renders as a plain JSON object
+ * ({@code {"failmode":"wait",...}}). The vdev tree is an array in tree order
+ * (depth first, children in layout order), the order {@code zpool status}
+ * prints. GUIDs travel as unsigned decimal strings, times as ISO-8601 UTC
+ * with milliseconds.
  */
 public final class OpenTypeCodec {
     /** One vdev of a pool's tree. */
     public static final CompositeType VDEV_ROW;
-    /** The vdev tree, indexed by {@code guid}. */
-    public static final TabularType VDEV_TREE;
+    /** The vdev tree: its rows in tree order. */
+    public static final ArrayType<CompositeData> VDEV_TREE;
     /** One pool found by a scan. */
     public static final CompositeType IMPORTABLE_ROW;
     /** The pools found by a scan, indexed by {@code guid}. */
     public static final TabularType IMPORTABLE_POOLS;
-    /** One pool property. */
-    public static final CompositeType PROPERTY_ROW;
-    /** Pool properties, indexed by {@code name}. */
-    public static final TabularType PROPERTIES;
-    /** The user data of a notification. */
+    /** One entry of a name-to-value map. */
+    public static final CompositeType MAP_ENTRY;
+    /** A name-to-value map (pool properties, their sources), indexed by {@code key}. */
+    public static final TabularType STRING_MAP;
+    /** The user data of a pool notification. */
     public static final CompositeType EVENT;
+    /** The user data of a target notification. */
+    public static final CompositeType TARGET_EVENT;
+
+    /** Event times: ISO-8601 UTC, always with milliseconds, so they sort as text. */
+    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'")
+            .withZone(ZoneOffset.UTC);
 
     // CompositeType sorts its item names; rows are written in declaration order
     // (declared before the static block, which fills it).
@@ -48,6 +62,8 @@ public final class OpenTypeCodec {
     static {
         try {
             VDEV_ROW = composite("tarn.Vdev", "One vdev of a pool's tree",
+                    "name", "As zpool status names it: the pool for the root, mirror-N for a mirror, the path "
+                            + "for a leaf", SimpleType.STRING,
                     "guid", "The vdev's GUID (unsigned decimal), unique within the pool", SimpleType.STRING,
                     "parentGuid", "The parent vdev's GUID; empty for the root", SimpleType.STRING,
                     "depth", "Depth in the tree: 0 for the root, 1 for top-level vdevs", SimpleType.INTEGER,
@@ -57,8 +73,7 @@ public final class OpenTypeCodec {
                     "readErrors", "Failed reads since import or the last clear", SimpleType.LONG,
                     "writeErrors", "Failed writes since import or the last clear", SimpleType.LONG,
                     "checksumErrors", "Reads whose data did not match its checksum", SimpleType.LONG);
-            VDEV_TREE = new TabularType("tarn.VdevTree", "The vdevs of a pool by GUID", VDEV_ROW,
-                    new String[] {"guid"});
+            VDEV_TREE = new ArrayType<>(1, VDEV_ROW);
             IMPORTABLE_ROW = composite("tarn.ImportablePool", "A pool found on the scanned devices",
                     "guid", "The pool's GUID (unsigned decimal)", SimpleType.STRING,
                     "name", "The pool's name", SimpleType.STRING,
@@ -71,17 +86,22 @@ public final class OpenTypeCodec {
                     "devices", "Its devices with their state, in layout order", SimpleType.STRING);
             IMPORTABLE_POOLS = new TabularType("tarn.ImportablePools", "Pools found by a scan, by GUID",
                     IMPORTABLE_ROW, new String[] {"guid"});
-            PROPERTY_ROW = composite("tarn.PoolProperty", "A pool property",
-                    "name", "The property's name", SimpleType.STRING,
-                    "value", "Its current value", SimpleType.STRING);
-            PROPERTIES = new TabularType("tarn.PoolProperties", "Pool properties by name", PROPERTY_ROW,
-                    new String[] {"name"});
+            MAP_ENTRY = composite("tarn.MapEntry", "A name and its value",
+                    "key", "The name", SimpleType.STRING,
+                    "value", "Its value", SimpleType.STRING);
+            STRING_MAP = new TabularType("tarn.StringMap", "Values by name", MAP_ENTRY, new String[] {"key"});
             EVENT = composite("tarn.PoolEvent", "A pool event",
                     "pool", "The pool's name", SimpleType.STRING,
                     "guid", "The pool's GUID (unsigned decimal)", SimpleType.STRING,
                     "type", "The engine's event type: created, imported, exported, ...", SimpleType.STRING,
                     "detail", "Why, for an operator", SimpleType.STRING,
-                    "time", "When it happened (epoch milliseconds)", SimpleType.LONG);
+                    "time", "When it happened: ISO-8601 UTC with milliseconds", SimpleType.STRING);
+            TARGET_EVENT = composite("tarn.TargetEvent", "A storage target event",
+                    "pool", "The target's pool", SimpleType.STRING,
+                    "target", "The target's name", SimpleType.STRING,
+                    "type", "mounted, recovery-finished, evicted, unmounted or failed", SimpleType.STRING,
+                    "detail", "Why, for an operator", SimpleType.STRING,
+                    "time", "When it happened: ISO-8601 UTC with milliseconds", SimpleType.STRING);
         } catch (OpenDataException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -95,19 +115,34 @@ public final class OpenTypeCodec {
         return Long.toUnsignedString(guid);
     }
 
-    /** The vdev tree, one row per vdev. */
-    public static TabularData vdevTree(VdevStatus root) {
-        TabularDataSupport table = new TabularDataSupport(VDEV_TREE);
-        addVdev(table, root, null, 0);
-        return table;
+    /** The vdev tree, one row per vdev, depth first in layout order (root first). */
+    public static CompositeData[] vdevTree(String poolName, VdevStatus root) {
+        List<CompositeData> rows = new ArrayList<>();
+        addVdev(rows, poolName, root, null, 0, 0);
+        return rows.toArray(CompositeData[]::new);
     }
 
-    private static void addVdev(TabularDataSupport table, VdevStatus v, VdevStatus parent, int depth) {
-        table.put(row(VDEV_ROW, guid(v.guid()), parent == null ? "" : guid(parent.guid()), depth, v.type(),
-                v.path(), v.state().name(), v.readErrors(), v.writeErrors(), v.checksumErrors()));
+    private static void addVdev(List<CompositeData> rows, String poolName, VdevStatus v, VdevStatus parent,
+            int depth, int index) {
+        rows.add(row(VDEV_ROW, vdevName(poolName, v, depth, index), guid(v.guid()),
+                parent == null ? "" : guid(parent.guid()), depth, v.type(), v.path(), v.state().name(),
+                v.readErrors(), v.writeErrors(), v.checksumErrors()));
+        int i = 0;
         for (VdevStatus child : v.children()) {
-            addVdev(table, child, v, depth + 1);
+            addVdev(rows, poolName, child, v, depth + 1, i++);
         }
+    }
+
+    /**
+     * A vdev's name as {@code zpool status} prints it: the pool's name for the
+     * root, {@code <type>-<index among its siblings>} for an interior vdev, the
+     * path for a leaf.
+     */
+    public static String vdevName(String poolName, VdevStatus v, int depth, int index) {
+        if (depth == 0) {
+            return poolName;
+        }
+        return v.isLeaf() ? v.path() : v.type() + "-" + index;
     }
 
     /** The pools of a scan, one row per pool. */
@@ -140,22 +175,32 @@ public final class OpenTypeCodec {
         return String.join(" ", parts);
     }
 
-    /** Pool properties, one row per property. */
-    public static TabularData properties(Map<String, String> props) {
-        TabularDataSupport table = new TabularDataSupport(PROPERTIES);
-        props.forEach((k, v) -> table.put(row(PROPERTY_ROW, k, v == null ? "" : v)));
+    /** A name-to-value map (in the map's order), one row per name. */
+    public static TabularData stringMap(Map<String, String> values) {
+        TabularDataSupport table = new TabularDataSupport(STRING_MAP);
+        values.forEach((k, v) -> table.put(row(MAP_ENTRY, k, v == null ? "" : v)));
         return table;
     }
 
     /** The user data of the notification of a pool event. */
     public static CompositeData event(String pool, long guid, PoolEvent e) {
-        return row(EVENT, pool, guid(guid), e.type(), e.detail() == null ? "" : e.detail(),
-                e.time().toEpochMilli());
+        return row(EVENT, pool, guid(guid), e.type(), e.detail() == null ? "" : e.detail(), time(e.time()));
+    }
+
+    /** The user data of the notification of a target event. */
+    public static CompositeData targetEvent(String pool, String target, String type, String detail, Instant time) {
+        return row(TARGET_EVENT, pool, target, type, detail == null ? "" : detail, time(time));
+    }
+
+    /** An instant as Tarn's notifications and histories print it: ISO-8601 UTC with milliseconds. */
+    public static String time(Instant t) {
+        return TIME.format(t);
     }
 
     /** One line of a pool's event history: time, type, detail. */
     public static String eventLine(PoolEvent e) {
-        return e.time() + " " + e.type() + (e.detail() == null || e.detail().isEmpty() ? "" : " " + e.detail());
+        return time(e.time()) + " " + e.type()
+                + (e.detail() == null || e.detail().isEmpty() ? "" : " " + e.detail());
     }
 
     private static CompositeData row(CompositeType type, Object... values) {

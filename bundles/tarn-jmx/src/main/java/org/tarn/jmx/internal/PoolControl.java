@@ -1,30 +1,78 @@
 package org.tarn.jmx.internal;
 
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
+import javax.management.NotificationBroadcasterSupport;
+import javax.management.openmbean.CompositeData;
 import javax.management.openmbean.TabularData;
 
 import org.tarn.api.ErrorCode;
 import org.tarn.api.Pool;
+import org.tarn.api.PoolEvent;
 import org.tarn.api.PoolManager;
 import org.tarn.api.PoolProperty;
 import org.tarn.api.TarnException;
+import org.tarn.jmx.ObjectNames;
 import org.tarn.jmx.PoolMXBean;
 
-/** The Pool MBean of one imported pool (one GUID). */
-final class PoolControl implements PoolMXBean {
+/**
+ * The Pool MBean of one imported pool (one pool handle). It sends the
+ * notifications of its own pool's events, those in its handle's history
+ * from its registration on, each once; the registry calls
+ * {@link #emitIfOwn} and {@link #emitPending} on its worker thread.
+ */
+final class PoolControl extends NotificationBroadcasterSupport implements PoolMXBean {
     private final PoolManager engine;
     private final Pool pool;
+    private final AtomicLong sequence;
     private final Consumer<String> refresh;
+    /** Events of the handle's history notified (or older than the MBean); worker thread only. */
+    private final Set<PoolEvent> notified = Collections.newSetFromMap(new IdentityHashMap<>());
 
-    PoolControl(PoolManager engine, Pool pool, Consumer<String> refresh) {
+    PoolControl(PoolManager engine, Pool pool, AtomicLong sequence, Consumer<String> refresh) {
+        super(PoolManagerControl.notificationInfo("of this pool"));
         this.engine = engine;
         this.pool = pool;
+        this.sequence = sequence;
         this.refresh = refresh;
+        notified.addAll(pool.events());
     }
 
-    long guid() {
-        return pool.guid();
+    /** Whether this MBean shows that pool handle. */
+    boolean shows(Pool other) {
+        return other == pool;
+    }
+
+    /** Sends the notification of an event of this pool's handle that was not sent yet. */
+    void emitIfOwn(PoolEvent event) {
+        if (notified.contains(event)) {
+            return;
+        }
+        for (PoolEvent e : pool.events()) {
+            if (e == event) {
+                send(e);
+                return;
+            }
+        }
+    }
+
+    /** Sends every event of the handle's history not sent yet (before the MBean goes away). */
+    void emitPending() {
+        for (PoolEvent e : pool.events()) {
+            if (!notified.contains(e)) {
+                send(e);
+            }
+        }
+    }
+
+    private void send(PoolEvent e) {
+        notified.add(e);
+        sendNotification(PoolManagerControl.notification(ObjectNames.pool(pool.name()), sequence.incrementAndGet(),
+                pool.name(), pool.guid(), e));
     }
 
     @Override
@@ -96,7 +144,7 @@ final class PoolControl implements PoolMXBean {
 
     @Override
     public TabularData getProperties() {
-        return Errors.call(() -> OpenTypeCodec.properties(pool.properties()));
+        return Errors.call(() -> OpenTypeCodec.stringMap(pool.properties()));
     }
 
     @Override
@@ -110,8 +158,13 @@ final class PoolControl implements PoolMXBean {
     }
 
     @Override
-    public TabularData getVdevTree() {
-        return Errors.call(() -> OpenTypeCodec.vdevTree(pool.vdevTree()));
+    public CompositeData[] getVdevTree() {
+        return Errors.call(() -> OpenTypeCodec.vdevTree(pool.name(), pool.vdevTree()));
+    }
+
+    @Override
+    public String getConfig() {
+        return Errors.call(() -> StatusText.config(pool.name(), pool.vdevTree()));
     }
 
     @Override

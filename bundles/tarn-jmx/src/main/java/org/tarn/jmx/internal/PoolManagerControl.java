@@ -4,13 +4,13 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 import javax.management.MBeanNotificationInfo;
 import javax.management.Notification;
 import javax.management.NotificationBroadcasterSupport;
+import javax.management.ObjectName;
 import javax.management.openmbean.TabularData;
 
 import org.tarn.api.ErrorCode;
@@ -25,36 +25,61 @@ import org.tarn.jmx.PoolManagerMXBean;
 import org.tarn.jmx.TarnNotifications;
 
 /**
- * The PoolManager MBean. Its notifications are sent by the executor given to
- * {@link NotificationBroadcasterSupport}, never on the caller's thread.
+ * The PoolManager MBean. Its notifications are sent by the registry's worker
+ * thread ({@link MBeanRegistry}), which calls {@link #emit}; listeners run
+ * there, never on a caller's or an engine thread.
  */
 final class PoolManagerControl extends NotificationBroadcasterSupport implements PoolManagerMXBean {
     private final PoolManager engine;
     private final Consumer<String> refresh;
-    private final AtomicLong sequence = new AtomicLong();
+    private final AtomicLong sequence;
 
-    PoolManagerControl(PoolManager engine, Executor notifier, Consumer<String> refresh) {
-        super(notifier, notificationInfo());
+    PoolManagerControl(PoolManager engine, AtomicLong sequence, Consumer<String> refresh) {
+        super(notificationInfo("of any pool"));
         this.engine = engine;
+        this.sequence = sequence;
         this.refresh = refresh;
     }
 
-    static MBeanNotificationInfo[] notificationInfo() {
-        return new MBeanNotificationInfo[] {
-            new MBeanNotificationInfo(TarnNotifications.all(), Notification.class.getName(),
-                    "A pool was created, imported, exported, force-exported, suspended or resumed, or a vdev "
-                    + "faulted (other pool events: " + TarnNotifications.POOL_EVENT + "); user data is a "
-                    + "CompositeData with pool, guid, type, detail and time")
-        };
+    /** The pool notification types, one MBeanNotificationInfo each, as the Pool and PoolManager MBeans declare them. */
+    static MBeanNotificationInfo[] notificationInfo(String whose) {
+        String[] types = TarnNotifications.all();
+        MBeanNotificationInfo[] out = new MBeanNotificationInfo[types.length];
+        for (int i = 0; i < types.length; i++) {
+            out[i] = new MBeanNotificationInfo(new String[] {types[i]}, Notification.class.getName(),
+                    "Pool event '" + PoolEvent.types().get(i) + "' " + whose + ": "
+                    + EVENT_DESCRIPTIONS.getOrDefault(PoolEvent.types().get(i), "")
+                    + "; user data: CompositeData with pool, guid, type, detail and time (ISO-8601)");
+        }
+        return out;
     }
 
-    /** Sends the notification of an engine event (called on the engine's event thread). */
-    void emit(String pool, long guid, PoolEvent event) {
-        Notification n = new Notification(TarnNotifications.typeOf(event.type()), ObjectNames.poolManager(),
-                sequence.incrementAndGet(), event.time().toEpochMilli(),
+    private static final Map<String, String> EVENT_DESCRIPTIONS = Map.ofEntries(
+            Map.entry(PoolEvent.CREATED, "the pool was created and imported"),
+            Map.entry(PoolEvent.IMPORTED, "the pool was imported"),
+            Map.entry(PoolEvent.REWOUND, "the pool was imported at an older transaction group"),
+            Map.entry(PoolEvent.RENAMED, "the pool was imported under a new name"),
+            Map.entry(PoolEvent.EXPORTING, "a clean export or destroy began"),
+            Map.entry(PoolEvent.EXPORTED, "the pool was exported cleanly"),
+            Map.entry(PoolEvent.DESTROYED, "the pool was destroyed (exported, labels marked DESTROYED)"),
+            Map.entry(PoolEvent.FORCE_EXPORTED, "the pool was force-exported, unsynced changes discarded"),
+            Map.entry(PoolEvent.SUSPENDED, "a transaction group could not be synced: the pool is suspended"),
+            Map.entry(PoolEvent.RESUMED, "a suspended pool synced again"),
+            Map.entry(PoolEvent.VDEV_FAULTED, "a device failed"),
+            Map.entry(PoolEvent.MULTIHOST_FAILED, "multihost heartbeats could not be written"));
+
+    /** The notification of an engine event, from {@code source}. */
+    static Notification notification(ObjectName source, long sequence, String pool, long guid, PoolEvent event) {
+        Notification n = new Notification(TarnNotifications.typeOf(event.type()), source, sequence,
+                event.time().toEpochMilli(),
                 "pool '" + pool + "': " + event.type() + (event.detail() == null ? "" : " " + event.detail()));
         n.setUserData(OpenTypeCodec.event(pool, guid, event));
-        sendNotification(n);
+        return n;
+    }
+
+    /** Sends the notification of an engine event (on the registry's worker). */
+    void emit(String pool, long guid, PoolEvent event) {
+        sendNotification(notification(ObjectNames.poolManager(), sequence.incrementAndGet(), pool, guid, event));
     }
 
     @Override

@@ -18,12 +18,6 @@ final class StatusText {
         PoolState state = pool.state();
         Health health = pool.health();
         VdevStatus root = pool.vdevTree();
-        List<String[]> rows = new ArrayList<>();
-        addRows(rows, root, name, 0, 0);
-        int width = "NAME".length();
-        for (String[] r : rows) {
-            width = Math.max(width, r[0].length());
-        }
         StringBuilder sb = new StringBuilder();
         sb.append("  pool: ").append(name).append('\n');
         sb.append("  guid: ").append(OpenTypeCodec.guid(pool.guid())).append('\n');
@@ -37,10 +31,7 @@ final class StatusText {
                     .append(", dirty ").append(pool.dirtyBytes()).append(" bytes\n");
         }
         sb.append("config:\n\n");
-        sb.append(String.format("\t%-" + width + "s  %-8s %5s %5s %5s%n", "NAME", "STATE", "READ", "WRITE", "CKSUM"));
-        for (String[] r : rows) {
-            sb.append(String.format("\t%-" + width + "s  %-8s %5s %5s %5s%n", r[0], r[1], r[2], r[3], r[4]));
-        }
+        sb.append(config(name, root));
         long errors = sumErrors(root);
         sb.append('\n');
         sb.append("errors: ").append(errors == 0 ? "No known data errors"
@@ -69,15 +60,28 @@ final class StatusText {
         return readOnly ? "The pool is imported read-only." : null;
     }
 
-    private static void addRows(List<String[]> rows, VdevStatus v, String rootName, int depth, int index) {
-        String label;
-        if (depth == 0) {
-            label = rootName;
-        } else if (v.isLeaf()) {
-            label = v.path();
-        } else {
-            label = v.type() + "-" + index;
+    /**
+     * The config block of {@code zpool status}: a header and one line per
+     * vdev in tree order, indented by depth, with state and error counters;
+     * each line starts with a tab.
+     */
+    static String config(String poolName, VdevStatus root) {
+        List<String[]> rows = new ArrayList<>();
+        addRows(rows, root, poolName, 0, 0);
+        int width = "NAME".length();
+        for (String[] r : rows) {
+            width = Math.max(width, r[0].length());
         }
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format("\t%-" + width + "s  %-8s %5s %5s %5s%n", "NAME", "STATE", "READ", "WRITE", "CKSUM"));
+        for (String[] r : rows) {
+            sb.append(String.format("\t%-" + width + "s  %-8s %5s %5s %5s%n", r[0], r[1], r[2], r[3], r[4]));
+        }
+        return sb.toString();
+    }
+
+    private static void addRows(List<String[]> rows, VdevStatus v, String rootName, int depth, int index) {
+        String label = OpenTypeCodec.vdevName(rootName, v, depth, index);
         rows.add(new String[] {"  ".repeat(depth) + label, v.state().name(), Long.toString(v.readErrors()),
             Long.toString(v.writeErrors()), Long.toString(v.checksumErrors())});
         int i = 0;

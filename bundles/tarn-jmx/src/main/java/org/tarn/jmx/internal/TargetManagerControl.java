@@ -1,21 +1,33 @@
 package org.tarn.jmx.internal;
 
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 
+import javax.management.NotificationBroadcasterSupport;
 import javax.management.openmbean.TabularData;
 
+import org.tarn.jmx.ObjectNames;
 import org.tarn.jmx.TargetManagerMXBean;
+import org.tarn.target.Target;
 import org.tarn.target.TargetRole;
 import org.tarn.target.TargetService;
 
-/** The TargetManager MBean. */
-final class TargetManagerControl implements TargetManagerMXBean {
+/** The TargetManager MBean; it sends the notifications of every target's events (on the registry's worker). */
+final class TargetManagerControl extends NotificationBroadcasterSupport implements TargetManagerMXBean {
     private final TargetService targets;
+    private final AtomicLong sequence;
     private final BiConsumer<String, String> refresh;
 
-    TargetManagerControl(TargetService targets, BiConsumer<String, String> refresh) {
+    TargetManagerControl(TargetService targets, AtomicLong sequence, BiConsumer<String, String> refresh) {
+        super(TargetControl.notificationInfo("of any target"));
         this.targets = targets;
+        this.sequence = sequence;
         this.refresh = refresh;
+    }
+
+    void emit(Target target, String type, String detail) {
+        sendNotification(TargetControl.notification(ObjectNames.targetManager(), sequence.incrementAndGet(), target,
+                type, detail));
     }
 
     @Override

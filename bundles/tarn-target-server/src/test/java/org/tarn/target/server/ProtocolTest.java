@@ -162,7 +162,7 @@ class ProtocolTest {
             c.hello("mallory", "guess".getBytes(StandardCharsets.UTF_8));
             Message.Response r = (Message.Response) c.read();
             assertThat(r.code()).isEqualTo(ErrorCode.ACCESS_DENIED.number());
-            assertThat(r.message()).contains("TARN-26").contains("shared secret");
+            assertThat(r.message()).contains(ErrorCode.ACCESS_DENIED.tag()).contains("shared secret");
             assertThat(c.closedByServer()).isTrue();
         }
         try (RawClient c = new RawClient(fx.server.address())) {

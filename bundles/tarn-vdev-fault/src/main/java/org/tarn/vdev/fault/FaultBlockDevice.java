@@ -19,11 +19,14 @@ public final class FaultBlockDevice implements BlockDevice {
     private final String path;
     private final BlockDevice inner;
     private final FaultInjector injector;
+    private final Runnable onClose;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
-    FaultBlockDevice(String path, BlockDevice inner, FaultInjector injector) {
+    FaultBlockDevice(String path, BlockDevice inner, FaultInjector injector, Runnable onClose) {
         this.path = path;
         this.inner = inner;
         this.injector = injector;
+        this.onClose = onClose;
     }
 
     /** The full {@code fault:} path. */
@@ -81,7 +84,13 @@ public final class FaultBlockDevice implements BlockDevice {
     /** Closes the inner device. I/O hung by the injector stays hung until it is released. */
     @Override
     public void close() throws IOException {
-        inner.close();
+        try {
+            inner.close();
+        } finally {
+            if (closed.compareAndSet(false, true)) {
+                onClose.run();
+            }
+        }
     }
 
     @Override

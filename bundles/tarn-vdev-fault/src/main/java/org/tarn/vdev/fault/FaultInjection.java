@@ -42,22 +42,22 @@ public final class FaultInjection extends StandardMBean implements FaultInjectio
 
     @Override
     public void hangWrites(String device) {
-        driver.injector(device).add(FaultRule.hang().on(FaultRule.Op.WRITE));
+        driver.openInjector(device).add(FaultRule.hang().on(FaultRule.Op.WRITE));
     }
 
     @Override
     public void failWrites(String device) {
-        driver.injector(device).add(FaultRule.error().on(FaultRule.Op.WRITE));
+        driver.openInjector(device).add(FaultRule.error().on(FaultRule.Op.WRITE));
     }
 
     @Override
     public void failReads(String device) {
-        driver.injector(device).add(FaultRule.error().on(FaultRule.Op.READ));
+        driver.openInjector(device).add(FaultRule.error().on(FaultRule.Op.READ));
     }
 
     @Override
     public void noSpace(String device) {
-        driver.injector(device).add(FaultRule.noSpace().on(FaultRule.Op.WRITE));
+        driver.openInjector(device).add(FaultRule.noSpace().on(FaultRule.Op.WRITE));
     }
 
     @Override
@@ -65,7 +65,7 @@ public final class FaultInjection extends StandardMBean implements FaultInjectio
         if (millis < 0) {
             throw new IllegalArgumentException("delay must be 0 or more milliseconds, got " + millis);
         }
-        driver.injector(device).add(FaultRule.latency(millis));
+        driver.openInjector(device).add(FaultRule.latency(millis));
     }
 
     @Override

@@ -30,6 +30,10 @@ public final class FaultVdevDriver implements VdevDriver {
 
     /** One injector per inner path, created on first use and kept for the driver's life. */
     private final ConcurrentMap<String, FaultInjector> injectors = new ConcurrentHashMap<>();
+    /** Open devices per inner path; guarded by itself. */
+    private final java.util.Map<String, Integer> open = new java.util.HashMap<>();
+    /** Inner paths whose rules came through {@link #openInjector}: cleared when their last device closes. */
+    private final java.util.Set<String> armedWhileOpen = ConcurrentHashMap.newKeySet();
 
     /** A driver whose devices are opened by {@code inner}. */
     public FaultVdevDriver(VdevDriver inner) {
@@ -58,7 +62,69 @@ public final class FaultVdevDriver implements VdevDriver {
             throw new IllegalArgumentException("not a fault device path: " + path);
         }
         String innerPath = path.substring(PREFIX.length());
-        return new FaultBlockDevice(path, inner.open(innerPath, readOnly), injector(innerPath));
+        FaultBlockDevice device = new FaultBlockDevice(path, inner.open(innerPath, readOnly), injector(innerPath),
+                () -> closed(innerPath));
+        synchronized (open) {
+            open.merge(innerPath, 1, Integer::sum);
+        }
+        return device;
+    }
+
+    private void closed(String innerPath) {
+        boolean last;
+        synchronized (open) {
+            last = open.merge(innerPath, -1, Integer::sum) <= 0;
+            if (last) {
+                open.remove(innerPath);
+            }
+        }
+        if (last && armedWhileOpen.remove(innerPath)) {
+            // rules an operator armed on an open device do not outlive it: a later pool on the path starts clean
+            injector(innerPath).clear();
+        }
+    }
+
+    /** Whether a {@code fault:} device of this path is open now (with or without the prefix). */
+    public boolean isOpen(String path) {
+        synchronized (open) {
+            return open.containsKey(innerPath(path));
+        }
+    }
+
+    /**
+     * The injector of a device that is open through this driver now, for
+     * rules armed by an operator (the FaultInjection MBean): refused for a
+     * path no {@code fault:} device is open on, so a rule can never lie in
+     * wait for a later pool, and cleared when that device's last open
+     * handle closes.
+     *
+     * @throws IllegalArgumentException when no {@code fault:} device of that path is open here
+     */
+    public FaultInjector openInjector(String path) {
+        String innerPath = innerPath(path);
+        if (!isOpen(innerPath)) {
+            throw new IllegalArgumentException("device '" + path + "' is not open through the fault driver here: no "
+                    + "pool of this process uses " + PREFIX + innerPath + " (open devices: " + openPaths()
+                    + "); create or import the pool on " + PREFIX + innerPath + " first");
+        }
+        armedWhileOpen.add(innerPath);
+        return injector(innerPath);
+    }
+
+    /** The paths of the open {@code fault:} devices, sorted. */
+    public java.util.List<String> openPaths() {
+        synchronized (open) {
+            return open.keySet().stream().sorted().map(p -> PREFIX + p).toList();
+        }
+    }
+
+    private static String innerPath(String path) {
+        Objects.requireNonNull(path, "path");
+        String innerPath = path.startsWith(PREFIX) ? path.substring(PREFIX.length()) : path;
+        if (innerPath.isEmpty()) {
+            throw new IllegalArgumentException("no device path in \"" + path + "\"");
+        }
+        return innerPath;
     }
 
     /**
@@ -67,11 +133,6 @@ public final class FaultVdevDriver implements VdevDriver {
      * the rest must be spelled as the device is opened.
      */
     public FaultInjector injector(String path) {
-        Objects.requireNonNull(path, "path");
-        String innerPath = path.startsWith(PREFIX) ? path.substring(PREFIX.length()) : path;
-        if (innerPath.isEmpty()) {
-            throw new IllegalArgumentException("no device path in \"" + path + "\"");
-        }
-        return injectors.computeIfAbsent(innerPath, p -> new FaultInjector(PREFIX + p));
+        return injectors.computeIfAbsent(innerPath(path), p -> new FaultInjector(PREFIX + p));
     }
 }

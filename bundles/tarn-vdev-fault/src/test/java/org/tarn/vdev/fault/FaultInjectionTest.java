@@ -88,4 +88,57 @@ class FaultInjectionTest {
                     .hasRootCauseInstanceOf(IllegalArgumentException.class);
         }
     }
+
+    @Test
+    void a_rule_for_a_device_no_pool_has_open_is_refused_neg() throws Exception {
+        FaultVdevDriver driver = new FaultVdevDriver(new FileVdevDriver());
+        MBeanServer server = MBeanServerFactory.newMBeanServer();
+        server.registerMBean(new FaultInjection(driver), FaultInjection.objectName());
+        String path = FileVdevDriver.createSparseFile(dir.resolve("d2"), 1 << 20).toString();
+        String other = FileVdevDriver.createSparseFile(dir.resolve("d3"), 1 << 20).toString();
+        String[] sig = {String.class.getName()};
+        try (FaultBlockDevice dev = driver.open("fault:" + other, false)) {
+            for (String op : java.util.List.of("hangWrites", "failWrites", "failReads", "noSpace")) {
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> server.invoke(FaultInjection.objectName(), op,
+                        new Object[] {path}, sig)).as(op).hasRootCauseInstanceOf(IllegalArgumentException.class)
+                        .rootCause().hasMessageContaining("not open through the fault driver")
+                        .hasMessageContaining("fault:" + other);
+            }
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> server.invoke(FaultInjection.objectName(),
+                    "delayIo", new Object[] {path, 5L}, new String[] {String.class.getName(), "long"}))
+                    .hasRootCauseInstanceOf(IllegalArgumentException.class);
+            // nothing was armed: a later open of that path is not poisoned
+            assertThat(driver.injector(path).ruleCount()).isZero();
+        }
+        // clear and hungIo stay harmless on any path
+        server.invoke(FaultInjection.objectName(), "clear", new Object[] {path}, sig);
+        assertThat((Integer) server.invoke(FaultInjection.objectName(), "hungIo", new Object[] {path}, sig)).isZero();
+    }
+
+    @Test
+    void rules_armed_through_the_mbean_end_with_the_last_open_handle_pos() throws Exception {
+        FaultVdevDriver driver = new FaultVdevDriver(new FileVdevDriver());
+        MBeanServer server = MBeanServerFactory.newMBeanServer();
+        server.registerMBean(new FaultInjection(driver), FaultInjection.objectName());
+        String path = FileVdevDriver.createSparseFile(dir.resolve("d4"), 1 << 20).toString();
+        String[] sig = {String.class.getName()};
+        FaultBlockDevice first = driver.open("fault:" + path, false);
+        FaultBlockDevice second = driver.open("fault:" + path, true);
+        assertThat(driver.openPaths()).containsExactly("fault:" + path);
+        server.invoke(FaultInjection.objectName(), "failWrites", new Object[] {path}, sig);
+        first.close();
+        first.close(); // a second close counts once
+        assertThat(driver.isOpen(path)).isTrue();
+        assertThat(driver.injector(path).ruleCount()).isEqualTo(1);
+        second.close();
+        assertThat(driver.isOpen(path)).isFalse();
+        assertThat(driver.injector(path).ruleCount()).isZero();
+        try (FaultBlockDevice again = driver.open("fault:" + path, false)) {
+            again.write(0, ByteBuffer.allocate(512)); // the new open starts clean
+        }
+        // rules set through the Java API (tests arming a device before a pool opens it) are left alone
+        driver.injector(path).add(FaultRule.error().on(FaultRule.Op.WRITE));
+        driver.open("fault:" + path, false).close();
+        assertThat(driver.injector(path).ruleCount()).isEqualTo(1);
+    }
 }

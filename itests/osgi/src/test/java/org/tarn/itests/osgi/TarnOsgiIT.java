@@ -301,7 +301,9 @@ public class TarnOsgiIT extends OsgiTestSupport {
 
         configure(work.resolve("state"), List.of());
         assertNotNull(engine());
-        assertEquals(ComponentConfigurationDTO.ACTIVE, engineState());
+        // the component registers its service from activate(): ACTIVE once activate (and the components the
+        // registration activates on its thread, JMX and targets) has returned, a moment after the service shows
+        await("engine component ACTIVE", () -> engineState() == ComponentConfigurationDTO.ACTIVE);
     }
 
     // ---- helpers ------------------------------------------------------------------
