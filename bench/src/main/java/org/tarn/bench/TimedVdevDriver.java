@@ -92,11 +92,44 @@ final class TimedVdevDriver implements VdevDriver {
         }
 
         @Override
+        public org.tarn.api.vdev.UncachedMode uncachedMode() {
+            return dev.uncachedMode();
+        }
+
+        @Override
+        public int uncachedUnitBytes() {
+            return dev.uncachedUnitBytes();
+        }
+
+        @Override
         public void read(long offset, ByteBuffer dst) throws IOException {
+            timedRead(offset, dst, false);
+        }
+
+        @Override
+        public void readUncached(long offset, ByteBuffer dst) throws IOException {
+            timedRead(offset, dst, true);
+        }
+
+        @Override
+        public void write(long offset, ByteBuffer src) throws IOException {
+            timedWrite(offset, src, false);
+        }
+
+        @Override
+        public void writeUncached(long offset, ByteBuffer src) throws IOException {
+            timedWrite(offset, src, true);
+        }
+
+        private void timedRead(long offset, ByteBuffer dst, boolean uncached) throws IOException {
             int n = dst.remaining();
             long t0 = System.nanoTime();
             try {
-                dev.read(offset, dst);
+                if (uncached) {
+                    dev.readUncached(offset, dst);
+                } else {
+                    dev.read(offset, dst);
+                }
             } finally {
                 c.readNanos.add(System.nanoTime() - t0);
                 c.reads.increment();
@@ -104,12 +137,15 @@ final class TimedVdevDriver implements VdevDriver {
             }
         }
 
-        @Override
-        public void write(long offset, ByteBuffer src) throws IOException {
+        private void timedWrite(long offset, ByteBuffer src, boolean uncached) throws IOException {
             int n = src.remaining();
             long t0 = System.nanoTime();
             try {
-                dev.write(offset, src);
+                if (uncached) {
+                    dev.writeUncached(offset, src);
+                } else {
+                    dev.write(offset, src);
+                }
             } finally {
                 c.writeNanos.add(System.nanoTime() - t0);
                 c.writes.increment();

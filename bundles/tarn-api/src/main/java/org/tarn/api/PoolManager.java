@@ -51,6 +51,12 @@ public interface PoolManager {
      */
     Pool importPool(String nameOrGuid, ImportOptions options);
 
+    /**
+     * The imports running now, each with its step and how long that step
+     * still takes (the multihost activity check counts down), in no order.
+     */
+    List<ImportProgress> importsInProgress();
+
     /** This engine's host id, written into the labels of the pools it imports. */
     long hostId();
 

@@ -22,6 +22,8 @@ public final class ObjectNames {
     public static final String TYPE_TARGET_MANAGER = "TargetManager";
     /** The {@code type} of the fault injection MBean (registered by the fault driver's owner, for drills). */
     public static final String TYPE_FAULT_INJECTION = "FaultInjection";
+    /** The {@code type} of the ZooKeeper HA MBean (registered by the optional tarn-ha bundle). */
+    public static final String TYPE_HA_MANAGER = "HaManager";
     /** The {@code type} of the Java agent's MBean. */
     public static final String TYPE_AGENT = "Agent";
 
@@ -60,6 +62,11 @@ public final class ObjectNames {
      */
     public static ObjectName faultInjection() {
         return of(DOMAIN + ":type=" + TYPE_FAULT_INJECTION);
+    }
+
+    /** {@code tarn:type=HaManager}: this server's view of the ZooKeeper HA cluster (tarn-ha). */
+    public static ObjectName haManager() {
+        return of(DOMAIN + ":type=" + TYPE_HA_MANAGER);
     }
 
     /** {@code tarn:type=Agent}, the Java agent running in this JVM. */

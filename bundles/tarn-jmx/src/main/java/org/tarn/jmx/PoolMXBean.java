@@ -89,6 +89,14 @@ public interface PoolMXBean {
     @Operation(desc = "Waits until every change made before the call is on disk", impact = ACTION)
     void sync();
 
+    @Operation(desc = "A health probe for HA managers: syncs the pool like sync, but answers within the deadline "
+            + "whatever the devices do; returns the newest synced transaction group, or fails with TARN-19 when "
+            + "the sync did not complete in time (the devices may be hung). Probes of one pool never pile up: a "
+            + "probe that finds an earlier one still waiting waits for that one", impact = ACTION)
+    long syncWithin(
+            @Parameter(name = "timeoutMillis", desc = "How long to wait for the sync, in milliseconds (1 to "
+                    + "600000)") long timeoutMillis);
+
     @Operation(desc = "Changes a pool property; it is persisted with the next transaction group", impact = ACTION)
     void setProperty(
             @Parameter(name = "name", desc = "Property name, e.g. failmode, comment, dirtyMaxBytes") String name,

@@ -35,6 +35,10 @@ public interface PoolManagerMXBean {
     @Description("Directories scanned for devices when an import or scan names none")
     String[] getSearchPaths();
 
+    @Description("The imports running now, one line each: the pool, its step and how long the step still "
+            + "takes, e.g. 'ost1: checking multihost activity, 2.5 s left'")
+    String[] getImportsInProgress();
+
     @Operation(desc = "Creates a pool on the given devices and imports it; returns the new pool's GUID "
             + "(unsigned decimal). Refuses devices of an active pool.", impact = ACTION)
     String createPool(

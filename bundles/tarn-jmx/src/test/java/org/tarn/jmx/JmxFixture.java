@@ -63,11 +63,11 @@ final class JmxFixture implements AutoCloseable {
         return invoke(ObjectNames.pool(pool), op, args);
     }
 
-    /** Invokes an operation, deriving the signature from the argument classes (String, Boolean as boolean). */
+    /** Invokes an operation, deriving the signature from the argument classes (String; Boolean, Long as primitives). */
     Object invoke(ObjectName on, String op, Object... args) throws Exception {
         String[] sig = new String[args.length];
         for (int i = 0; i < args.length; i++) {
-            sig[i] = args[i] instanceof Boolean ? "boolean" : String.class.getName();
+            sig[i] = args[i] instanceof Boolean ? "boolean" : args[i] instanceof Long ? "long" : String.class.getName();
         }
         return server.invoke(on, op, args, sig);
     }

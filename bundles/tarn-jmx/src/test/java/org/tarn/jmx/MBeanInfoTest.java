@@ -41,7 +41,7 @@ class MBeanInfoTest {
         MBeanInfo info = fx.server.getMBeanInfo(ObjectNames.poolManager());
         assertThat(MetadataCheck.problems(info)).isEmpty();
         assertThat(Arrays.stream(info.getAttributes()).map(a -> a.getName()))
-                .containsExactlyInAnyOrder("Pools", "HostId", "Hostname", "SearchPaths");
+                .containsExactlyInAnyOrder("Pools", "HostId", "Hostname", "SearchPaths", "ImportsInProgress");
         Map<String, MBeanOperationInfo> ops = byName(info);
         assertThat(ops).containsOnlyKeys("createPool", "importablePools", "importPool", "exportPool", "destroyPool",
                 "forceExport");
@@ -95,7 +95,8 @@ class MBeanInfoTest {
                 "VdevTree", "Config");
         assertThat(info.getAttributes()).allSatisfy(a -> assertThat(a.isWritable()).isFalse());
         Map<String, MBeanOperationInfo> ops = byName(info);
-        assertThat(ops).containsOnlyKeys("export", "forceExport", "clear", "sync", "setProperty", "status", "events");
+        assertThat(ops).containsOnlyKeys("export", "forceExport", "clear", "sync", "syncWithin", "setProperty",
+                "status", "events");
         assertThat(ops.get("status").getImpact()).isEqualTo(MBeanOperationInfo.INFO);
         assertThat(ops.get("events").getImpact()).isEqualTo(MBeanOperationInfo.INFO);
         assertThat(ops.get("export").getImpact()).isEqualTo(MBeanOperationInfo.ACTION);

@@ -54,6 +54,7 @@ class PoolManagerMBeanTest {
                 .isEqualTo(String.format("%08x", fx.engine.hostId()));
         assertThat((String) fx.attribute(on, "Hostname")).isEqualTo(fx.engine.hostname());
         assertThat((String[]) fx.attribute(on, "SearchPaths")).isEmpty();
+        assertThat((String[]) fx.attribute(on, "ImportsInProgress")).as("no import is running").isEmpty();
         for (MBeanAttributeInfo a : fx.server.getMBeanInfo(on).getAttributes()) {
             assertThat(JmxFixture.isOpen(fx.attribute(on, a.getName()))).as(a.getName()).isTrue();
         }

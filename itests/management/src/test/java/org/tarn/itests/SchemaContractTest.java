@@ -119,6 +119,7 @@ class SchemaContractTest {
         String ops = pool("ops");
 
         exec(ops, "sync");
+        assertThat(exec(ops, "syncWithin", 10_000).asLong()).isPositive();
         exec(ops, "setProperty", "comment", "schema run");
         assertThat(exec(ops, "status").asText()).contains("ops");
         assertThat(exec(ops, "events")).isNotEmpty();
@@ -199,7 +200,11 @@ class SchemaContractTest {
             }
         }
         // no operation without a schema, no schema without an operation (or attribute set, or notification)
-        assertThat(new TreeSet<>(schemas.files())).isEqualTo(expectedFiles);
+        // (tarn:type=HaManager belongs to the optional tarn-ha bundle, which the server does not run:
+        // HaManagerMBeanTest holds its schemas to the same rules against a live Jolokia)
+        TreeSet<String> files = new TreeSet<>(schemas.files());
+        files.removeIf(f -> f.startsWith("ha-manager."));
+        assertThat(files).isEqualTo(expectedFiles);
     }
 
     @Test

@@ -371,7 +371,10 @@ final class Commands {
                 opts.add("rename=" + newName);
             }
             dirs.forEach(d -> opts.add("dir=" + d));
-            cannot("import '" + pool + "'", () -> manager("importPool", pool, String.join(",", opts)));
+            try (ImportProgressLine progress = new ImportProgressLine(err(), pool,
+                    () -> Values.strings(attribute(ObjectNames.poolManager(), "ImportsInProgress")))) {
+                cannot("import '" + pool + "'", () -> manager("importPool", pool, String.join(",", opts)));
+            }
             return 0;
         }
 

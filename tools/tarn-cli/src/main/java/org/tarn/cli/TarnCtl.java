@@ -28,6 +28,7 @@ import picocli.CommandLine.Spec;
             Commands.Events.class, Commands.Sync.class, Commands.Label.class,
             TargetCommands.ListTargets.class, TargetCommands.TargetCmd.class, FaultCommands.Inject.class,
             LoadCommand.class,
+            HaCommands.Ha.class,
             CommandLine.HelpCommand.class},
         footer = {"", "Exit status: 0 success, 1 error, 2 usage error."})
 public final class TarnCtl implements Callable<Integer> {

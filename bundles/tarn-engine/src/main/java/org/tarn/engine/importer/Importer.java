@@ -178,6 +178,14 @@ public final class Importer {
 
     /** The multihost activity check, when the labels say ACTIVE with {@code multihost=on}. */
     public void checkActivity(PoolCandidate c) {
+        checkActivity(c, remaining -> { });
+    }
+
+    /**
+     * The multihost activity check, telling {@code remainingMillis} how long
+     * it still watches at every look at the devices.
+     */
+    public void checkActivity(PoolCandidate c, java.util.function.LongConsumer remainingMillis) {
         if (c.config().state() != PoolLabelState.ACTIVE
                 || !"on".equals(c.config().properties().get(PoolProperty.MULTIHOST))) {
             return;
@@ -185,8 +193,9 @@ public final class Importer {
         Uberblock before = c.uberblocks().isEmpty() ? null : c.uberblocks().get(0);
         String holder = "host " + c.config().hostname() + " (hostid " + String.format("%08x", c.config().hostid())
                 + ")";
-        ActivityCheck.check(c.name(), holder, before, () -> find(read(List.copyOf(c.leafPaths().values()),
-                new ArrayList<>()), c.guid()).flatMap(p -> p.uberblocks().stream().findFirst()));
+        int leaves = c.config().vdevTree().leaves().size();
+        ActivityCheck.check(c.name(), holder, before, leaves, () -> find(read(List.copyOf(c.leafPaths().values()),
+                new ArrayList<>()), c.guid()).flatMap(p -> p.uberblocks().stream().findFirst()), remainingMillis);
     }
 
     // ---- open ----------------------------------------------------------------------

@@ -88,6 +88,11 @@ public final class IoPipeline {
         return root;
     }
 
+    /** How long one device I/O may take before it counts as failed. */
+    public long ioTimeoutMillis() {
+        return ioTimeoutMillis;
+    }
+
     // ---- leaf operations ---------------------------------------------------
 
     /** A device call that may throw. */
@@ -206,6 +211,27 @@ public final class IoPipeline {
             }
         }
         return false;
+    }
+
+    /**
+     * A write that bypasses this host's caches ({@link BlockDevice#writeUncached}): for labels, uberblocks
+     * and heartbeats, which other hosts read from the device.
+     */
+    public CompletableFuture<Void> writeLeafUncached(Vdev leaf, long offset, ByteBuffer data) {
+        ByteBuffer src = data.duplicate();
+        return submit(leaf, dev -> {
+            dev.writeUncached(offset, src.duplicate());
+            return null;
+        }, VdevStats.Kind.WRITE, src.remaining(), false);
+    }
+
+    /** A read from the device itself ({@link BlockDevice#readUncached}), whatever this host cached. */
+    public CompletableFuture<ByteBuffer> readLeafUncached(Vdev leaf, long offset, int length) {
+        return submit(leaf, dev -> {
+            ByteBuffer b = ByteBuffer.allocate(length);
+            dev.readUncached(offset, b);
+            return b.flip();
+        }, VdevStats.Kind.READ, length, false);
     }
 
     public CompletableFuture<ByteBuffer> readLeaf(Vdev leaf, long offset, int length) {

@@ -32,9 +32,9 @@ public record DeviceWrite(long offset, ByteBuffer data) {
         return data.remaining();
     }
 
-    /** Issues this write on {@code dev}, synchronously. */
+    /** Issues this write on {@code dev}, synchronously and uncached: labels are for other hosts to read. */
     public void applyTo(BlockDevice dev) throws IOException {
-        dev.write(offset, data());
+        dev.writeUncached(offset, data());
     }
 
     @Override

@@ -30,7 +30,12 @@ public final class LabelLayout {
     public static final int CONFIG_BYTES = 128 * 1024;
     /** Offset of the uberblock ring inside a label. */
     public static final int UBERBLOCK_RING_OFFSET = CONFIG_BYTES;
+    /** Slots in a ring: {@link #TXG_SLOTS} for synced uberblocks, then {@link #HEARTBEAT_SLOTS}. */
     public static final int UBERBLOCK_SLOTS = 128;
+    /** Slots at the end of each ring that only multihost heartbeats write. */
+    public static final int HEARTBEAT_SLOTS = 4;
+    /** Slots for the uberblocks of synced txgs: txg {@code T} goes to slot {@code T % TXG_SLOTS}. */
+    public static final int TXG_SLOTS = UBERBLOCK_SLOTS - HEARTBEAT_SLOTS;
     public static final int UBERBLOCK_SLOT_BYTES = 1024;
     public static final int UBERBLOCK_RING_BYTES = UBERBLOCK_SLOTS * UBERBLOCK_SLOT_BYTES;
     /** Smallest device a pool can be created on. */
@@ -81,12 +86,22 @@ public final class LabelLayout {
         return labelOffset(deviceSize, index) + UBERBLOCK_RING_OFFSET;
     }
 
-    /** The ring slot of the uberblock of {@code txg}. */
+    /** The ring slot of the uberblock of {@code txg} (never a heartbeat slot). */
     public static int uberblockSlot(long txg) {
         if (txg < 0) {
             throw new IllegalArgumentException("txg " + txg + " is negative");
         }
-        return (int) (txg % UBERBLOCK_SLOTS);
+        return (int) (txg % TXG_SLOTS);
+    }
+
+    /** The heartbeat slot the {@code n}-th heartbeat of a pool writes (they take turns). */
+    public static int heartbeatSlot(long n) {
+        return TXG_SLOTS + (int) Math.floorMod(n, (long) HEARTBEAT_SLOTS);
+    }
+
+    /** Whether a ring slot is reserved for heartbeats. */
+    public static boolean isHeartbeatSlot(int slot) {
+        return slot >= TXG_SLOTS && slot < UBERBLOCK_SLOTS;
     }
 
     /** Byte offset of slot {@code slot} of the ring of label {@code labelIndex}. */

@@ -14,6 +14,10 @@ import org.tarn.api.vdev.BlockDevice;
  * returned {@link DeviceLabels}. Callers that need deadlines run it on their
  * own executor.
  *
+ * <p>Every read is uncached ({@link BlockDevice#readUncached}): labels and
+ * uberblocks are what another host writes, and this host's page cache would
+ * show what the device held when this host last read it.
+ *
  * <p>A device is truncated when a label lies (partly) beyond its end, when it
  * is shorter than {@link LabelLayout#MIN_DEVICE_BYTES} (no end labels were
  * ever written at the offsets its size implies), or when a valid label says
@@ -102,7 +106,7 @@ public final class LabelReader {
                 long slotOffset = ringOffset + at;
                 try {
                     Uberblock ub = Uberblock.decode(bytes);
-                    if (ub.slot() != slot) {
+                    if (ub.slot() != slot && !LabelLayout.isHeartbeatSlot(slot)) {
                         throw new LabelException(LabelException.Kind.CORRUPT, "uberblock of txg " + ub.txg()
                                 + " is in slot " + slot + ", it belongs in slot " + ub.slot());
                     }
@@ -150,7 +154,7 @@ public final class LabelReader {
             throws LabelException {
         ByteBuffer buf = ByteBuffer.allocate(length);
         try {
-            dev.read(offset, buf);
+            dev.readUncached(offset, buf); // from the device: another host may have written it
         } catch (Exception e) {
             throw new LabelException(LabelException.Kind.IO_ERROR, "I/O error reading " + what + " at offset "
                     + offset + ": " + (e.getMessage() == null ? e.toString() : e.getMessage()), e);

@@ -112,6 +112,23 @@ public final class LabelWriter {
     }
 
     /**
+     * The writes of the {@code n}-th multihost heartbeat, {@code ub} (the last
+     * synced uberblock, re-stamped), to heartbeat slot
+     * {@link LabelLayout#heartbeatSlot(long) heartbeatSlot(n)} of all four
+     * rings: never over a synced uberblock.
+     */
+    public static List<DeviceWrite> heartbeatWrites(long deviceSize, Uberblock ub, long n) {
+        checkDevice(deviceSize);
+        ByteBuffer slot = ub.encode();
+        int s = LabelLayout.heartbeatSlot(n);
+        List<DeviceWrite> writes = new ArrayList<>();
+        for (int index : LabelSet.ALL.indexes()) {
+            writes.add(new DeviceWrite(LabelLayout.slotOffset(deviceSize, index, s), slot));
+        }
+        return writes;
+    }
+
+    /**
      * The writes of whole rings holding only {@code ub}, every other slot
      * zeroed: for a new pool, so no uberblock of an earlier pool survives.
      */

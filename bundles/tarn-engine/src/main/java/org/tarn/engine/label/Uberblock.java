@@ -27,7 +27,11 @@ import org.tarn.engine.io.BlockPointer;
  *   32   8  sum of all vdev GUIDs
  *   40   8  multihost sequence
  *   48  64  root block pointer ({@link BlockPointer#BYTES})
- *  112   .  zero
+ *  112   8  multihost interval of the writer, millis (0: none recorded)
+ *  120   4  multihost fail intervals of the writer
+ *  124   4  reserved (zero)
+ *  128   8  multihost delay the writer observed between landed heartbeats, millis
+ *  136   .  zero
  * 1020   4  CRC32C of bytes 0..1019
  * </pre>
  * An all-zero slot is empty, never an error.
@@ -38,9 +42,44 @@ import org.tarn.engine.io.BlockPointer;
  * @param rootBp          the meta-objset's root block
  * @param mmpSequence     multihost heartbeat count within this txg
  * @param formatVersion   the on-disk format
+ * @param mmp             the writer's multihost timing, from which an importer derives its wait
  */
 public record Uberblock(long txg, long timestampMillis, long guidSum, BlockPointer rootBp, long mmpSequence,
-                        int formatVersion) {
+                        int formatVersion, Mmp mmp) {
+
+    /**
+     * The multihost timing of the host that wrote an uberblock ({@code
+     * ub_mmp_config} and {@code ub_mmp_delay} in OpenZFS): how often it beats,
+     * after how many intervals without a landed heartbeat it suspends itself,
+     * and the delay it saw between heartbeats landing.
+     *
+     * @param intervalMillis time between two heartbeats to the same leaf; 0 when not recorded
+     * @param failIntervals  intervals without a landed heartbeat after which the writer suspends
+     * @param delayMillis    observed time between landed heartbeats to any leaf (a moving average); an
+     *                       importer multiplies it by the leaf count for the time between two to one leaf
+     */
+    public record Mmp(long intervalMillis, int failIntervals, long delayMillis) {
+        /** Nothing recorded: an uberblock of a sync with multihost off, or of an older writer. */
+        public static final Mmp NONE = new Mmp(0, 0, 0);
+
+        public Mmp {
+            if (intervalMillis < 0 || failIntervals < 0 || delayMillis < 0) {
+                throw new IllegalArgumentException("negative multihost timing " + intervalMillis + "/"
+                        + failIntervals + "/" + delayMillis);
+            }
+        }
+
+        /** Whether the writer recorded when it would suspend itself. */
+        public boolean valid() {
+            return intervalMillis > 0 && failIntervals > 0;
+        }
+    }
+
+    /** An uberblock without multihost timing. */
+    public Uberblock(long txg, long timestampMillis, long guidSum, BlockPointer rootBp, long mmpSequence,
+                     int formatVersion) {
+        this(txg, timestampMillis, guidSum, rootBp, mmpSequence, formatVersion, Mmp.NONE);
+    }
 
     public static final int BYTES = LabelLayout.UBERBLOCK_SLOT_BYTES;
     /** "TARNUBER". */
@@ -54,10 +93,14 @@ public record Uberblock(long txg, long timestampMillis, long guidSum, BlockPoint
     private static final int OFF_VERSION = 8;
     private static final int OFF_TXG = 16;
     private static final int OFF_BP = 48;
+    private static final int OFF_MMP_INTERVAL = 112;
+    private static final int OFF_MMP_FAILS = 120;
+    private static final int OFF_MMP_DELAY = 128;
     private static final int OFF_CHECKSUM = BYTES - 4;
 
     public Uberblock {
         Objects.requireNonNull(rootBp, "rootBp");
+        Objects.requireNonNull(mmp, "mmp");
         if (txg < 0) {
             throw new IllegalArgumentException("txg " + txg + " is negative");
         }
@@ -73,7 +116,12 @@ public record Uberblock(long txg, long timestampMillis, long guidSum, BlockPoint
 
     /** The same uberblock as a multihost heartbeat rewrites it. */
     public Uberblock withHeartbeat(long newMmpSequence, long newTimestampMillis) {
-        return new Uberblock(txg, newTimestampMillis, guidSum, rootBp, newMmpSequence, formatVersion);
+        return new Uberblock(txg, newTimestampMillis, guidSum, rootBp, newMmpSequence, formatVersion, mmp);
+    }
+
+    /** The same uberblock carrying the writer's multihost timing. */
+    public Uberblock withMmp(Mmp timing) {
+        return new Uberblock(txg, timestampMillis, guidSum, rootBp, mmpSequence, formatVersion, timing);
     }
 
     /** The ring slot this uberblock goes to. */
@@ -92,6 +140,8 @@ public record Uberblock(long txg, long timestampMillis, long guidSum, BlockPoint
         buf.putLong(MAGIC).putInt(formatVersion).putInt(0)
                 .putLong(txg).putLong(timestampMillis).putLong(guidSum).putLong(mmpSequence);
         rootBp.encode(buf);
+        buf.putLong(OFF_MMP_INTERVAL, mmp.intervalMillis()).putInt(OFF_MMP_FAILS, mmp.failIntervals())
+                .putLong(OFF_MMP_DELAY, mmp.delayMillis());
         buf.putInt(OFF_CHECKSUM, crc(buf, OFF_CHECKSUM));
         return buf.clear();
     }
@@ -144,8 +194,9 @@ public record Uberblock(long txg, long timestampMillis, long guidSum, BlockPoint
         }
         try {
             BlockPointer bp = BlockPointer.decode(buf.position(OFF_BP));
+            Mmp mmp = new Mmp(buf.getLong(OFF_MMP_INTERVAL), buf.getInt(OFF_MMP_FAILS), buf.getLong(OFF_MMP_DELAY));
             return new Uberblock(buf.getLong(OFF_TXG), buf.getLong(OFF_TXG + 8), buf.getLong(OFF_TXG + 16), bp,
-                    buf.getLong(OFF_TXG + 24), version);
+                    buf.getLong(OFF_TXG + 24), version, mmp);
         } catch (IllegalArgumentException e) {
             throw new LabelException(LabelException.Kind.CORRUPT, "uberblock does not decode: " + e.getMessage(), e);
         }
@@ -161,6 +212,7 @@ public record Uberblock(long txg, long timestampMillis, long guidSum, BlockPoint
     public String toString() {
         return "uberblock txg=" + txg + " timestamp=" + timestampMillis + " guidSum="
                 + Long.toUnsignedString(guidSum) + " mmpSeq=" + mmpSequence + " version=" + formatVersion
-                + " rootBp=" + rootBp;
+                + (mmp.valid() ? " mmp=" + mmp.intervalMillis() + "ms/" + mmp.failIntervals() + "/"
+                        + mmp.delayMillis() + "ms" : "") + " rootBp=" + rootBp;
     }
 }

@@ -40,7 +40,9 @@ import org.tarn.engine.io.BlockPointer;
 import org.tarn.engine.io.IoPipeline;
 import org.tarn.engine.label.NvList;
 import org.tarn.engine.label.PoolLabelState;
+import org.tarn.engine.label.Uberblock;
 import org.tarn.engine.mmp.MultihostWriter;
+import org.tarn.engine.mmp.RemoteActivity;
 import org.tarn.engine.txg.TxgManager;
 import org.tarn.engine.vdev.Vdev;
 
@@ -664,12 +666,29 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
     @Override
     public void clear() {
         checkReadable();
+        MultihostWriter hb = heartbeat;
+        if (hb != null && hb.paused()) {
+            // suspended because its heartbeat stopped landing: another host may have taken the pool since
+            Uberblock mine = sync.lastUberblock();
+            if (mine != null) {
+                RemoteActivity.refuseIfTaken(name, guid, io, sync.activeLeaves(), host.hostId(), mine);
+            }
+        }
         root.clear();
         txgs.resume();
+        if (hb != null) {
+            hb.resume();
+        }
         if (!readOnly) {
             // cleared leaves take writes again; what they missed meanwhile (their DTLs) is copied now
             scan.resilverIfNeeded("devices were cleared");
         }
+    }
+
+    /** The multihost timing new uberblocks carry: this host's heartbeat's, while multihost is on. */
+    Uberblock.Mmp mmpTiming() {
+        MultihostWriter hb = heartbeat;
+        return hb != null && "on".equals(prop(PoolProperty.MULTIHOST)) ? hb.timing() : Uberblock.Mmp.NONE;
     }
 
     // ---- export ------------------------------------------------------------

@@ -27,6 +27,7 @@ import org.slf4j.LoggerFactory;
 import org.tarn.api.ErrorCode;
 import org.tarn.api.ExportHook;
 import org.tarn.api.ImportOptions;
+import org.tarn.api.ImportProgress;
 import org.tarn.api.ImportScan;
 import org.tarn.api.Pool;
 import org.tarn.api.PoolEvent;
@@ -71,6 +72,9 @@ import org.tarn.engine.vdev.Vdev;
  * not deployed yet waits for it instead of being dropped from the cache file.
  */
 public final class SpaNamespace implements Engine {
+    /** Imports in a step worth showing (the multihost activity check), by pool name. */
+    private final java.util.concurrent.ConcurrentMap<String, ImportProgress> importing =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private static final Logger LOG = LoggerFactory.getLogger(SpaNamespace.class);
     private static final Pattern POOL_NAME = Pattern.compile("[A-Za-z][A-Za-z0-9_.-]{0,63}");
     private static final Set<String> RESERVED = Set.of("mirror", "raidz", "spare", "log", "cache");
@@ -592,7 +596,9 @@ public final class SpaNamespace implements Engine {
                 importer.checkImportable(c, opts);
             }
             checkTakeover(c);
-            importer.checkActivity(c);
+            String checked = c.name();
+            importer.checkActivity(c, left -> importing.put(checked,
+                    new ImportProgress(checked, ImportProgress.MULTIHOST_CHECK, left)));
             Map<Long, BlockDevice> byLeafGuid = new LinkedHashMap<>();
             for (Map.Entry<Long, String> e : c.leafPaths().entrySet()) {
                 BlockDevice dev = drivers.open(named ? checkedPath(e.getValue()) : e.getValue(), readOnly);
@@ -603,10 +609,16 @@ public final class SpaNamespace implements Engine {
             opened.clear();
             return activateImported(name, c, o, readOnly);
         } finally {
+            importing.remove(candidate.name());
             closeQuietly(opened);
             busyGuids.remove(guid);
             busyNames.remove(name);
         }
+    }
+
+    @Override
+    public List<ImportProgress> importsInProgress() {
+        return List.copyOf(importing.values());
     }
 
     /** Builds the pool of an opened candidate, starts it and claims it on disk (unless read-only). */

@@ -715,7 +715,7 @@ final class SpaSync implements TxgManager.Syncer {
             spareLabels(spares, area);
         }
         Uberblock ub = new Uberblock(txg, System.currentTimeMillis(), root.guidSum(), run.newDirBp,
-                mmpSequence.incrementAndGet(), LabelConfig.FORMAT_VERSION);
+                mmpSequence.incrementAndGet(), LabelConfig.FORMAT_VERSION, spa.mmpTiming());
         run.uberblockIssued = true;
         int ok = labelPass(activeLeaves(), leaf -> LabelWriter.uberblockWrites(leaf.device().sizeBytes(), ub));
         if (ok == 0) {
@@ -745,7 +745,7 @@ final class SpaSync implements TxgManager.Syncer {
         for (Vdev leaf : leaves) {
             List<CompletableFuture<Void>> fs = new ArrayList<>();
             for (DeviceWrite w : plan.apply(leaf)) {
-                fs.add(io.writeLeaf(leaf, w.offset(), w.data()));
+                fs.add(io.writeLeafUncached(leaf, w.offset(), w.data())); // for other hosts: not via this cache
             }
             byLeaf.put(leaf, fs);
         }

@@ -34,14 +34,33 @@ class LabelLayoutTest {
     }
 
     @Test
-    void uberblockOffset_pos_slotIsTxgModulo128() {
+    void uberblockOffset_pos_slotIsTxgModulo124() {
         long size = 32 * MIB;
         assertThat(LabelLayout.uberblockOffset(size, 0, 5)).isEqualTo(128 * KIB + 5 * KIB);
-        assertThat(LabelLayout.uberblockOffset(size, 1, 133)).isEqualTo(256 * KIB + 128 * KIB + 5 * KIB);
-        assertThat(LabelLayout.uberblockOffset(size, 3, 127))
-                .isEqualTo(size - 256 * KIB + 128 * KIB + 127 * KIB);
-        assertThat(LabelLayout.uberblockOffset(size, 3, 127) + LabelLayout.UBERBLOCK_SLOT_BYTES).isEqualTo(size);
-        assertThat(LabelLayout.uberblockSlot(128)).isZero();
+        assertThat(LabelLayout.uberblockOffset(size, 1, 129)).isEqualTo(256 * KIB + 128 * KIB + 5 * KIB);
+        assertThat(LabelLayout.uberblockOffset(size, 3, 123))
+                .isEqualTo(size - 256 * KIB + 128 * KIB + 123 * KIB);
+        assertThat(LabelLayout.uberblockSlot(124)).isZero();
+        assertThat(LabelLayout.uberblockSlot(123)).isEqualTo(123);
+    }
+
+    /** The heartbeat slots are the last 4 KiB of each ring: a unit no synced uberblock shares. */
+    @Test
+    void heartbeatSlots_pos_lastFourSlotsNeverATxgs() {
+        long size = 32 * MIB;
+        assertThat(LabelLayout.TXG_SLOTS + LabelLayout.HEARTBEAT_SLOTS).isEqualTo(LabelLayout.UBERBLOCK_SLOTS);
+        for (long n = 0; n < 10; n++) {
+            int slot = LabelLayout.heartbeatSlot(n);
+            assertThat(LabelLayout.isHeartbeatSlot(slot)).isTrue();
+            assertThat(slot).isBetween(124, 127);
+        }
+        assertThat(LabelLayout.heartbeatSlot(0)).isNotEqualTo(LabelLayout.heartbeatSlot(1));
+        for (long txg = 0; txg < 1000; txg++) {
+            assertThat(LabelLayout.isHeartbeatSlot(LabelLayout.uberblockSlot(txg))).isFalse();
+        }
+        long first = LabelLayout.slotOffset(size, 3, LabelLayout.heartbeatSlot(0));
+        assertThat(first % (4 * KIB)).isZero();
+        assertThat(LabelLayout.slotOffset(size, 3, 127) + LabelLayout.UBERBLOCK_SLOT_BYTES).isEqualTo(size);
     }
 
     @Test

@@ -54,10 +54,10 @@ class LabelReaderTest {
             }
         }
         DeviceLabels read = LabelReader.read(dev);
-        assertThat(read.uberblocks()).hasSize(4 * LabelLayout.UBERBLOCK_SLOTS);
+        assertThat(read.uberblocks()).hasSize(4 * LabelLayout.TXG_SLOTS);
         assertThat(read.bestUberblock()).get().extracting(f -> f.uberblock().txg()).isEqualTo(140L);
         assertThat(read.uberblocksNewestFirst().get(4).uberblock().txg()).isEqualTo(139);
-        assertThat(read.uberblocksNewestFirst()).last().extracting(f -> f.uberblock().txg()).isEqualTo(13L);
+        assertThat(read.uberblocksNewestFirst()).last().extracting(f -> f.uberblock().txg()).isEqualTo(17L);
         assertThat(read.bestConfig()).get().extracting(LabelConfig::txg).isEqualTo(5L);
     }
 

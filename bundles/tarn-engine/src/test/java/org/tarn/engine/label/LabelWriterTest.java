@@ -32,8 +32,8 @@ class LabelWriterTest {
     }
 
     @Test
-    void uberblockWrites_pos_slotTxgModulo128InAllFourRings() throws Exception {
-        Uberblock ub = LabelFixtures.uberblock(130);
+    void uberblockWrites_pos_slotTxgModulo124InAllFourRings() throws Exception {
+        Uberblock ub = LabelFixtures.uberblock(126);
         List<DeviceWrite> writes = LabelWriter.uberblockWrites(DEVICE_BYTES, ub);
         long slot = 2L * LabelLayout.UBERBLOCK_SLOT_BYTES;
         assertThat(writes).extracting(DeviceWrite::offset).containsExactly(

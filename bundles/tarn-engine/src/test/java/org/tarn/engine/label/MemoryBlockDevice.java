@@ -111,6 +111,22 @@ final class MemoryBlockDevice implements BlockDevice {
         ops.add(new Op(offset, length));
     }
 
+    /** Memory has no cache to bypass: uncached transfers are the plain ones, logged the same way. */
+    @Override
+    public org.tarn.api.vdev.UncachedMode uncachedMode() {
+        return org.tarn.api.vdev.UncachedMode.DIRECT;
+    }
+
+    @Override
+    public void readUncached(long offset, ByteBuffer dst) throws IOException {
+        read(offset, dst);
+    }
+
+    @Override
+    public void writeUncached(long offset, ByteBuffer src) throws IOException {
+        write(offset, src);
+    }
+
     @Override
     public synchronized void flush() {
         ops.add(Op.FLUSH);

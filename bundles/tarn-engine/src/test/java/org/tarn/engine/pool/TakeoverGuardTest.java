@@ -59,6 +59,9 @@ class TakeoverGuardTest {
             b.importPool("ost1", forced());
             assertThat(b.pools()).containsExactly("ost1");
             assertThat(asked).hasSize(2);
+            // the takeover is on disk when the import returns: the labels name host b now
+            assertThat(a.scan(List.of(dir.toString())).pools()).singleElement()
+                    .satisfies(p -> assertThat(p.hostId()).isEqualTo(b.hostId()));
         }
     }
 

@@ -56,6 +56,7 @@ public final class MBeanRegistry implements PoolEventListener, AutoCloseable {
     private final MBeanServer server;
     private final ExecutorService worker;
     private final AtomicLong sequence = new AtomicLong();
+    private final PoolCallLimiter limiter = new PoolCallLimiter();
     private final PoolManagerControl manager;
     /** Registered pool MBeans by pool name; changed on the worker only. */
     private final Map<String, PoolControl> pools = new ConcurrentHashMap<>();
@@ -69,7 +70,7 @@ public final class MBeanRegistry implements PoolEventListener, AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.manager = new PoolManagerControl(engine, sequence, this::refresh);
+        this.manager = new PoolManagerControl(engine, sequence, this::refresh, limiter);
     }
 
     /**
@@ -174,7 +175,7 @@ public final class MBeanRegistry implements PoolEventListener, AutoCloseable {
         }
         if (pool.isPresent()) {
             ObjectName on = ObjectNames.pool(name);
-            PoolControl control = new PoolControl(engine, pool.get(), sequence, this::refresh);
+            PoolControl control = new PoolControl(engine, pool.get(), sequence, this::refresh, limiter);
             try {
                 server.registerMBean(new DescribedEmitterMBean(control, PoolMXBean.class, control), on);
                 pools.put(name, control);

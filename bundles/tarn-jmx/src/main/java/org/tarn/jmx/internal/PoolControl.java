@@ -4,6 +4,10 @@ import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 
 import javax.management.NotificationBroadcasterSupport;
@@ -15,6 +19,7 @@ import org.tarn.api.Pool;
 import org.tarn.api.PoolEvent;
 import org.tarn.api.PoolManager;
 import org.tarn.api.PoolProperty;
+import org.tarn.api.PoolState;
 import org.tarn.api.TarnException;
 import org.tarn.jmx.ObjectNames;
 import org.tarn.jmx.PoolMXBean;
@@ -30,11 +35,16 @@ final class PoolControl extends NotificationBroadcasterSupport implements PoolMX
     private final Pool pool;
     private final AtomicLong sequence;
     private final Consumer<String> refresh;
+    private final PoolCallLimiter limiter;
     /** Events of the handle's history notified (or older than the MBean); worker thread only. */
     private final Set<PoolEvent> notified = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** The sync of the last {@link #syncWithin} probe; a new probe starts only once it has ended. */
+    private CompletableFuture<Long> probe;
 
-    PoolControl(PoolManager engine, Pool pool, AtomicLong sequence, Consumer<String> refresh) {
+    PoolControl(PoolManager engine, Pool pool, AtomicLong sequence, Consumer<String> refresh,
+                PoolCallLimiter limiter) {
         super(PoolManagerControl.notificationInfo("of this pool"));
+        this.limiter = limiter;
         this.engine = engine;
         this.pool = pool;
         this.sequence = sequence;
@@ -171,10 +181,10 @@ final class PoolControl extends NotificationBroadcasterSupport implements PoolMX
     public void export() {
         String name = pool.name();
         try {
-            Errors.run(() -> {
+            limiter.run(name, "export", () -> Errors.run(() -> {
                 requireCurrent();
                 engine.exportPool(name, false);
-            });
+            }));
         } finally {
             refresh.accept(name);
         }
@@ -195,12 +205,101 @@ final class PoolControl extends NotificationBroadcasterSupport implements PoolMX
 
     @Override
     public void clear() {
-        Errors.run(pool::clear);
+        limiter.run(pool.name(), "clear", () -> Errors.run(pool::clear));
     }
 
+    /** How long a management {@code sync} waits: a sync bounded by the dirty limit takes far less. */
+    static final long MANAGEMENT_SYNC_MILLIS = 60_000;
+
+    /**
+     * A sync with a deadline that never waits for an operator: a suspended
+     * pool fails at once (or as soon as it suspends) with {@code POOL_SUSPENDED},
+     * whatever its failmode, and a sync still running at the deadline fails
+     * with {@code TIMED_OUT} (it goes on in the background).
+     */
     @Override
     public void sync() {
-        Errors.run(pool::sync);
+        limiter.run(pool.name(), "sync", () -> {
+            if (pool.readOnly()) {
+                return;
+            }
+            requireNotSuspended();
+            awaitProbe(MANAGEMENT_SYNC_MILLIS, true);
+        });
+    }
+
+    private void requireNotSuspended() {
+        if (pool.state() == PoolState.SUSPENDED) {
+            throw new IllegalStateException(ErrorCode.POOL_SUSPENDED.tag() + " pool '" + pool.name() + "' is "
+                    + "suspended and cannot sync: clear it once its devices work, or force-export it");
+        }
+    }
+
+    /** Longest deadline a probe accepts: an HA manager's monitor timeout, not a way to wait forever. */
+    static final long MAX_PROBE_MILLIS = 600_000;
+
+    @Override
+    public long syncWithin(long timeoutMillis) {
+        if (timeoutMillis < 1 || timeoutMillis > MAX_PROBE_MILLIS) {
+            throw new IllegalArgumentException(ErrorCode.INVALID_ARGUMENT.tag() + " timeoutMillis must be 1 to "
+                    + MAX_PROBE_MILLIS + ", got " + timeoutMillis);
+        }
+        return awaitProbe(timeoutMillis, false);
+    }
+
+    /** Waits for the pool's probe sync up to the deadline; with {@code failWhenSuspended}, not past a suspension. */
+    private long awaitProbe(long timeoutMillis, boolean failWhenSuspended) {
+        CompletableFuture<Long> sync = startProbe();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        try {
+            while (true) {
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    throw new TimeoutException();
+                }
+                try {
+                    return sync.get(Math.min(left, 100), TimeUnit.MILLISECONDS);
+                } catch (TimeoutException notYet) {
+                    if (failWhenSuspended) {
+                        requireNotSuspended();
+                    }
+                }
+            }
+        } catch (TimeoutException e) {
+            throw new IllegalStateException(ErrorCode.TIMED_OUT.tag() + " pool '" + pool.name() + "': a sync did not "
+                    + "complete within " + timeoutMillis + " ms (state " + pool.state() + ", synced txg "
+                    + pool.syncedTxg() + "); its devices may be hung: see status, then clear or force-export it");
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? Errors.translate(r)
+                    : new IllegalStateException(e.getCause().toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(ErrorCode.TIMED_OUT.tag() + " pool '" + pool.name()
+                    + "': interrupted while waiting for a sync");
+        }
+    }
+
+    /**
+     * The running probe sync, or a new one on its own daemon thread: a sync
+     * that hangs on a device pins that one thread (until a force export wakes
+     * it), never the caller's, and never more than one per pool.
+     */
+    private synchronized CompletableFuture<Long> startProbe() {
+        if (probe == null || probe.isDone()) {
+            CompletableFuture<Long> next = new CompletableFuture<>();
+            Thread t = new Thread(() -> {
+                try {
+                    pool.sync();
+                    next.complete(pool.syncedTxg());
+                } catch (RuntimeException | Error e) {
+                    next.completeExceptionally(e);
+                }
+            }, "tarn-sync-probe-" + pool.name());
+            t.setDaemon(true);
+            probe = next;
+            t.start();
+        }
+        return probe;
     }
 
     @Override

@@ -30,12 +30,14 @@ import org.tarn.jmx.TarnNotifications;
  * there, never on a caller's or an engine thread.
  */
 final class PoolManagerControl extends NotificationBroadcasterSupport implements PoolManagerMXBean {
+    private final PoolCallLimiter limiter;
     private final PoolManager engine;
     private final Consumer<String> refresh;
     private final AtomicLong sequence;
 
-    PoolManagerControl(PoolManager engine, AtomicLong sequence, Consumer<String> refresh) {
+    PoolManagerControl(PoolManager engine, AtomicLong sequence, Consumer<String> refresh, PoolCallLimiter limiter) {
         super(notificationInfo("of any pool"));
+        this.limiter = limiter;
         this.engine = engine;
         this.sequence = sequence;
         this.refresh = refresh;
@@ -103,6 +105,12 @@ final class PoolManagerControl extends NotificationBroadcasterSupport implements
     }
 
     @Override
+    public String[] getImportsInProgress() {
+        return Errors.call(() -> engine.importsInProgress().stream().map(Object::toString).sorted()
+                .toArray(String[]::new));
+    }
+
+    @Override
     public String createPool(String name, String layout, String properties) {
         Pool pool = Errors.call(() -> engine.createPool(name, VdevLayout.parse(layout), parseProperties(properties),
                 false));
@@ -125,7 +133,7 @@ final class PoolManagerControl extends NotificationBroadcasterSupport implements
     @Override
     public void exportPool(String name, boolean force) {
         try {
-            Errors.run(() -> engine.exportPool(name, force));
+            limiter.run(String.valueOf(name), "export", () -> Errors.run(() -> engine.exportPool(name, force)));
         } finally {
             if (name != null) {
                 refresh.accept(name);
@@ -136,7 +144,7 @@ final class PoolManagerControl extends NotificationBroadcasterSupport implements
     @Override
     public void destroyPool(String name, boolean force) {
         try {
-            Errors.run(() -> engine.destroyPool(name, force));
+            limiter.run(String.valueOf(name), "destroy", () -> Errors.run(() -> engine.destroyPool(name, force)));
         } finally {
             if (name != null) {
                 refresh.accept(name);

@@ -77,11 +77,11 @@ public final class TargetRegistry implements TargetListener, AutoCloseable {
         // as MBeanRegistry.start: the targets there now on the caller's thread, which may hold locks of the
         // target service, so it never waits for the worker; then a pass on the worker
         for (Target t : targets.targets()) {
-            r.reconcile(t.pool(), t.name());
+            r.reconcile(t.pool(), t.name(), false);
         }
         targets.addListener(r);
         for (Target t : targets.targets()) {
-            r.submit(() -> r.reconcile(t.pool(), t.name()));
+            r.submit(() -> r.reconcile(t.pool(), t.name(), false));
         }
         return r;
     }
@@ -99,7 +99,7 @@ public final class TargetRegistry implements TargetListener, AutoCloseable {
                 LOG.warn("cannot send the notification of {} on target '{}/{}'", type, target.pool(), target.name(),
                         e);
             }
-            reconcile(target.pool(), target.name());
+            reconcile(target.pool(), target.name(), type.equals("unmounted") || type.equals("failed"));
         });
     }
 
@@ -109,10 +109,10 @@ public final class TargetRegistry implements TargetListener, AutoCloseable {
             return;
         }
         if (Thread.currentThread().getName().equals(WORKER_THREAD)) {
-            reconcile(pool, name);
+            reconcile(pool, name, false);
             return;
         }
-        Future<?> done = submit(() -> reconcile(pool, name));
+        Future<?> done = submit(() -> reconcile(pool, name, false));
         if (done == null) {
             return;
         }
@@ -139,16 +139,27 @@ public final class TargetRegistry implements TargetListener, AutoCloseable {
         }
     }
 
-    private void reconcile(String pool, String name) {
+    /**
+     * Makes the MBean of a target match the service.
+     *
+     * @param endDelivered whether the mount's last event (unmounted, failed) has just been sent through its MBean:
+     *                     until then an ended mount keeps its MBean, so its listeners get that event
+     */
+    private void reconcile(String pool, String name, boolean endDelivered) {
         if (!open) {
             return;
         }
         ObjectName on = ObjectNames.target(pool, name);
-        Optional<Target> current = targets.target(pool, name)
+        Optional<Target> known = targets.target(pool, name);
+        Optional<Target> current = known
                 .filter(t -> t.state() == TargetState.ACTIVE || t.state() == TargetState.RECOVERING);
         TargetControl was = shown.get(on);
         if (current.isPresent() && was != null && was.target() == current.get()) {
             return;
+        }
+        if (current.isEmpty() && was != null && !endDelivered
+                && (known.isEmpty() || known.get() == was.target())) {
+            return; // the same mount ended: its own last event removes the MBean
         }
         if (was != null) {
             shown.remove(on);

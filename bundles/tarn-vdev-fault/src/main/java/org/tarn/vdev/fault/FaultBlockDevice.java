@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 
 import org.tarn.api.vdev.BlockDevice;
 import org.tarn.api.vdev.DeviceFullException;
+import org.tarn.api.vdev.UncachedMode;
 import org.tarn.vdev.fault.FaultRule.Effect;
 import org.tarn.vdev.fault.FaultRule.Op;
 
@@ -13,6 +14,10 @@ import org.tarn.vdev.fault.FaultRule.Op;
  * the faults its {@link FaultInjector} chooses. Each call first lets the
  * injector count it and apply any latency or hang, then fails it, corrupts it
  * or passes it on. Thread-safe if the inner device is.
+ *
+ * <p>Uncached transfers are passed through as such, with the inner device's
+ * {@link #uncachedMode()} and unit; the injector sees them as the reads and
+ * writes they are, so every rule applies to them as to buffered ones.
  */
 public final class FaultBlockDevice implements BlockDevice {
 
@@ -51,27 +56,62 @@ public final class FaultBlockDevice implements BlockDevice {
     }
 
     @Override
+    public UncachedMode uncachedMode() {
+        return inner.uncachedMode();
+    }
+
+    @Override
+    public int uncachedUnitBytes() {
+        return inner.uncachedUnitBytes();
+    }
+
+    @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
+        read(offset, dst, false);
+    }
+
+    @Override
+    public void readUncached(long offset, ByteBuffer dst) throws IOException {
+        read(offset, dst, true);
+    }
+
+    @Override
+    public void write(long offset, ByteBuffer src) throws IOException {
+        write(offset, src, false);
+    }
+
+    @Override
+    public void writeUncached(long offset, ByteBuffer src) throws IOException {
+        write(offset, src, true);
+    }
+
+    private void read(long offset, ByteBuffer dst, boolean uncached) throws IOException {
         Injection injection = injector.inject(Op.READ, offset, dst.remaining());
         failIfInjected(injection, "at offset " + offset);
         int start = dst.position();
-        inner.read(offset, dst);
+        if (uncached) {
+            inner.readUncached(offset, dst);
+        } else {
+            inner.read(offset, dst);
+        }
         if (injection.outcome() == Effect.CORRUPT) {
             flipBit(dst, start, injection);
         }
     }
 
-    @Override
-    public void write(long offset, ByteBuffer src) throws IOException {
+    private void write(long offset, ByteBuffer src, boolean uncached) throws IOException {
         Injection injection = injector.inject(Op.WRITE, offset, src.remaining());
         failIfInjected(injection, "at offset " + offset);
-        if (injection.outcome() != Effect.CORRUPT) {
-            inner.write(offset, src);
-            return;
+        ByteBuffer data = src;
+        if (injection.outcome() == Effect.CORRUPT) {
+            data = ByteBuffer.allocate(src.remaining()).put(src.duplicate()).flip();
+            flipBit(data, 0, injection);
         }
-        ByteBuffer corrupted = ByteBuffer.allocate(src.remaining()).put(src.duplicate()).flip();
-        flipBit(corrupted, 0, injection);
-        inner.write(offset, corrupted);
+        if (uncached) {
+            inner.writeUncached(offset, data);
+        } else {
+            inner.write(offset, data);
+        }
         src.position(src.limit());
     }
 

@@ -358,6 +358,72 @@ class FaultBlockDeviceTest {
         return pattern;
     }
 
+    // ---- uncached transfers --------------------------------------------------------
+
+    @Test
+    void uncached_pos_passesThroughWithTheInnerModeAndUnit() throws Exception {
+        try (org.tarn.api.vdev.BlockDevice plain = new FileVdevDriver().open(path.substring("fault:".length()),
+                true)) {
+            assertThat(device.uncachedMode()).isEqualTo(plain.uncachedMode());
+            assertThat(device.uncachedUnitBytes()).isEqualTo(plain.uncachedUnitBytes());
+        }
+        byte[] slot = filled(1024, 7);
+        device.writeUncached(1024, ByteBuffer.wrap(slot));
+        ByteBuffer back = ByteBuffer.allocate(1024);
+        device.readUncached(1024, back);
+        assertThat(back.array()).isEqualTo(slot);
+        assertThat(read(1024, 1024)).as("the buffered view").isEqualTo(slot);
+        assertThat(injector.ioCount(Op.WRITE)).as("the setup's write and the uncached one").isEqualTo(2);
+        assertThat(injector.ioCount(Op.READ)).isEqualTo(2);
+    }
+
+    @Test
+    void uncached_neg_writeErrorRuleFailsUncachedWritesAndWritesNothing() throws Exception {
+        injector.add(FaultRule.error().on(Op.WRITE).range(8192, 12288));
+        assertThatThrownBy(() -> device.writeUncached(9000, ByteBuffer.wrap(filled(100, 1))))
+                .isInstanceOf(IOException.class).hasMessageContaining("injected I/O error");
+        ByteBuffer back = ByteBuffer.allocate(100);
+        device.readUncached(9000, back);
+        assertThat(back.array()).containsOnly(0);
+        device.writeUncached(20_000, ByteBuffer.wrap(filled(100, 1)));
+        assertThat(injector.injectedCount(Effect.ERROR)).isEqualTo(1);
+    }
+
+    @Test
+    void uncached_neg_readCorruptionFlipsOneBitOfAnUncachedRead() throws Exception {
+        injector.add(FaultRule.corrupt().on(Op.READ).once());
+        ByteBuffer back = ByteBuffer.allocate(BLOCK_BYTES);
+        device.readUncached(0, back);
+        assertOneBitFlipped(back.array(), data);
+        assertThat(read(0, BLOCK_BYTES)).as("the rule was spent").isEqualTo(data);
+    }
+
+    @Test
+    void uncached_neg_noSpaceFailsUncachedWritesWithDeviceFull() {
+        injector.add(FaultRule.noSpace());
+        assertThatThrownBy(() -> device.writeUncached(0, ByteBuffer.wrap(filled(10, 1))))
+                .isInstanceOf(DeviceFullException.class);
+    }
+
+    @Test
+    void uncached_pos_hungUncachedWriteCompletesWhenReleased() throws Exception {
+        injector.add(FaultRule.hang().on(Op.WRITE).once());
+        CompletableFuture<Void> write = CompletableFuture.runAsync(() -> {
+            try {
+                device.writeUncached(4096, ByteBuffer.wrap(filled(512, 9)));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }, executor);
+        awaitHung(1);
+        assertThat(write).isNotDone();
+        injector.releaseHangs();
+        write.get(AWAIT_BOUND.toMillis(), TimeUnit.MILLISECONDS);
+        ByteBuffer back = ByteBuffer.allocate(512);
+        device.readUncached(4096, back);
+        assertThat(back.array()).isEqualTo(filled(512, 9));
+    }
+
     private void awaitHung(int count) {
         await().atMost(AWAIT_BOUND).until(() -> injector.hungCount() == count);
     }

@@ -14,8 +14,12 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.EnumSet;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tarn.api.vdev.UncachedMode;
 import org.tarn.api.vdev.VdevDriver;
 
 /**
@@ -35,8 +39,16 @@ import org.tarn.api.vdev.VdevDriver;
  * {@code /sys/class/block/<name>/size}, and failing that found by probing
  * one-byte reads. Other file types (directories, character devices, FIFOs) are
  * refused.
+ *
+ * <p>Uncached transfers: every device is also opened with {@code O_DIRECT}
+ * where its file system allows it ({@link UncachedMode#DIRECT}). Where it does
+ * not (tmpfs before Linux 6.6, some FUSE and network file systems), the device
+ * falls back to {@link UncachedMode#WRITE_THROUGH} and the driver logs one
+ * warning per file system, naming the device, the reason and what it means
+ * for a device shared between hosts.
  */
 public final class FileVdevDriver implements VdevDriver {
+    private static final Logger LOG = LoggerFactory.getLogger(FileVdevDriver.class);
 
     /** The driver's type. */
     public static final String TYPE = "file";
@@ -61,6 +73,9 @@ public final class FileVdevDriver implements VdevDriver {
 
     /** The reason the JDK gives for {@code EROFS}. */
     private static final String READ_ONLY_FILE_SYSTEM = "Read-only file system";
+
+    /** The file systems this driver has warned about refusing direct I/O. */
+    private final Set<String> warnedFileSystems = ConcurrentHashMap.newKeySet();
 
     @Override
     public String type() {
@@ -105,10 +120,34 @@ public final class FileVdevDriver implements VdevDriver {
         FileChannel channel = openChannel(file, options);
         try {
             long sizeBytes = blockDevice ? blockDeviceSizeBytes(file, channel) : channel.size();
-            return new FileBlockDevice(path, file, options, channel, sizeBytes, readOnly);
+            DirectIo.Opened direct = DirectIo.open(file, options, sizeBytes);
+            if (direct.channel() == null) {
+                warnOnce(file, path, direct.refusal());
+            }
+            return new FileBlockDevice(path, file, options, channel, sizeBytes, readOnly, direct);
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
+        }
+    }
+
+    /** How many file systems this driver has warned about refusing direct I/O. */
+    int directIoWarnings() {
+        return warnedFileSystems.size();
+    }
+
+    private void warnOnce(Path file, String path, String refusal) {
+        String fileSystem;
+        try {
+            fileSystem = Files.getFileStore(file).toString();
+        } catch (IOException | RuntimeException e) {
+            fileSystem = "the file system of " + file;
+        }
+        if (warnedFileSystems.add(fileSystem)) {
+            LOG.warn("device {}: no direct I/O ({}); its labels, uberblocks and multihost heartbeats are written "
+                    + "through with a flush and read through this host's page cache, which is safe only while no "
+                    + "other host writes the device. Put devices shared between hosts on a block device or a file "
+                    + "system with O_DIRECT. (Said once for {}.)", path, refusal, fileSystem);
         }
     }
 

@@ -154,12 +154,15 @@ class FileBlockDeviceTest {
         assumeTrue(Files.isWritable(devFull), "needs Linux /dev/full, which fails every write with ENOSPC");
         Set<java.nio.file.OpenOption> options = Set.of(StandardOpenOption.WRITE);
         try (FileBlockDevice full = new FileBlockDevice(devFull.toString(), devFull, options,
-                FileChannel.open(devFull, options), DEVICE_BYTES, false)) {
+                FileChannel.open(devFull, options), DEVICE_BYTES, false, DirectIo.refused("a character device"))) {
 
             assertThatThrownBy(() -> full.write(4096, ByteBuffer.allocate(512)))
                     .isInstanceOf(DeviceFullException.class)
                     .hasMessageContaining("/dev/full")
                     .hasMessageContaining("offset 4096");
+            assertThatThrownBy(() -> full.writeUncached(4096, ByteBuffer.allocate(512)))
+                    .isInstanceOf(DeviceFullException.class)
+                    .hasMessageContaining("/dev/full");
         }
     }
 
