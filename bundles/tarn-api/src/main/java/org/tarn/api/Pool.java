@@ -113,9 +113,10 @@ public interface Pool {
      * Starts a resilver now ({@code zpool resilver}), restarting one in
      * progress: copies to every working device the blocks of the txgs it
      * missed. Resilvers also start by themselves when a device comes back, is
-     * attached or replaces another.
+     * attached or replaces another. As {@code zpool resilver}, does nothing
+     * when no working device misses a txg.
      *
-     * @throws TarnException {@link ErrorCode#INVALID_ARGUMENT} when no device misses any txg
+     * @throws TarnException {@link ErrorCode#READ_ONLY}
      */
     void resilver();
 

@@ -329,14 +329,19 @@ final class Scan {
         host.logInternal("scrub canceled: " + why);
     }
 
-    /** Starts a resilver now, restarting one that runs. */
-    synchronized void resilver() {
+    /**
+     * Starts a resilver now, restarting one that runs; as OpenZFS's {@code
+     * zpool resilver}, does nothing when no working device misses a txg.
+     *
+     * @return whether a resilver started
+     */
+    synchronized boolean resilver() {
         checkWritable();
         if (resilverCandidates().isEmpty()) {
-            throw new TarnException(ErrorCode.INVALID_ARGUMENT, "no working device of pool '" + host.name()
-                    + "' misses any txg: nothing to resilver");
+            return false;
         }
         startResilver("requested by an operator");
+        return true;
     }
 
     /**
