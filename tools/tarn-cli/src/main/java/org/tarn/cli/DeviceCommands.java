@@ -25,6 +25,9 @@ final class DeviceCommands {
         @Option(names = "-s", description = "stop (cancel) the scrub")
         boolean stop;
 
+        @Option(names = "-w", description = "wait until the scrub has finished (or was paused or canceled)")
+        boolean await;
+
         @Parameters(arity = "1..*", paramLabel = "POOL")
         List<String> pools;
 
@@ -34,8 +37,32 @@ final class DeviceCommands {
                 throw usage("-p and -s exclude each other");
             }
             String op = pause ? "pauseScrub" : stop ? "stopScrub" : "scrub";
-            return eachPool(pools, pause ? "pause the scrub of" : stop ? "stop the scrub of" : "scrub",
+            int status = eachPool(pools, pause ? "pause the scrub of" : stop ? "stop the scrub of" : "scrub",
                     p -> pool(p, op));
+            if (await && !pause && !stop) {
+                status = Math.max(status, eachPool(pools, "wait for the scrub of", this::awaitScrub));
+            }
+            return status;
+        }
+
+        /** Polls the pool's Scan attribute until the scrub is no longer scanning (as zpool scrub -w waits). */
+        private void awaitScrub(String p) {
+            while (true) {
+                Map<String, String> scan = Values.map(attribute(ObjectNames.pool(p), "Scan"));
+                if (!"scanning".equals(scan.get("state")) || !"scrub".equals(scan.get("function"))) {
+                    if (!"finished".equals(scan.get("state"))) {
+                        throw new CliException("the scrub of '" + p + "' ended " + scan.get("state")
+                                + " (" + scan.get("function") + ")");
+                    }
+                    return;
+                }
+                try {
+                    TimeUnit.MILLISECONDS.sleep(200);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new CliException("interrupted waiting for the scrub of '" + p + "'");
+                }
+            }
         }
     }
 

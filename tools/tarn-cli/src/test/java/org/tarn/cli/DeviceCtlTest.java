@@ -146,8 +146,8 @@ class DeviceCtlTest {
     void scrub_and_iostat_pos() {
         ok("create", "tank", "mirror", d.get(0), d.get(1));
         writeSome();
-        ok("scrub", "tank");
-        await().atMost(Duration.ofSeconds(30)).until(() -> "finished".equals(tank().scanStatus().state()));
+        ok("scrub", "-w", "tank"); // returns once the scrub has finished
+        assertThat(tank().scanStatus().state()).isEqualTo("finished");
         assertThat(ok("status", "tank").out()).contains("  scan: scrub repaired 0B in ").contains("with 0 errors");
         assertThat(fails(1, "scrub", "-p", "tank").err()).contains("cannot pause the scrub of 'tank'")
                 .contains("no scrub running");

@@ -151,6 +151,13 @@ final class VdevOps {
                 return Optional.of(leaf);
             }
         }
+        // the same file spelled another way (relative, with .., through a link)
+        String wanted = canonical(device);
+        for (Vdev leaf : root.leaves()) {
+            if (wanted != null && wanted.equals(canonical(leaf.path()))) {
+                return Optional.of(leaf);
+            }
+        }
         Long guid = parseGuid(device);
         if (guid != null) {
             for (Vdev leaf : root.leaves()) {
@@ -160,6 +167,24 @@ final class VdevOps {
             }
         }
         return Optional.empty();
+    }
+
+    /** {@code scheme:} prefix kept, the rest as a real (or else absolute, normalized) path; null if not a path. */
+    private static String canonical(String device) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^[a-z][a-z0-9+.-]*:").matcher(device);
+        String scheme = m.find() ? device.substring(0, m.end()) : "";
+        try {
+            java.nio.file.Path p = java.nio.file.Path.of(device.substring(scheme.length())).toAbsolutePath()
+                    .normalize();
+            try {
+                p = p.toRealPath();
+            } catch (java.io.IOException e) {
+                // not there (any more): the spelling is what we have
+            }
+            return scheme + p;
+        } catch (java.nio.file.InvalidPathException e) {
+            return null;
+        }
     }
 
     private static Long parseGuid(String s) {
