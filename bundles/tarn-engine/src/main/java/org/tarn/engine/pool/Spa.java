@@ -459,6 +459,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
         }
         String normalized = PoolProperties.validate(property, value);
         props.put(property, normalized);
+        logCommand("set " + property + "=" + normalized + " " + name);
         sync.markConfigDirty();
         datasets.markChanged(txgs.openTxg());
     }
@@ -756,6 +757,9 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
             if (force) {
                 openHandles().forEach(DatasetHandle::close);
             }
+            // reaches the disk with the export's own final sync (nothing is written after it)
+            logCommand((newState == PoolLabelState.DESTROYED ? "destroy " : "export ") + (force ? "-f " : "")
+                    + name);
             dead = syncFinalTxgs(newState);
             stopIo(dead);
             closeDevices(true);

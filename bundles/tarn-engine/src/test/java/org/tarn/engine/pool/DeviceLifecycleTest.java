@@ -169,6 +169,31 @@ class DeviceLifecycleTest {
     }
 
     @Test
+    void history_is_kept_in_the_pool_across_export_and_import_pos() throws Exception {
+        List<String> d = TestPools.devices(dir, 2);
+        try (Engine engine = TestPools.engine(drivers)) {
+            Pool pool = mirror(engine, d);
+            pool.setProperty("comment", "rack 4");
+            pool.offline(d.get(1), true);
+            pool.online(d.get(1));
+            awaitResilvered(pool);
+            engine.exportPool("tank", false);
+        }
+        try (Engine engine = TestPools.engine(drivers)) {
+            Pool pool = engine.importPool("tank", ImportOptions.defaults().withDirs(List.of(dir.toString())));
+            List<org.tarn.api.HistoryEntry> h = pool.history();
+            List<String> commands = h.stream().filter(e -> !e.internal()).map(e -> e.command()).toList();
+            assertThat(commands).containsSubsequence("create tank mirror " + d.get(0) + " " + d.get(1),
+                    "set comment=rack 4 tank", "offline -t tank " + d.get(1), "online tank " + d.get(1),
+                    "export tank");
+            assertThat(commands.get(commands.size() - 1)).startsWith("import tank");
+            assertThat(h).filteredOn(e -> e.internal()).extracting(e -> e.command())
+                    .anyMatch(c -> c.startsWith("resilver started")).anyMatch(c -> c.startsWith("resilver finished"));
+            assertThat(h).extracting(e -> e.time()).isSorted();
+        }
+    }
+
+    @Test
     void offline_of_the_last_copy_neg() throws Exception {
         List<String> d = TestPools.devices(dir, 3);
         try (Engine engine = TestPools.engine(drivers)) {
