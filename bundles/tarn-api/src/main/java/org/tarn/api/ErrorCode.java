@@ -58,7 +58,11 @@ public enum ErrorCode {
     /** The engine was stopped (closed); get a running engine or pool manager again. */
     ENGINE_STOPPED(26),
     /** A client failed the server's authentication (shared secret or certificate). */
-    ACCESS_DENIED(27);
+    ACCESS_DENIED(27),
+    /** The operation would leave some data without a readable copy (the last device holding some txgs). */
+    NO_REPLICAS(28),
+    /** The pool has no device of that path or GUID. */
+    NO_SUCH_DEVICE(29);
 
     private final int number;
 

@@ -35,10 +35,34 @@ public record PoolEvent(Instant time, String type, String detail) {
     public static final String VDEV_FAULTED = "vdev-faulted";
     /** Multihost heartbeats could not be written: the pool stops writing. */
     public static final String MULTIHOST_FAILED = "multihost-failed";
+    /** A resilver began: devices that missed txgs are being brought up to date. */
+    public static final String RESILVER_STARTED = "resilver-started";
+    /** A resilver ended; the detail says whether every device is now complete. */
+    public static final String RESILVER_FINISHED = "resilver-finished";
+    /** A scrub began (or resumed). */
+    public static final String SCRUB_STARTED = "scrub-started";
+    /** A scrub was paused. */
+    public static final String SCRUB_PAUSED = "scrub-paused";
+    /** A scrub ended; the detail gives the bytes repaired and the errors found. */
+    public static final String SCRUB_FINISHED = "scrub-finished";
+    /** A scrub was canceled. */
+    public static final String SCRUB_CANCELED = "scrub-canceled";
+    /** A device was attached (attach, replace). */
+    public static final String VDEV_ATTACHED = "vdev-attached";
+    /** A device was detached (detach, the end of a replace). */
+    public static final String VDEV_DETACHED = "vdev-detached";
+    /** A device was brought online. */
+    public static final String VDEV_ONLINE = "vdev-online";
+    /** A device was taken offline. */
+    public static final String VDEV_OFFLINE = "vdev-offline";
+    /** Top-level vdevs were added to the pool. */
+    public static final String VDEV_ADDED = "vdev-added";
 
     /** Every event type the engine emits, in lifecycle order. */
     public static List<String> types() {
         return List.of(CREATED, IMPORTED, REWOUND, RENAMED, EXPORTING, EXPORTED, DESTROYED, FORCE_EXPORTED,
-                SUSPENDED, RESUMED, VDEV_FAULTED, MULTIHOST_FAILED);
+                SUSPENDED, RESUMED, VDEV_FAULTED, MULTIHOST_FAILED, RESILVER_STARTED, RESILVER_FINISHED,
+                SCRUB_STARTED, SCRUB_PAUSED, SCRUB_FINISHED, SCRUB_CANCELED, VDEV_ATTACHED, VDEV_DETACHED,
+                VDEV_ONLINE, VDEV_OFFLINE, VDEV_ADDED);
     }
 }

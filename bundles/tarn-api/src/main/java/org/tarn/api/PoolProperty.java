@@ -21,6 +21,11 @@ public final class PoolProperty {
     public static final String RECORD_SIZE_BYTES = "recordSizeBytes";
     /** A free-form operator comment. */
     public static final String COMMENT = "comment";
+    /**
+     * Percent (1..100) of device time a scrub or resilver may take while the
+     * pool serves other I/O; an idle pool scans at full speed.
+     */
+    public static final String SCAN_SHARE_PERCENT = "scan.sharePercent";
 
     private PoolProperty() {
     }

@@ -9,5 +9,7 @@ public enum VdevState {
     /** Too many errors; the engine stopped using it. */
     FAULTED,
     /** The device is missing or could not be opened. */
-    REMOVED
+    REMOVED,
+    /** An operator took the device offline; nothing is read from or written to it until it is onlined. */
+    OFFLINE
 }

@@ -13,12 +13,30 @@ import java.util.List;
  * @param writeErrors    failed writes since import or the last clear
  * @param checksumErrors reads whose data did not match its checksum
  * @param children       child vdevs; empty for a leaf
+ * @param missingTxgs    for a leaf, the transaction groups it missed (its dirty time log) as ranges,
+ *                       e.g. {@code 12-40,45}; empty when it holds every txg (and for interior vdevs)
+ * @param note           for a leaf, what {@code zpool status} says after it: {@code resilvering},
+ *                       {@code awaiting resilver}, {@code replacing <path>}, {@code spare for <path>},
+ *                       {@code offline}; empty when there is nothing to say
  */
 public record VdevStatus(long guid, String type, String path, VdevState state,
                          long readErrors, long writeErrors, long checksumErrors,
-                         List<VdevStatus> children) {
+                         List<VdevStatus> children, String missingTxgs, String note) {
     public VdevStatus {
         children = List.copyOf(children);
+        missingTxgs = missingTxgs == null ? "" : missingTxgs;
+        note = note == null ? "" : note;
+    }
+
+    /** A vdev with no missed txgs and nothing to note. */
+    public VdevStatus(long guid, String type, String path, VdevState state, long readErrors, long writeErrors,
+                      long checksumErrors, List<VdevStatus> children) {
+        this(guid, type, path, state, readErrors, writeErrors, checksumErrors, children, "", "");
+    }
+
+    /** Whether this leaf (or a leaf below) misses txgs: it lacks data until a resilver copies it. */
+    public boolean missesTxgs() {
+        return !missingTxgs.isEmpty() || children.stream().anyMatch(VdevStatus::missesTxgs);
     }
 
     /** Whether this vdev is a leaf (a device). */

@@ -4,7 +4,7 @@
  * exported.
  */
 @Export
-@Version("0.2.0")
+@Version("0.3.0")
 package org.tarn.api;
 
 import org.osgi.annotation.bundle.Export;

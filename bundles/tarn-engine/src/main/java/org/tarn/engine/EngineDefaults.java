@@ -42,6 +42,26 @@ public final class EngineDefaults {
     public static final int SYNC_RUN_BYTES = 1024 * 1024;
     /** Bytes written to one top-level vdev before the allocator moves to the next. */
     public static final long ROTOR_BYTES = 1024 * 1024;
+    /** Default of {@code scan.sharePercent}: a scan's share of device time while the pool serves other I/O. */
+    public static final int SCAN_SHARE_PERCENT = 20;
+    /** The pool served other I/O this recently: a scan throttles itself to its share. */
+    public static final long SCAN_BUSY_WINDOW_MILLIS = 100;
+    /** How long a clean export waits for the scan thread to leave its batch. */
+    public static final long SCAN_STOP_WAIT_MILLIS = 10_000;
+    /** Bytes of blocks a scan gathers, sorts by address and issues at once (bounded memory). */
+    public static final long SCAN_BATCH_BYTES = 64L * 1024 * 1024;
+    /** Block pointers a scan gathers at most per batch, whatever their size. */
+    public static final int SCAN_BATCH_BLOCKS = 16_384;
+    /** Largest device read (or write) a scan issues: adjacent blocks are merged up to this. */
+    public static final int SCAN_IO_BYTES = 1024 * 1024;
+    /** Scan reads (or copies) in flight at once per pool. */
+    public static final int SCAN_IO_PARALLEL = 4;
+    /** Damaged blocks a pool remembers for {@code status -v}. */
+    public static final int DATA_ERRORS_KEPT = 100;
+    /** Entries a pool keeps in its history (the first, its creation, is always kept). */
+    public static final int HISTORY_ENTRIES = 1000;
+    /** Longest history entry kept, in characters. */
+    public static final int HISTORY_ENTRY_CHARS = 1024;
 
     private static final Map<String, String> DEFAULT_PROPERTIES;
 
@@ -55,6 +75,7 @@ public final class EngineDefaults {
         p.put(PoolProperty.DIRTY_MAX_BYTES, Long.toString(DIRTY_MAX_BYTES));
         p.put(PoolProperty.RECORD_SIZE_BYTES, Integer.toString(RECORD_SIZE_BYTES));
         p.put(PoolProperty.COMMENT, "");
+        p.put(PoolProperty.SCAN_SHARE_PERCENT, Integer.toString(SCAN_SHARE_PERCENT));
         DEFAULT_PROPERTIES = Collections.unmodifiableMap(p);
     }
 

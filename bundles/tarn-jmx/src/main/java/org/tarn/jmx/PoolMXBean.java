@@ -74,6 +74,23 @@ public interface PoolMXBean {
             + "with STATE, READ, WRITE and CKSUM")
     String getConfig();
 
+    @Description("The last or current scrub or resilver: function, state, times, bytes examined/issued/repaired, "
+            + "errors, rate, estimated seconds left, percent done, txg range")
+    CompositeData getScan();
+
+    @Description("Blocks found damaged on every copy since the last scrub began (zpool status -v), one line each: "
+            + "dataset:<0xobject> offset N (type): detail; newest last, at most 100")
+    String[] getDataErrors();
+
+    @Description("I/O statistics since import, one row per vdev in tree order (pool first, as zpool iostat -v): "
+            + "operations, bytes and total latency of reads/writes/flushes, latency histograms, queue depths, "
+            + "bytes moved by scans")
+    CompositeData[] getIoStats();
+
+    @Description("The pool's command history kept in the pool (zpool history), oldest first: ISO time, "
+            + "[internal] for what the engine did by itself, the command, the host")
+    String[] getHistory();
+
     @Operation(desc = "Exports the pool cleanly (refused while datasets are open); the MBean goes away",
             impact = ACTION)
     void export();
@@ -101,6 +118,58 @@ public interface PoolMXBean {
     void setProperty(
             @Parameter(name = "name", desc = "Property name, e.g. failmode, comment, dirtyMaxBytes") String name,
             @Parameter(name = "value", desc = "New value of the property") String value);
+
+    @Operation(desc = "Starts a scrub (verify every block on every device, repair bad copies), or resumes a "
+            + "paused one; refused while a resilver runs or is needed", impact = ACTION)
+    void scrub();
+
+    @Operation(desc = "Pauses the running scrub; scrub resumes it where it stopped, also after an export",
+            impact = ACTION)
+    void pauseScrub();
+
+    @Operation(desc = "Cancels the running or paused scrub", impact = ACTION)
+    void stopScrub();
+
+    @Operation(desc = "Starts (or restarts) a resilver of the devices that missed transaction groups",
+            impact = ACTION)
+    void resilver();
+
+    @Operation(desc = "Attaches a new device to the vdev of an existing one, making or widening a mirror; the new "
+            + "device is resilvered in the background", impact = ACTION)
+    void attach(
+            @Parameter(name = "device", desc = "A device of the pool, by path or GUID") String device,
+            @Parameter(name = "newDevice", desc = "The device to attach: not in use, at least as large") String
+                    newDevice,
+            @Parameter(name = "force", desc = "Take a device that holds the label of an active pool") boolean force);
+
+    @Operation(desc = "Detaches a device from a mirror; refused if no other device of the mirror holds every "
+            + "transaction group", impact = ACTION)
+    void detach(@Parameter(name = "device", desc = "The device to detach, by path or GUID") String device);
+
+    @Operation(desc = "Replaces a device: the new one is attached and resilvered, then the old one is detached; "
+            + "an empty newDevice replaces a disk swapped at the same path", impact = ACTION)
+    void replace(
+            @Parameter(name = "device", desc = "The device to replace, by path or GUID") String device,
+            @Parameter(name = "newDevice", desc = "The replacement; empty for a new disk at the same path") String
+                    newDevice,
+            @Parameter(name = "force", desc = "Take a device that holds the label of an active pool") boolean force);
+
+    @Operation(desc = "Brings an offline or faulted device back and resilvers what it missed", impact = ACTION)
+    void online(@Parameter(name = "device", desc = "The device, by path or GUID") String device);
+
+    @Operation(desc = "Takes a device offline (closed, no I/O); the transaction groups it misses are recorded and "
+            + "resilvered by online; refused for the last copy", impact = ACTION)
+    void offline(
+            @Parameter(name = "device", desc = "The device, by path or GUID") String device,
+            @Parameter(name = "temporary", desc = "Online again at the next import (else it stays offline)")
+                    boolean temporary);
+
+    @Operation(desc = "Adds top-level vdevs to the pool (zpool add): the new space is usable at once",
+            impact = ACTION)
+    void add(
+            @Parameter(name = "layout", desc = "Vdevs as zpool add takes them: 'mirror /d4 /d5' or '/d4'") String
+                    layout,
+            @Parameter(name = "force", desc = "Take devices that hold the label of an active pool") boolean force);
 
     @Operation(desc = "The pool's status as zpool status prints it: state, config tree with READ WRITE CKSUM "
             + "counters, errors", impact = INFO)

@@ -44,6 +44,17 @@ public final class TarnNotifications {
     public static final String POOL_RESUMED = "tarn.pool.resumed";
     public static final String VDEV_FAULTED = "tarn.vdev.faulted";
     public static final String POOL_MULTIHOST_FAILED = "tarn.pool.multihost-failed";
+    public static final String POOL_RESILVER_STARTED = "tarn.pool.resilver-started";
+    public static final String POOL_RESILVER_FINISHED = "tarn.pool.resilver-finished";
+    public static final String POOL_SCRUB_STARTED = "tarn.pool.scrub-started";
+    public static final String POOL_SCRUB_PAUSED = "tarn.pool.scrub-paused";
+    public static final String POOL_SCRUB_FINISHED = "tarn.pool.scrub-finished";
+    public static final String POOL_SCRUB_CANCELED = "tarn.pool.scrub-canceled";
+    public static final String VDEV_ATTACHED = "tarn.vdev.attached";
+    public static final String VDEV_DETACHED = "tarn.vdev.detached";
+    public static final String VDEV_ONLINE = "tarn.vdev.online";
+    public static final String VDEV_OFFLINE = "tarn.vdev.offline";
+    public static final String VDEV_ADDED = "tarn.vdev.added";
 
     public static final String TARGET_MOUNTED = "tarn.target.mounted";
     public static final String TARGET_RECOVERY_FINISHED = "tarn.target.recovery-finished";
@@ -63,7 +74,18 @@ public final class TarnNotifications {
             Map.entry(PoolEvent.SUSPENDED, POOL_SUSPENDED),
             Map.entry(PoolEvent.RESUMED, POOL_RESUMED),
             Map.entry(PoolEvent.VDEV_FAULTED, VDEV_FAULTED),
-            Map.entry(PoolEvent.MULTIHOST_FAILED, POOL_MULTIHOST_FAILED));
+            Map.entry(PoolEvent.MULTIHOST_FAILED, POOL_MULTIHOST_FAILED),
+            Map.entry(PoolEvent.RESILVER_STARTED, POOL_RESILVER_STARTED),
+            Map.entry(PoolEvent.RESILVER_FINISHED, POOL_RESILVER_FINISHED),
+            Map.entry(PoolEvent.SCRUB_STARTED, POOL_SCRUB_STARTED),
+            Map.entry(PoolEvent.SCRUB_PAUSED, POOL_SCRUB_PAUSED),
+            Map.entry(PoolEvent.SCRUB_FINISHED, POOL_SCRUB_FINISHED),
+            Map.entry(PoolEvent.SCRUB_CANCELED, POOL_SCRUB_CANCELED),
+            Map.entry(PoolEvent.VDEV_ATTACHED, VDEV_ATTACHED),
+            Map.entry(PoolEvent.VDEV_DETACHED, VDEV_DETACHED),
+            Map.entry(PoolEvent.VDEV_ONLINE, VDEV_ONLINE),
+            Map.entry(PoolEvent.VDEV_OFFLINE, VDEV_OFFLINE),
+            Map.entry(PoolEvent.VDEV_ADDED, VDEV_ADDED));
 
     /** The target service's event types ({@code TargetListener}), in lifecycle order. */
     private static final List<String> TARGET_EVENTS = List.of("mounted", "recovery-finished", "evicted",
@@ -74,8 +96,8 @@ public final class TarnNotifications {
 
     /**
      * The notification type of an engine event type ({@code PoolEvent.type()}):
-     * {@code tarn.pool.<type>}, except {@code vdev-faulted}, which is
-     * {@code tarn.vdev.faulted}. A type this version does not know (a newer
+     * {@code tarn.pool.<type>}, except the {@code vdev-*} events, which are
+     * {@code tarn.vdev.*} ({@code vdev-faulted} is {@code tarn.vdev.faulted}). A type this version does not know (a newer
      * engine) still gets {@code tarn.pool.<type>}, never a catch-all.
      */
     public static String typeOf(String eventType) {

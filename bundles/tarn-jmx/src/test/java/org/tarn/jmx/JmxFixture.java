@@ -96,8 +96,8 @@ final class JmxFixture implements AutoCloseable {
         if (v == null || v instanceof String || v instanceof Long || v instanceof Integer || v instanceof Boolean) {
             return true;
         }
-        if (v instanceof String[]) {
-            return true;
+        if (v instanceof String[] || v instanceof Double || v instanceof long[]) {
+            return true; // long[]: a one-dimensional array of the primitive open type long
         }
         if (v instanceof CompositeData[] rows) {
             return java.util.Arrays.stream(rows).allMatch(JmxFixture::isOpen);

@@ -92,11 +92,16 @@ class MBeanInfoTest {
         assertThat(Arrays.stream(info.getAttributes()).map(a -> a.getName())).containsExactlyInAnyOrder(
                 "Name", "Guid", "State", "Health", "SyncedTxg", "OpenTxg", "DirtyBytes", "DirtyMaxBytes",
                 "SizeBytes", "AllocatedBytes", "FreeBytes", "Failmode", "Properties", "ReadOnly", "Datasets",
-                "VdevTree", "Config");
+                "VdevTree", "Config", "Scan", "DataErrors", "IoStats", "History");
         assertThat(info.getAttributes()).allSatisfy(a -> assertThat(a.isWritable()).isFalse());
         Map<String, MBeanOperationInfo> ops = byName(info);
         assertThat(ops).containsOnlyKeys("export", "forceExport", "clear", "sync", "syncWithin", "setProperty",
-                "status", "events");
+                "status", "events", "scrub", "pauseScrub", "stopScrub", "resilver", "attach", "detach", "replace",
+                "online", "offline", "add");
+        assertThat(Arrays.stream(ops.get("attach").getSignature()).map(p -> p.getName()))
+                .containsExactly("device", "newDevice", "force");
+        assertThat(Arrays.stream(ops.get("offline").getSignature()).map(p -> p.getName()))
+                .containsExactly("device", "temporary");
         assertThat(ops.get("status").getImpact()).isEqualTo(MBeanOperationInfo.INFO);
         assertThat(ops.get("events").getImpact()).isEqualTo(MBeanOperationInfo.INFO);
         assertThat(ops.get("export").getImpact()).isEqualTo(MBeanOperationInfo.ACTION);

@@ -125,6 +125,30 @@ class SchemaContractTest {
         assertThat(exec(ops, "events")).isNotEmpty();
         exec(ops, "clear");
 
+        // device lifecycle: a third side attached, taken offline and back, detached; a side replaced; a vdev added
+        List<String> sides = new java.util.ArrayList<>();
+        ok(jolokia.read(ops, "VdevTree")).forEach(row -> {
+            if (row.path("depth").asInt() == 2) {
+                sides.add(row.path("path").asText());
+            }
+        });
+        List<String> fresh = server.newDevices("lifecycle", 3);
+        exec(ops, "attach", sides.get(0), fresh.get(0), false);
+        exec(ops, "offline", fresh.get(0), true);
+        assertThat(read(ops).path("VdevTree").findValuesAsText("state")).contains("OFFLINE");
+        exec(ops, "online", fresh.get(0));
+        exec(ops, "resilver");
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() ->
+                "finished".equals(ok(jolokia.read(ops, "Scan")).path("state").asText()));
+        exec(ops, "detach", fresh.get(0));
+        exec(ops, "replace", sides.get(1), fresh.get(1), false);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() ->
+                !ok(jolokia.read(ops, "VdevTree")).findValuesAsText("path").contains(sides.get(1)));
+        exec(ops, "add", fresh.get(2), false);
+        JsonNode after = read(ops);
+        assertThat(after.path("History").toString()).contains("attach ops").contains("replace ops");
+        assertThat(after.path("IoStats").size()).isEqualTo(5); // pool, mirror-0 and its two sides, the added one
+
         exec(TARGET_MANAGER, "createTarget", "ops", "t1", "MDT");
         String t1 = target("ops", "t1");
         assertThat(exec(t1, "status").asText()).contains("ops/t1");
@@ -165,6 +189,20 @@ class SchemaContractTest {
         exec(FAULTS, "delayIo", spare, 5);
         exec(FAULTS, "clear", spare);
         exec(MANAGER, "forceExport", "drill");
+
+        // a scrub paused, resumed and stopped: on a pool of its own whose device answers slowly
+        String slow = "fault:" + server.newDevices("slow", 1).get(0);
+        exec(MANAGER, "createPool", "scrubbed", slow, "");
+        String scrubbed = pool("scrubbed");
+        exec(FAULTS, "delayIo", slow, 1000);
+        exec(scrubbed, "scrub");
+        exec(scrubbed, "pauseScrub");
+        assertThat(ok(jolokia.read(scrubbed, "Scan")).path("state").asText()).isEqualTo("paused");
+        exec(scrubbed, "scrub");
+        exec(scrubbed, "stopScrub");
+        assertThat(read(scrubbed).path("Scan").path("state").asText()).isEqualTo("canceled");
+        exec(FAULTS, "clear", slow);
+        exec(MANAGER, "forceExport", "scrubbed");
 
         // every operation the MBeans offer was executed and validated above
         for (String mbean : List.of(MANAGER, pool("tank"), TARGET_MANAGER, target("tank", "ost0"), FAULTS)) {

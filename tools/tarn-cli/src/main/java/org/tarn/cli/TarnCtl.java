@@ -29,6 +29,10 @@ import picocli.CommandLine.Spec;
             TargetCommands.ListTargets.class, TargetCommands.TargetCmd.class, FaultCommands.Inject.class,
             LoadCommand.class,
             HaCommands.Ha.class,
+            DeviceCommands.Scrub.class, DeviceCommands.Resilver.class, DeviceCommands.Attach.class,
+            DeviceCommands.Detach.class, DeviceCommands.Replace.class, DeviceCommands.Online.class,
+            DeviceCommands.Offline.class, DeviceCommands.Add.class, DeviceCommands.IoStat.class,
+            DeviceCommands.History.class,
             CommandLine.HelpCommand.class},
         footer = {"", "Exit status: 0 success, 1 error, 2 usage error."})
 public final class TarnCtl implements Callable<Integer> {

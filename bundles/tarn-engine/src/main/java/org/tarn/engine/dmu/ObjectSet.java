@@ -89,6 +89,17 @@ public final class ObjectSet {
         return new ObjectSet(id, bp, metaPhys, next, reader, listener);
     }
 
+    /** The dnode of the dnode array (object 0) in an object set block, for walks over the on-disk tree. */
+    static DnodePhys metaDnode(ByteBuffer objsetBlock) {
+        ByteBuffer b = objsetBlock.duplicate();
+        if (b.getLong() != MAGIC) {
+            throw new TarnException(ErrorCode.CHECKSUM_MISMATCH, "block is not an object set");
+        }
+        b.getLong();
+        b.getLong();
+        return DnodePhys.decode(b);
+    }
+
     public long datasetId() {
         return datasetId;
     }

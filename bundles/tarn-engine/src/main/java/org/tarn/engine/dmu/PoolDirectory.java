@@ -23,10 +23,28 @@ import org.tarn.engine.label.NvListException;
  * @param datasets      every dataset with its object set block
  * @param spaceMaps     per top-level vdev, the pointer of each space-map chunk
  * @param deferred      frees not yet returned to the space maps
+ * @param dtls          per leaf GUID, the txg ranges {@code {lo, hi}} that leaf missed (its dirty time log);
+ *                      leaves that hold every txg are absent. Pools written before DTLs existed have none.
+ * @param scan          the state of the pool's scrub or resilver (owned by the pool layer), or empty
+ * @param historyBp     the block holding the pool's command history, or a hole
  */
 public record PoolDirectory(long txg, Map<String, String> properties, long nextDatasetId,
                             List<DatasetRecord> datasets, List<List<BlockPointer>> spaceMaps,
-                            List<DeferredFree> deferred) {
+                            List<DeferredFree> deferred, Map<Long, List<long[]>> dtls, NvList scan,
+                            BlockPointer historyBp) {
+
+    public PoolDirectory {
+        dtls = Map.copyOf(dtls);
+        scan = scan == null ? new NvList() : scan;
+        historyBp = historyBp == null ? BlockPointer.HOLE : historyBp;
+    }
+
+    /** A directory without DTLs, scan state or history (as pools before them were written). */
+    public PoolDirectory(long txg, Map<String, String> properties, long nextDatasetId, List<DatasetRecord> datasets,
+                         List<List<BlockPointer>> spaceMaps, List<DeferredFree> deferred) {
+        this(txg, properties, nextDatasetId, datasets, spaceMaps, deferred, Map.of(), new NvList(),
+                BlockPointer.HOLE);
+    }
 
     public ByteBuffer encode() {
         NvList props = new NvList();
@@ -51,6 +69,21 @@ public record PoolDirectory(long txg, Map<String, String> properties, long nextD
         NvList nv = new NvList().putLong("txg", txg).putNvList("properties", props)
                 .putLong("next_dataset_id", nextDatasetId).putNvLists("datasets", ds)
                 .putNvLists("space_maps", maps).putLongs("deferred_frees", frees);
+        if (!dtls.isEmpty()) {
+            List<Long> triples = new ArrayList<>();
+            dtls.forEach((guid, ranges) -> ranges.forEach(r -> {
+                triples.add(guid);
+                triples.add(r[0]);
+                triples.add(r[1]);
+            }));
+            nv.putLongList("dtl", triples);
+        }
+        if (!scan.isEmpty()) {
+            nv.putNvList("scan", scan);
+        }
+        if (!historyBp.isHole()) {
+            nv.putBytes("history", bytes(List.of(historyBp)));
+        }
         byte[] enc = nv.encode();
         ByteBuffer out = ByteBuffer.allocate(4 + enc.length);
         out.putInt(enc.length).put(enc);
@@ -86,7 +119,18 @@ public record PoolDirectory(long txg, Map<String, String> properties, long nextD
             for (int i = 0; i + 3 < f.length; i += 4) {
                 frees.add(new DeferredFree(f[i], (int) f[i + 1], f[i + 2], (int) f[i + 3]));
             }
-            return new PoolDirectory(nv.getLong("txg"), props, nv.getLong("next_dataset_id"), ds, maps, frees);
+            Map<Long, List<long[]>> dtls = new LinkedHashMap<>();
+            if (nv.contains("dtl")) {
+                long[] t = nv.getLongs("dtl");
+                for (int i = 0; i + 2 < t.length; i += 3) {
+                    dtls.computeIfAbsent(t[i], g -> new ArrayList<>()).add(new long[] {t[i + 1], t[i + 2]});
+                }
+            }
+            NvList scan = nv.contains("scan") ? nv.getNvList("scan") : new NvList();
+            BlockPointer history = nv.contains("history") ? pointers(nv.getBytes("history")).get(0)
+                    : BlockPointer.HOLE;
+            return new PoolDirectory(nv.getLong("txg"), props, nv.getLong("next_dataset_id"), ds, maps, frees,
+                    dtls, scan, history);
         } catch (RuntimeException e) {
             throw new TarnException(ErrorCode.CHECKSUM_MISMATCH, "pool directory is damaged: " + e.getMessage(), e);
         }

@@ -21,6 +21,7 @@ import org.tarn.engine.io.IoPipeline;
 import org.tarn.engine.label.LabelConfig;
 import org.tarn.engine.label.PoolLabelState;
 import org.tarn.engine.label.Uberblock;
+import org.tarn.engine.label.VdevConfig;
 import org.tarn.engine.label.VdevConfigs;
 import org.tarn.engine.mmp.ActivityCheck;
 import org.tarn.engine.vdev.Vdev;
@@ -209,7 +210,8 @@ public final class Importer {
      * @param startTxg  the txg the pool continues from: after a rewind, above the discarded newer ones
      * @param newestTxg the newest txg in the rings (above {@code uberblock}'s after a rewind)
      */
-    public record Opened(Vdev root, Uberblock uberblock, PoolDirectory directory, long startTxg, long newestTxg) {
+    public record Opened(Vdev root, Uberblock uberblock, PoolDirectory directory, long startTxg, long newestTxg,
+                         List<Vdev> spares) {
     }
 
     /**
@@ -231,17 +233,54 @@ public final class Importer {
                 leaf.markMissing();
             }
         }
+        List<Vdev> spares = new ArrayList<>();
+        for (VdevConfig sc : cfg.spares()) {
+            Vdev spare = Vdev.leaf(sc.guid(), 0, sc.type(), c.sparePaths().getOrDefault(sc.guid(), sc.path()));
+            BlockDevice dev = byLeafGuid.get(sc.guid());
+            if (dev != null) {
+                spare.attach(dev, name, EngineDefaults.IO_THREADS_PER_LEAF);
+            } else {
+                spare.markMissing();
+            }
+            spares.add(spare);
+        }
         try {
+            // before any read: a leaf is never read for txgs it missed
+            markStaleAndOffline(root, cfg, c, c.uberblocks().isEmpty() ? null : c.uberblocks().get(0));
             IoPipeline probe = new IoPipeline(name, root, ioTimeoutMillis, new BlockCache(1 << 20));
             Uberblock ub = chooseUberblock(name, c.uberblocks(), probe, opts);
             PoolDirectory dir = PoolDirectory.decode(probe.read(ub.rootBp(), false));
             long newest = c.uberblocks().get(0).txg();
             // after a rewind, new txgs must outrank the damaged newer uberblocks still in the rings
             long startTxg = readOnly ? ub.txg() : Math.max(ub.txg(), newest);
-            return new Opened(root, ub, dir, startTxg, newest);
+            return new Opened(root, ub, dir, startTxg, newest, spares);
         } catch (RuntimeException e) {
             root.leaves().forEach(Vdev::detach);
+            spares.forEach(Vdev::detach);
             throw e;
+        }
+    }
+
+    /**
+     * A leaf whose newest uberblock is older than the one the pool opens at
+     * did not take the txgs in between (it was faulted, offline or absent
+     * while another host or an earlier import ran the pool): its DTL gets
+     * them, so it is not read for them and a resilver copies them, whatever
+     * the directory recorded. Leaves an operator took offline stay offline.
+     */
+    private static void markStaleAndOffline(Vdev root, LabelConfig cfg, PoolCandidate c, Uberblock ub) {
+        for (Vdev leaf : root.leaves()) {
+            if (leaf.device() != null && ub != null) {
+                long own = c.leafTxgs().getOrDefault(leaf.guid(), 0L);
+                if (own < ub.txg()) {
+                    leaf.dtl().add(own + 1, ub.txg());
+                }
+            }
+            if (cfg.vdevTree().findByGuid(leaf.guid()).map(v -> v.attr(VdevConfig.ATTR_OFFLINE) != 0)
+                    .orElse(false)) {
+                leaf.detach();
+                leaf.markOffline(true);
+            }
         }
     }
 
@@ -289,6 +328,12 @@ public final class Importer {
     private static String verify(Uberblock ub, IoPipeline probe) {
         try {
             PoolDirectory dir = PoolDirectory.decode(probe.read(ub.rootBp(), false));
+            // the txgs each leaf missed, as that group recorded them: not read for them from here on
+            for (Vdev leaf : probe.root().leaves()) {
+                for (long[] r : dir.dtls().getOrDefault(leaf.guid(), List.of())) {
+                    leaf.dtl().add(r[0], r[1]);
+                }
+            }
             for (DatasetRecord r : dir.datasets()) {
                 probe.read(r.objsetBp(), false);
             }

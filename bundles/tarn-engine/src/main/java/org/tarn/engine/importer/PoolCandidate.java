@@ -30,9 +30,18 @@ import org.tarn.engine.label.VdevConfig;
  * @param uberblocks every valid uberblock of this pool's tree, newest first
  * @param problems   for an operator
  * @param blocker    the error code that forbids the import even with force, or null
+ * @param sparePaths hot spare GUID to device path, for the spares found
+ * @param leafTxgs   leaf GUID to the newest txg of an uberblock on that leaf (0: none), for the leaves found:
+ *                   a leaf whose newest is older than the pool's missed the txgs in between
  */
 public record PoolCandidate(LabelConfig config, Map<Long, String> leafPaths, List<Uberblock> uberblocks,
-                            List<String> problems, ErrorCode blocker) {
+                            List<String> problems, ErrorCode blocker, Map<Long, String> sparePaths,
+                            Map<Long, Long> leafTxgs) {
+
+    public PoolCandidate {
+        sparePaths = sparePaths == null ? Map.of() : Map.copyOf(sparePaths);
+        leafTxgs = leafTxgs == null ? Map.of() : Map.copyOf(leafTxgs);
+    }
 
     /** Groups scanned devices into pools; unusable ones go to {@code skipped}. */
     public static List<PoolCandidate> assemble(List<DeviceScanner.Scanned> scanned, long myHostId,
@@ -55,19 +64,18 @@ public record PoolCandidate(LabelConfig config, Map<Long, String> leafPaths, Lis
     }
 
     private static PoolCandidate of(List<DeviceScanner.Scanned> devices, long myHostId) {
-        LabelConfig newest = null;
-        for (DeviceScanner.Scanned s : devices) {
-            LabelConfig c = s.labels().bestConfig().orElseThrow();
-            if (newest == null || c.txg() > newest.txg()) {
-                newest = c;
-            }
-        }
+        LabelConfig newest = newestBacked(devices);
         Map<Long, String> leafPaths = new LinkedHashMap<>();
+        Map<Long, String> sparePaths = new LinkedHashMap<>();
+        Map<Long, Long> leafTxgs = new LinkedHashMap<>();
         Map<Long, String> unusable = new LinkedHashMap<>();
         for (DeviceScanner.Scanned s : devices) {
             LabelConfig c = s.labels().bestConfig().orElseThrow();
             java.util.Optional<VdevConfig> leaf = newest.vdevTree().findByGuid(c.vdevGuid());
             if (leaf.isEmpty()) {
+                if (newest.spares().stream().anyMatch(sp -> sp.guid() == c.vdevGuid())) {
+                    sparePaths.putIfAbsent(c.vdevGuid(), s.path());
+                }
                 continue;
             }
             long canHold = LabelLayout.dataEndBytes(s.labels().sizeBytes());
@@ -76,8 +84,10 @@ public record PoolCandidate(LabelConfig config, Map<Long, String> leafPaths, Lis
                 unusable.putIfAbsent(c.vdevGuid(), "device " + s.path() + " is smaller (" + s.labels().sizeBytes()
                         + " bytes) than when it joined the pool (data up to byte " + leaf.get().dataEndBytes()
                         + "): truncated or replaced, not used");
-            } else {
-                leafPaths.putIfAbsent(c.vdevGuid(), s.path());
+            } else if (leafPaths.putIfAbsent(c.vdevGuid(), s.path()) == null) {
+                long guidSum = newest.vdevTree().guidSum();
+                leafTxgs.put(c.vdevGuid(), s.labels().uberblocks().stream().map(DeviceLabels.FoundUberblock::uberblock)
+                        .filter(u -> u.guidSum() == guidSum).mapToLong(Uberblock::txg).max().orElse(0));
             }
         }
         unusable.keySet().removeAll(leafPaths.keySet());
@@ -124,7 +134,31 @@ public record PoolCandidate(LabelConfig config, Map<Long, String> leafPaths, Lis
         if (newest.state() == PoolLabelState.ACTIVE && newest.hostid() != myHostId) {
             problems.add(inUseMessage(newest, ubs));
         }
-        return new PoolCandidate(newest, leafPaths, ubs, problems, blocker);
+        return new PoolCandidate(newest, leafPaths, ubs, problems, blocker, sparePaths, leafTxgs);
+    }
+
+    /**
+     * The newest config (by txg) among the devices' best ones whose vdev tree
+     * some uberblock was written for (same GUID sum). A tree change (attach,
+     * detach, add) writes its config before its uberblock: after a crash in
+     * between, the new tree has no uberblock yet and the pool is the one
+     * before the change. Without any backed config, the newest one (the
+     * import then reports that no valid uberblock was found).
+     */
+    private static LabelConfig newestBacked(List<DeviceScanner.Scanned> devices) {
+        List<LabelConfig> configs = new ArrayList<>();
+        java.util.Set<Long> sums = new java.util.HashSet<>();
+        for (DeviceScanner.Scanned s : devices) {
+            configs.add(s.labels().bestConfig().orElseThrow());
+            s.labels().uberblocks().forEach(f -> sums.add(f.uberblock().guidSum()));
+        }
+        configs.sort(Comparator.comparingLong(LabelConfig::txg).reversed());
+        for (LabelConfig c : configs) {
+            if (sums.contains(c.vdevTree().guidSum())) {
+                return c;
+            }
+        }
+        return configs.get(0);
     }
 
     static String inUseMessage(LabelConfig c, List<Uberblock> ubs) {

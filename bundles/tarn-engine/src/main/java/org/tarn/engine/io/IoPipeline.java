@@ -23,6 +23,7 @@ import org.tarn.api.VdevState;
 import org.tarn.api.vdev.BlockDevice;
 import org.tarn.api.vdev.DeviceFullException;
 import org.tarn.engine.vdev.Vdev;
+import org.tarn.engine.vdev.VdevStats;
 
 /**
  * The I/O pipeline of one pool: every device access goes through here.
@@ -63,6 +64,7 @@ public final class IoPipeline {
         }
     }
     private volatile TarnException abandoned;
+    private volatile long lastForegroundNanos = System.nanoTime() - TimeUnit.DAYS.toNanos(1);
     private volatile java.util.function.BiConsumer<Vdev, String> faultListener = (v, why) -> { };
 
     /** Told when a leaf goes from ONLINE to FAULTED, with the reason. */
@@ -81,6 +83,11 @@ public final class IoPipeline {
         return cache;
     }
 
+    /** The root of the vdev tree this pipeline reads and writes. */
+    public Vdev root() {
+        return root;
+    }
+
     /** How long one device I/O may take before it counts as failed. */
     public long ioTimeoutMillis() {
         return ioTimeoutMillis;
@@ -94,11 +101,16 @@ public final class IoPipeline {
         T run(BlockDevice dev) throws IOException;
     }
 
-    private <T> CompletableFuture<T> submit(Vdev leaf, DeviceOp<T> op) {
-        return submit(leaf, op, null);
+    private <T> CompletableFuture<T> submit(Vdev leaf, DeviceOp<T> op, VdevStats.Kind kind, long bytes,
+                                            boolean scan) {
+        return submit(leaf, op, null, kind, bytes, scan);
     }
 
-    private <T> CompletableFuture<T> submit(Vdev leaf, DeviceOp<T> op, RunningWrite write) {
+    private <T> CompletableFuture<T> submit(Vdev leaf, DeviceOp<T> op, RunningWrite write, VdevStats.Kind kind,
+                                            long bytes, boolean scan) {
+        if (!scan) {
+            lastForegroundNanos = System.nanoTime();
+        }
         CompletableFuture<T> f = new CompletableFuture<>();
         TarnException gone = abandoned;
         BlockDevice dev = leaf.device();
@@ -113,6 +125,9 @@ public final class IoPipeline {
         }
         inFlight.add(f);
         f.whenComplete((v, e) -> inFlight.remove(f));
+        VdevStats stats = leaf.stats();
+        long queuedAt = System.nanoTime();
+        stats.queued();
         try {
             ex.execute(() -> {
                 // registered before the check: whoever gave up on f before it started sees f done here
@@ -120,10 +135,13 @@ public final class IoPipeline {
                 if (write != null) {
                     running.add(write);
                 }
+                boolean started = false;
                 try {
                     if (f.isDone()) {
                         return;
                     }
+                    stats.started();
+                    started = true;
                     f.complete(op.run(dev));
                 } catch (Throwable e) {
                     f.completeExceptionally(e);
@@ -131,9 +149,15 @@ public final class IoPipeline {
                     if (write != null) {
                         running.remove(write);
                     }
+                    if (started) {
+                        stats.completed(kind, bytes, System.nanoTime() - queuedAt, scan);
+                    } else {
+                        stats.droppedQueued();
+                    }
                 }
             });
         } catch (RejectedExecutionException e) {
+            stats.droppedQueued();
             f.completeExceptionally(abandoned != null ? abandoned
                     : new IOException("device " + leaf.path() + " is closed"));
         }
@@ -145,11 +169,25 @@ public final class IoPipeline {
     }
 
     public CompletableFuture<Void> writeLeaf(Vdev leaf, long offset, ByteBuffer data) {
+        return writeLeaf(leaf, offset, data, false);
+    }
+
+    /** As {@link #writeLeaf(Vdev, long, ByteBuffer)}; {@code scan} marks a scrub's or resilver's write. */
+    public CompletableFuture<Void> writeLeaf(Vdev leaf, long offset, ByteBuffer data, boolean scan) {
         ByteBuffer src = data.duplicate();
         return submit(leaf, dev -> {
             dev.write(offset, src.duplicate());
             return null;
-        }, new RunningWrite(topLevelIndex(leaf), offset, src.remaining()));
+        }, new RunningWrite(topLevelIndex(leaf), offset, src.remaining()), VdevStats.Kind.WRITE, src.remaining(),
+                scan);
+    }
+
+    /**
+     * When a caller other than a scrub or resilver last submitted I/O
+     * ({@link System#nanoTime}): the scan throttles itself while this is recent.
+     */
+    public long lastForegroundNanos() {
+        return lastForegroundNanos;
     }
 
     private static int topLevelIndex(Vdev leaf) {
@@ -184,7 +222,7 @@ public final class IoPipeline {
         return submit(leaf, dev -> {
             dev.writeUncached(offset, src.duplicate());
             return null;
-        });
+        }, VdevStats.Kind.WRITE, src.remaining(), false);
     }
 
     /** A read from the device itself ({@link BlockDevice#readUncached}), whatever this host cached. */
@@ -193,22 +231,27 @@ public final class IoPipeline {
             ByteBuffer b = ByteBuffer.allocate(length);
             dev.readUncached(offset, b);
             return b.flip();
-        });
+        }, VdevStats.Kind.READ, length, false);
     }
 
     public CompletableFuture<ByteBuffer> readLeaf(Vdev leaf, long offset, int length) {
+        return readLeaf(leaf, offset, length, false);
+    }
+
+    /** As {@link #readLeaf(Vdev, long, int)}; {@code scan} marks a scrub's or resilver's read. */
+    public CompletableFuture<ByteBuffer> readLeaf(Vdev leaf, long offset, int length, boolean scan) {
         return submit(leaf, dev -> {
             ByteBuffer b = ByteBuffer.allocate(length);
             dev.read(offset, b);
             return b.flip();
-        });
+        }, VdevStats.Kind.READ, length, scan);
     }
 
     public CompletableFuture<Void> flushLeaf(Vdev leaf) {
         return submit(leaf, dev -> {
             dev.flush();
             return null;
-        });
+        }, VdevStats.Kind.FLUSH, 0, false);
     }
 
     // ---- block operations --------------------------------------------------
@@ -293,16 +336,22 @@ public final class IoPipeline {
             }
         }
         Vdev top = root.topLevel().get(bp.vdev());
+        // never a leaf that missed the txg which wrote the block (its DTL says so): it holds something else there
         List<Vdev> order = new ArrayList<>();
         for (Vdev leaf : top.leaves()) {
-            if (leaf.state() == VdevState.ONLINE) {
+            if (leaf.state() == VdevState.ONLINE && leaf.holds(bp.birthTxg())) {
                 order.add(leaf);
             }
         }
         for (Vdev leaf : top.leaves()) {
-            if (leaf.state() == VdevState.FAULTED && leaf.device() != null) {
+            if (leaf.state() == VdevState.FAULTED && leaf.device() != null && leaf.holds(bp.birthTxg())) {
                 order.add(leaf);
             }
+        }
+        if (order.isEmpty()) {
+            throw new TarnException(ErrorCode.IO_ERROR, "pool '" + poolName + "': no device of " + top
+                    + " holds block " + bp + " (every copy is on a device that is missing, offline or missed "
+                    + "txg " + bp.birthTxg() + ")");
         }
         List<Vdev> bad = new ArrayList<>();
         boolean sawChecksumError = false;
@@ -357,6 +406,18 @@ public final class IoPipeline {
         throw new TarnException(ErrorCode.IO_ERROR, "pool '" + poolName + "': cannot read block " + bp
                 + " from any device of " + top + (lastError == null ? "" : ": " + describe(lastError)),
                 lastError);
+    }
+
+    /**
+     * Writes good data over a leaf's copy for a scrub or resilver: a failed
+     * write counts against the leaf and faults it, as any write does.
+     */
+    public CompletableFuture<Void> scanWrite(Vdev leaf, long offset, ByteBuffer data) {
+        return writeLeaf(leaf, offset, data, true).whenComplete((v, e) -> {
+            if (e != null) {
+                noteWriteError(leaf, unwrap(e));
+            }
+        });
     }
 
     private CompletableFuture<Void> repair(Vdev leaf, BlockPointer bp, ByteBuffer good) {

@@ -1,6 +1,7 @@
 package org.tarn.engine.label;
 
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -22,10 +23,12 @@ import java.util.TreeMap;
  * @param formatVersion the on-disk format of the pool
  * @param properties    pool properties, sorted by name
  * @param vdevTree      the root of the vdev tree
+ * @param spares        the pool's hot spares (leaves outside the tree); a spare's own labels name it as
+ *                      {@code vdevGuid} and {@code topGuid}. Empty in pools written before spares existed.
  */
 public record LabelConfig(String poolName, long poolGuid, long vdevGuid, long topGuid, PoolLabelState state,
                           long hostid, String hostname, long txg, int formatVersion,
-                          Map<String, String> properties, VdevConfig vdevTree) {
+                          Map<String, String> properties, VdevConfig vdevTree, List<VdevConfig> spares) {
 
     /** The format version this engine writes. */
     public static final int FORMAT_VERSION = LabelLayout.FORMAT_VERSION;
@@ -41,8 +44,18 @@ public record LabelConfig(String poolName, long poolGuid, long vdevGuid, long to
     private static final String K_VERSION = "version";
     private static final String K_PROPERTIES = "properties";
     private static final String K_VDEV_TREE = "vdev_tree";
+    private static final String K_SPARES = "spares";
+
+    /** A config of a pool without hot spares. */
+    public LabelConfig(String poolName, long poolGuid, long vdevGuid, long topGuid, PoolLabelState state,
+                       long hostid, String hostname, long txg, int formatVersion, Map<String, String> properties,
+                       VdevConfig vdevTree) {
+        this(poolName, poolGuid, vdevGuid, topGuid, state, hostid, hostname, txg, formatVersion, properties,
+                vdevTree, List.of());
+    }
 
     public LabelConfig {
+        spares = spares == null ? List.of() : List.copyOf(spares);
         Objects.requireNonNull(poolName, "poolName");
         if (poolName.isBlank()) {
             throw new IllegalArgumentException("pool name must not be blank");
@@ -61,14 +74,28 @@ public record LabelConfig(String poolName, long poolGuid, long vdevGuid, long to
                 Objects.requireNonNull(v, () -> "value of property " + k)));
         properties = Collections.unmodifiableMap(sorted);
         Objects.requireNonNull(vdevTree, "vdevTree");
-        VdevConfig leaf = vdevTree.findByGuid(vdevGuid).orElseThrow(() -> new IllegalArgumentException(
+        for (VdevConfig spare : spares) {
+            if (!spare.isLeaf() || vdevTree.findByGuid(spare.guid()).isPresent()) {
+                throw new IllegalArgumentException("spare " + Long.toUnsignedString(spare.guid()) + " of pool '"
+                        + poolName + "' must be a leaf outside the vdev tree");
+            }
+        }
+        boolean isSpare = spares.stream().anyMatch(sp -> sp.guid() == vdevGuid);
+        if (isSpare) {
+            if (topGuid != vdevGuid) {
+                throw new IllegalArgumentException("spare " + Long.toUnsignedString(vdevGuid) + " of pool '"
+                        + poolName + "' has top-level " + Long.toUnsignedString(topGuid) + ", expected itself");
+            }
+        }
+        VdevConfig leaf = isSpare ? spares.stream().filter(sp -> sp.guid() == vdevGuid).findFirst().orElseThrow()
+                : vdevTree.findByGuid(vdevGuid).orElseThrow(() -> new IllegalArgumentException(
                 "vdev " + Long.toUnsignedString(vdevGuid) + " is not in the vdev tree of pool '" + poolName + "'"));
         if (!leaf.isLeaf()) {
             throw new IllegalArgumentException("vdev " + Long.toUnsignedString(vdevGuid) + " of pool '"
                     + poolName + "' is a " + leaf.type() + ", not a leaf");
         }
         long expectedTop = vdevTree.topLevelFor(vdevGuid).map(VdevConfig::guid).orElse(vdevGuid);
-        if (expectedTop != topGuid) {
+        if (expectedTop != topGuid && !isSpare) {
             throw new IllegalArgumentException("vdev " + Long.toUnsignedString(vdevGuid) + " belongs to top-level "
                     + Long.toUnsignedString(expectedTop) + ", not " + Long.toUnsignedString(topGuid));
         }
@@ -80,34 +107,40 @@ public record LabelConfig(String poolName, long poolGuid, long vdevGuid, long to
                                  VdevConfig vdevTree) {
         long top = vdevTree.topLevelFor(leafGuid).map(VdevConfig::guid).orElse(leafGuid);
         return new LabelConfig(poolName, poolGuid, leafGuid, top, state, hostid, hostname, txg,
-                FORMAT_VERSION, properties, vdevTree);
+                FORMAT_VERSION, properties, vdevTree, List.of());
     }
 
     /** The same config as written to another leaf of the tree. */
     public LabelConfig forLeaf(long leafGuid) {
         long top = vdevTree.topLevelFor(leafGuid).map(VdevConfig::guid).orElse(leafGuid);
         return new LabelConfig(poolName, poolGuid, leafGuid, top, state, hostid, hostname, txg, formatVersion,
-                properties, vdevTree);
+                properties, vdevTree, spares);
     }
 
     public LabelConfig withState(PoolLabelState newState) {
         return new LabelConfig(poolName, poolGuid, vdevGuid, topGuid, newState, hostid, hostname, txg,
-                formatVersion, properties, vdevTree);
+                formatVersion, properties, vdevTree, spares);
     }
 
     public LabelConfig withTxg(long newTxg) {
         return new LabelConfig(poolName, poolGuid, vdevGuid, topGuid, state, hostid, hostname, newTxg,
-                formatVersion, properties, vdevTree);
+                formatVersion, properties, vdevTree, spares);
     }
 
     public LabelConfig withHost(long newHostid, String newHostname) {
         return new LabelConfig(poolName, poolGuid, vdevGuid, topGuid, state, newHostid, newHostname, txg,
-                formatVersion, properties, vdevTree);
+                formatVersion, properties, vdevTree, spares);
     }
 
-    /** This leaf's node of the tree. */
+    /** This leaf's node of the tree (or of the spares). */
     public VdevConfig leaf() {
-        return vdevTree.findByGuid(vdevGuid).orElseThrow();
+        return vdevTree.findByGuid(vdevGuid).or(() -> spares.stream().filter(sp -> sp.guid() == vdevGuid)
+                .findFirst()).orElseThrow();
+    }
+
+    /** Whether these labels are those of a hot spare of the pool rather than of a leaf of its tree. */
+    public boolean isSpare() {
+        return spares.stream().anyMatch(sp -> sp.guid() == vdevGuid);
     }
 
     /** This leaf's top-level vdev. */
@@ -118,7 +151,7 @@ public record LabelConfig(String poolName, long poolGuid, long vdevGuid, long to
     public NvList toNvList() {
         NvList props = new NvList();
         properties.forEach(props::putString);
-        return new NvList()
+        NvList nv = new NvList()
                 .putLong(K_VERSION, formatVersion)
                 .putString(K_NAME, poolName)
                 .putLong(K_POOL_GUID, poolGuid)
@@ -130,6 +163,10 @@ public record LabelConfig(String poolName, long poolGuid, long vdevGuid, long to
                 .putLong(K_TXG, txg)
                 .putNvList(K_PROPERTIES, props)
                 .putNvList(K_VDEV_TREE, vdevTree.toNvList());
+        if (!spares.isEmpty()) {
+            nv.putNvLists(K_SPARES, spares.stream().map(VdevConfig::toNvList).toList());
+        }
+        return nv;
     }
 
     /**
@@ -146,9 +183,15 @@ public record LabelConfig(String poolName, long poolGuid, long vdevGuid, long to
         for (String name : props.names()) {
             properties.put(name, props.getString(name));
         }
+        List<VdevConfig> spares = new java.util.ArrayList<>();
+        if (nv.contains(K_SPARES)) {
+            for (NvList sp : nv.getNvLists(K_SPARES)) {
+                spares.add(VdevConfig.fromNvList(sp));
+            }
+        }
         return new LabelConfig(nv.getString(K_NAME), nv.getLong(K_POOL_GUID), nv.getLong(K_GUID),
                 nv.getLong(K_TOP_GUID), PoolLabelState.byId(nv.getLong(K_STATE)), nv.getLong(K_HOSTID),
                 nv.getString(K_HOSTNAME, ""), nv.getLong(K_TXG), (int) version, properties,
-                VdevConfig.fromNvList(nv.getNvList(K_VDEV_TREE)));
+                VdevConfig.fromNvList(nv.getNvList(K_VDEV_TREE)), spares);
     }
 }

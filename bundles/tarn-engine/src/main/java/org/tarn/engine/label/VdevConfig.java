@@ -3,9 +3,11 @@ package org.tarn.engine.label;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
@@ -24,12 +26,20 @@ import java.util.function.Consumer;
  * @param children       empty for a leaf
  * @param dataStartBytes first allocatable byte on each device
  * @param dataEndBytes   end (exclusive) of the allocatable bytes on each device
+ * @param attrs          a leaf's lifecycle attributes ({@link #ATTR_OFFLINE}, {@link #ATTR_REPLACING},
+ *                       {@link #ATTR_SPARE_FOR}); empty for most vdevs and in pools written before them
  */
 public record VdevConfig(String type, long guid, int id, String path, List<VdevConfig> children,
-                         long dataStartBytes, long dataEndBytes) {
+                         long dataStartBytes, long dataEndBytes, Map<String, Long> attrs) {
 
     public static final String TYPE_ROOT = "root";
     public static final String TYPE_MIRROR = "mirror";
+    /** 1: an operator took the leaf offline (not temporarily); it stays offline across imports. */
+    public static final String ATTR_OFFLINE = "offline";
+    /** The GUID of the leaf this new leaf replaces; that one is detached once this one is resilvered. */
+    public static final String ATTR_REPLACING = "replacing";
+    /** The GUID of the leaf this hot spare stands in for. */
+    public static final String ATTR_SPARE_FOR = "spare_for";
 
     private static final String K_TYPE = "type";
     private static final String K_GUID = "guid";
@@ -38,8 +48,16 @@ public record VdevConfig(String type, long guid, int id, String path, List<VdevC
     private static final String K_CHILDREN = "children";
     private static final String K_DATA_START = "data_start";
     private static final String K_DATA_END = "data_end";
+    private static final String K_ATTRS = "attrs";
+
+    /** A vdev without lifecycle attributes. */
+    public VdevConfig(String type, long guid, int id, String path, List<VdevConfig> children, long dataStartBytes,
+                      long dataEndBytes) {
+        this(type, guid, id, path, children, dataStartBytes, dataEndBytes, Map.of());
+    }
 
     public VdevConfig {
+        attrs = attrs == null ? Map.of() : Map.copyOf(new TreeMap<>(attrs));
         Objects.requireNonNull(type, "type");
         if (type.isBlank()) {
             throw new IllegalArgumentException("vdev type must not be blank");
@@ -93,7 +111,12 @@ public record VdevConfig(String type, long guid, int id, String path, List<VdevC
     }
 
     public VdevConfig withId(int newId) {
-        return new VdevConfig(type, guid, newId, path, children, dataStartBytes, dataEndBytes);
+        return new VdevConfig(type, guid, newId, path, children, dataStartBytes, dataEndBytes, attrs);
+    }
+
+    /** A lifecycle attribute, or 0 when absent. */
+    public long attr(String name) {
+        return attrs.getOrDefault(name, 0L);
     }
 
     public boolean isLeaf() {
@@ -168,6 +191,11 @@ public record VdevConfig(String type, long guid, int id, String path, List<VdevC
             nv.putString(K_PATH, path);
         }
         nv.putLong(K_DATA_START, dataStartBytes).putLong(K_DATA_END, dataEndBytes);
+        if (!attrs.isEmpty()) {
+            NvList a = new NvList();
+            attrs.forEach(a::putLong);
+            nv.putNvList(K_ATTRS, a);
+        }
         if (!children.isEmpty()) {
             nv.putNvLists(K_CHILDREN, children.stream().map(VdevConfig::toNvList).toList());
         }
@@ -189,8 +217,15 @@ public record VdevConfig(String type, long guid, int id, String path, List<VdevC
                 children.add(fromNvList(c));
             }
         }
+        Map<String, Long> attrs = new TreeMap<>();
+        if (nv.contains(K_ATTRS)) {
+            NvList a = nv.getNvList(K_ATTRS);
+            for (String k : a.names()) {
+                attrs.put(k, a.getLong(k));
+            }
+        }
         return new VdevConfig(nv.getString(K_TYPE), nv.getLong(K_GUID), (int) id, nv.getString(K_PATH, ""),
-                children, nv.getLong(K_DATA_START, 0), nv.getLong(K_DATA_END, 0));
+                children, nv.getLong(K_DATA_START, 0), nv.getLong(K_DATA_END, 0), attrs);
     }
 
     private static List<VdevConfig> renumber(List<VdevConfig> children) {

@@ -3,6 +3,7 @@ package org.tarn.engine.label;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 import org.tarn.engine.vdev.Vdev;
 
@@ -18,7 +19,24 @@ public final class VdevConfigs {
         }
         long start = v.kind() == Vdev.Kind.ROOT ? 0 : topOrSelf(v).dataStartBytes();
         long end = v.kind() == Vdev.Kind.ROOT ? 0 : topOrSelf(v).dataEndBytes();
-        return new VdevConfig(v.type(), v.guid(), v.id(), v.isLeaf() ? v.path() : "", kids, start, end);
+        Map<String, Long> attrs = new TreeMap<>();
+        if (v.isLeaf()) {
+            if (v.isOfflinePersistent()) {
+                attrs.put(VdevConfig.ATTR_OFFLINE, 1L);
+            }
+            if (v.replacing() != 0) {
+                attrs.put(VdevConfig.ATTR_REPLACING, v.replacing());
+            }
+            if (v.spareFor() != 0) {
+                attrs.put(VdevConfig.ATTR_SPARE_FOR, v.spareFor());
+            }
+        }
+        return new VdevConfig(v.type(), v.guid(), v.id(), v.isLeaf() ? v.path() : "", kids, start, end, attrs);
+    }
+
+    /** The label form of a hot spare (a leaf outside the tree, with no data region of its own yet). */
+    public static VdevConfig spareConfig(Vdev spare, long deviceSizeBytes) {
+        return VdevConfig.leaf(spare.type(), spare.guid(), 0, spare.path(), deviceSizeBytes);
     }
 
     private static Vdev topOrSelf(Vdev v) {
@@ -40,11 +58,11 @@ public final class VdevConfigs {
         for (VdevConfig t : root.children()) {
             Vdev top;
             if (t.isLeaf()) {
-                top = Vdev.leaf(t.guid(), t.id(), t.type(), paths.getOrDefault(t.guid(), t.path()));
+                top = leaf(t, paths);
             } else {
                 List<Vdev> leaves = new ArrayList<>();
                 for (VdevConfig l : t.children()) {
-                    leaves.add(Vdev.leaf(l.guid(), l.id(), l.type(), paths.getOrDefault(l.guid(), l.path())));
+                    leaves.add(leaf(l, paths));
                 }
                 top = Vdev.mirror(t.guid(), t.id(), leaves);
             }
@@ -52,5 +70,12 @@ public final class VdevConfigs {
             tops.add(top);
         }
         return Vdev.root(root.guid(), tops);
+    }
+
+    private static Vdev leaf(VdevConfig l, Map<Long, String> paths) {
+        Vdev leaf = Vdev.leaf(l.guid(), l.id(), l.type(), paths.getOrDefault(l.guid(), l.path()));
+        leaf.replacing(l.attr(VdevConfig.ATTR_REPLACING));
+        leaf.spareFor(l.attr(VdevConfig.ATTR_SPARE_FOR));
+        return leaf;
     }
 }

@@ -41,6 +41,7 @@ public final class PoolProperties {
                     throw bad(name, v, "must be a power of two");
                 }
             }
+            case PoolProperty.SCAN_SHARE_PERCENT -> requireRange(name, v, 1, 100);
             case PoolProperty.COMMENT -> {
                 if (v.length() > 1024 || v.chars().anyMatch(Character::isISOControl)) {
                     throw bad(name, v, "at most 1024 printable characters");

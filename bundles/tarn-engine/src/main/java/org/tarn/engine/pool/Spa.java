@@ -13,16 +13,21 @@ import java.util.function.BiConsumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.tarn.api.DataError;
 import org.tarn.api.Dataset;
 import org.tarn.api.ErrorCode;
 import org.tarn.api.Health;
+import org.tarn.api.HistoryEntry;
+import org.tarn.api.IoStats;
 import org.tarn.api.Pool;
 import org.tarn.api.PoolEvent;
 import org.tarn.api.PoolProperty;
 import org.tarn.api.PoolState;
+import org.tarn.api.ScanStatus;
 import org.tarn.api.TarnException;
 import org.tarn.api.Transaction;
 import org.tarn.api.VdevState;
+import org.tarn.api.VdevLayout;
 import org.tarn.api.VdevStatus;
 import org.tarn.engine.EngineDefaults;
 import org.tarn.engine.HostIdentity;
@@ -33,6 +38,7 @@ import org.tarn.engine.dmu.PoolDirectory;
 import org.tarn.engine.io.BlockCache;
 import org.tarn.engine.io.BlockPointer;
 import org.tarn.engine.io.IoPipeline;
+import org.tarn.engine.label.NvList;
 import org.tarn.engine.label.PoolLabelState;
 import org.tarn.engine.label.Uberblock;
 import org.tarn.engine.mmp.MultihostWriter;
@@ -95,6 +101,9 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
     private volatile MultihostWriter heartbeat;
 
     private final Deque<PoolEvent> events = new ArrayDeque<>();
+    private final History history;
+    private final Scan scan;
+    private final VdevOps ops;
 
     /**
      * Builds a pool over an assembled vdev tree whose devices are attached.
@@ -125,13 +134,144 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
         this.sync = new SpaSync(this, root, io, datasets, pins, directoryBp);
         this.txgs = new TxgManager(name, syncedTxg, sync, this, new Limits());
         this.io.onFault((leaf, why) -> event("vdev-faulted", leaf.path() + " " + why));
+        this.history = new History(host.hostname());
+        this.scan = new Scan(new ScanHost());
+        this.ops = new VdevOps(this, root, scan, ioTimeoutMillis);
+        sync.lifecycle(new LifecycleHooks());
         if (directory == null) {
             sync.initNew();
         } else {
             props.putAll(directory.properties());
             datasets.load(directory);
             sync.load(directory, readOnly);
+            scan.load(directory.scan());
+            if (!directory.historyBp().isHole()) {
+                try {
+                    history.load(io.read(directory.historyBp(), true));
+                } catch (TarnException e) {
+                    LOG.warn("pool '{}': its history block cannot be read ({}); starting a new history", name,
+                            e.getMessage());
+                    history.logInternal("history lost: its block could not be read (" + e.getMessage() + ")");
+                }
+            }
         }
+    }
+
+    /** What the sync records for the device lifecycle: tree changes, scan state, history. */
+    private final class LifecycleHooks implements SpaSync.Lifecycle {
+        @Override
+        public boolean applyConfigChanges(long txg) {
+            return ops.applyQueued(txg);
+        }
+
+        @Override
+        public boolean hasChanges() {
+            return ops.hasQueued() || scan.changed() || history.dirty();
+        }
+
+        @Override
+        public NvList scanState(long txg) {
+            return scan.record();
+        }
+
+        @Override
+        public ByteBuffer historyBlock() {
+            return history.block();
+        }
+
+        @Override
+        public void committed(long txg, boolean historyWritten) {
+            scan.recorded();
+            if (historyWritten) {
+                history.written();
+            }
+        }
+    }
+
+    /** What the scan needs from this pool. */
+    private final class ScanHost implements Scan.Host {
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public boolean readOnly() {
+            return readOnly;
+        }
+
+        @Override
+        public IoPipeline io() {
+            return io;
+        }
+
+        @Override
+        public Vdev root() {
+            return root;
+        }
+
+        @Override
+        public long syncedTxg() {
+            return txgs.syncedTxg();
+        }
+
+        @Override
+        public BlockPointer directoryBp() {
+            return sync.directoryBp();
+        }
+
+        @Override
+        public BlockReader.Pin pin() {
+            return pins.pin(txgs.syncedTxg());
+        }
+
+        @Override
+        public long allocatedBytes() {
+            return Spa.this.allocatedBytes();
+        }
+
+        @Override
+        public int sharePercent() {
+            return Integer.parseInt(prop(PoolProperty.SCAN_SHARE_PERCENT));
+        }
+
+        @Override
+        public void event(String type, String detail) {
+            Spa.this.event(type, detail);
+        }
+
+        @Override
+        public void logInternal(String what) {
+            history.logInternal(what);
+        }
+
+        @Override
+        public void resilverDone() {
+            ops.resilverDone();
+        }
+    }
+
+    /** How the pool opens devices an operator names (attach, replace, online, add). */
+    void deviceOpener(VdevOps.Opener opener) {
+        ops.opener(opener);
+    }
+
+    /** Records a command in the pool's history. */
+    void logCommand(String command) {
+        if (!readOnly) {
+            history.log(command);
+        }
+    }
+
+    void logInternal(String what) {
+        if (!readOnly) {
+            history.logInternal(what);
+        }
+    }
+
+    /** Has the queued tree changes synced (fails at once on a suspension rather than waiting for a clear). */
+    void syncForChange(long waitMillis) {
+        txgs.syncNow(true);
     }
 
     /** A new pool with its first properties. */
@@ -167,6 +307,11 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
         if (imported) {
             event("imported", readOnly ? "read-only at txg " + txgs.syncedTxg() : "at txg " + txgs.syncedTxg());
         }
+    }
+
+    /** Resumes the scan an imported pool recorded, or starts a resilver its devices need (after the first sync). */
+    void startScans() {
+        scan.resumeAfterImport();
     }
 
     /** Throws the force export's reason if one came in while this pool was being imported. */
@@ -270,7 +415,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
 
     @Override
     public VdevStatus vdevTree() {
-        return root.status();
+        return root.status(ops::note);
     }
 
     @Override
@@ -314,6 +459,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
         }
         String normalized = PoolProperties.validate(property, value);
         props.put(property, normalized);
+        logCommand("set " + property + "=" + normalized + " " + name);
         sync.markConfigDirty();
         datasets.markChanged(txgs.openTxg());
     }
@@ -534,6 +680,10 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
         if (hb != null) {
             hb.resume();
         }
+        if (!readOnly) {
+            // cleared leaves take writes again; what they missed meanwhile (their DTLs) is copied now
+            scan.resilverIfNeeded("devices were cleared");
+        }
     }
 
     /** The multihost timing new uberblocks carry: this host's heartbeat's, while multihost is on. */
@@ -592,6 +742,8 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
      */
     private void exportCommon(PoolLabelState newState, boolean force, boolean hardForce, String reason) {
         TarnException dead = hardForce ? beginHardForce(reason) : beginExport(force);
+        // a scan stops at its last recorded bookmark; the next import resumes it from there
+        scan.shutdown(hardForce ? 0 : EngineDefaults.SCAN_STOP_WAIT_MILLIS);
         if (hardForce) {
             stopIo(dead);
             int aborted = txgs.abort(dead);
@@ -605,6 +757,9 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
             if (force) {
                 openHandles().forEach(DatasetHandle::close);
             }
+            // reaches the disk with the export's own final sync (nothing is written after it)
+            logCommand((newState == PoolLabelState.DESTROYED ? "destroy " : "export ") + (force ? "-f " : "")
+                    + name);
             dead = syncFinalTxgs(newState);
             stopIo(dead);
             closeDevices(true);
@@ -744,5 +899,92 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
     @Override
     public String toString() {
         return "pool '" + name + "' (" + state + ")";
+    }
+
+    // ---- device lifecycle --------------------------------------------------
+
+    @Override
+    public void scrub() {
+        checkReadable();
+        scan.scrub();
+        logCommand("scrub " + name);
+    }
+
+    @Override
+    public void pauseScrub() {
+        checkReadable();
+        scan.pauseScrub();
+        logCommand("scrub -p " + name);
+    }
+
+    @Override
+    public void stopScrub() {
+        checkReadable();
+        scan.stopScrub();
+        logCommand("scrub -s " + name);
+    }
+
+    @Override
+    public void resilver() {
+        checkReadable();
+        scan.resilver();
+        logCommand("resilver " + name);
+    }
+
+    @Override
+    public ScanStatus scanStatus() {
+        return scan.status();
+    }
+
+    @Override
+    public List<DataError> dataErrors() {
+        return scan.dataErrors();
+    }
+
+    @Override
+    public void attach(String device, String newDevice, boolean force) {
+        ops.attach(device, newDevice, force);
+        logCommand("attach " + (force ? "-f " : "") + name + " " + device + " " + newDevice);
+    }
+
+    @Override
+    public void detach(String device) {
+        ops.detach(device);
+        logCommand("detach " + name + " " + device);
+    }
+
+    @Override
+    public void replace(String device, String newDevice, boolean force) {
+        ops.replace(device, newDevice, force);
+        logCommand("replace " + (force ? "-f " : "") + name + " " + device
+                + (newDevice == null || newDevice.isBlank() ? "" : " " + newDevice));
+    }
+
+    @Override
+    public void online(String device) {
+        ops.online(device);
+        logCommand("online " + name + " " + device);
+    }
+
+    @Override
+    public void offline(String device, boolean temporary) {
+        ops.offline(device, temporary);
+        logCommand("offline " + (temporary ? "-t " : "") + name + " " + device);
+    }
+
+    @Override
+    public void add(VdevLayout layout, boolean force) {
+        ops.add(layout, force);
+        logCommand("add " + (force ? "-f " : "") + name + " " + layout);
+    }
+
+    @Override
+    public IoStats ioStats() {
+        return IoStatsView.of(name, root, importedAt);
+    }
+
+    @Override
+    public List<HistoryEntry> history() {
+        return history.entries();
     }
 }

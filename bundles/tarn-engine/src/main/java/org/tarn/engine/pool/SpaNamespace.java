@@ -417,6 +417,10 @@ public final class SpaNamespace implements Engine {
     public Pool createPool(String name, VdevLayout layout, Map<String, String> properties, boolean force) {
         checkRunning();
         checkName(name);
+        if (!layout.spares().isEmpty()) {
+            throw new TarnException(ErrorCode.INVALID_ARGUMENT, "pool '" + name + "': hot spares are not supported "
+                    + "by this engine yet; give top-level vdevs only");
+        }
         checkPaths(layout.devices());
         Map<String, String> props = PoolProperties.validateAll(properties == null ? Map.of() : properties);
         reserve(name);
@@ -435,6 +439,8 @@ public final class SpaNamespace implements Engine {
             Spa spa = new Spa(name, poolGuid, settings.host(), root, null, null, 0, false,
                     settings.ioTimeoutMillis(), this::departed);
             spa.initialProperties(props);
+            spa.deviceOpener(deviceOpener());
+            spa.logCommand("create " + name + " " + layout);
             try {
                 spa.checkLabelFits(); // before anything is written to the devices
                 DeviceCalls.all(List.copyOf(byPath.keySet()), path -> NewPool.wipeLabels(byPath.get(path)),
@@ -462,6 +468,22 @@ public final class SpaNamespace implements Engine {
             closeQuietly(opened);
             busyNames.remove(name);
         }
+    }
+
+    /** How pools open devices an operator names later (attach, replace, online, add): path policy, drivers. */
+    private VdevOps.Opener deviceOpener() {
+        return new VdevOps.Opener() {
+            @Override
+            public BlockDevice open(String path) {
+                checkPaths(List.of(path));
+                return drivers.open(checkedPath(path), false);
+            }
+
+            @Override
+            public String type(String path) {
+                return drivers.driverFor(path).type();
+            }
+        };
     }
 
     /** Opens a device for a new pool and checks that it may take one; closes it again when not. */
@@ -606,6 +628,9 @@ public final class SpaNamespace implements Engine {
             Spa spa = new Spa(name, cfg.poolGuid(), settings.host(), o.root(), o.directory(), o.uberblock().rootBp(),
                     o.startTxg(), readOnly, settings.ioTimeoutMillis(), this::departed);
             spa.eventSink(this::publish);
+            spa.deviceOpener(deviceOpener());
+            spa.logCommand("import " + (name.equals(cfg.poolName()) ? name : cfg.poolName() + " " + name)
+                    + " (txg " + o.uberblock().txg() + ")");
             pools.put(name, spa);
             checkDriversStillDeployed(spa);
             spa.activate(true);
@@ -620,6 +645,8 @@ public final class SpaNamespace implements Engine {
                             + "written: " + e.getMessage(), e);
                 }
             }
+            // after the claim: a scan recorded in progress resumes, devices that missed txgs are resilvered
+            spa.startScans();
             if (o.uberblock().txg() < o.newestTxg()) {
                 spa.event("rewound", "imported at txg " + o.uberblock().txg() + "; "
                         + (o.newestTxg() - o.uberblock().txg()) + " newer txg(s) discarded");

@@ -5,9 +5,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -35,11 +37,13 @@ import org.tarn.engine.label.Label;
 import org.tarn.engine.label.LabelConfig;
 import org.tarn.engine.label.LabelSet;
 import org.tarn.engine.label.LabelWriter;
+import org.tarn.engine.label.NvList;
 import org.tarn.engine.label.PoolLabelState;
 import org.tarn.engine.label.Uberblock;
 import org.tarn.engine.label.VdevConfig;
 import org.tarn.engine.label.VdevConfigs;
 import org.tarn.engine.txg.TxgManager;
+import org.tarn.engine.vdev.Dtl;
 import org.tarn.engine.vdev.SpaceMap;
 import org.tarn.engine.vdev.Vdev;
 
@@ -127,6 +131,49 @@ final class SpaSync implements TxgManager.Syncer {
      * since. Owned by the sync thread.
      */
     private final List<long[]> quarantine = new ArrayList<>();
+    /** The current history block (a hole until the first entry). Owned by the sync thread. */
+    private BlockPointer historyBp = BlockPointer.HOLE;
+    private volatile Lifecycle lifecycle = Lifecycle.NONE;
+
+    /**
+     * What the device lifecycle adds to every sync: tree changes applied on
+     * the sync thread before the group is written ({@link VdevOps}), the scan
+     * state ({@link Scan}) and the command history ({@link History}) recorded
+     * in the directory, and the hot spares whose labels carry the config.
+     */
+    interface Lifecycle {
+        Lifecycle NONE = new Lifecycle() {
+        };
+
+        /** Applies the queued tree changes; the group {@code txg} is written with the new tree. True if any. */
+        default boolean applyConfigChanges(long txg) {
+            return false;
+        }
+
+        /** Whether a tree change, scan progress or a history entry waits for a sync. */
+        default boolean hasChanges() {
+            return false;
+        }
+
+        /** The scan state to record in the directory of {@code txg}. */
+        default NvList scanState(long txg) {
+            return new NvList();
+        }
+
+        /** The history block to write in this group, or null when it did not change since the last one. */
+        default ByteBuffer historyBlock() {
+            return null;
+        }
+
+        /** The group {@code txg} (with the history block last returned, if written) is on disk. */
+        default void committed(long txg, boolean historyWritten) {
+        }
+
+        /** The hot spares not in use; their labels carry the config too (they hold no data). */
+        default List<Vdev> availableSpares() {
+            return List.of();
+        }
+    }
 
     SpaSync(Spa spa, Vdev root, IoPipeline io, DatasetDirectory datasets, ReadPins pins, BlockPointer directoryBp) {
         this.spa = spa;
@@ -165,9 +212,45 @@ final class SpaSync implements TxgManager.Syncer {
         for (DeferredFree f : dir.deferred()) {
             deferred.computeIfAbsent(f.txg(), t -> new ArrayList<>()).add(f);
         }
+        for (Vdev leaf : root.leaves()) {
+            for (long[] r : dir.dtls().getOrDefault(leaf.guid(), List.of())) {
+                leaf.dtl().add(r[0], r[1]);
+            }
+        }
+        historyBp = dir.historyBp();
         if (!readOnly) {
             markConfigDirty();
         }
+    }
+
+    void lifecycle(Lifecycle l) {
+        this.lifecycle = l;
+    }
+
+    /** The current history block, a hole when the pool has none. */
+    BlockPointer historyBp() {
+        return historyBp;
+    }
+
+    /** The directory block of the newest synced group, a hole before the first. */
+    BlockPointer directoryBp() {
+        return directoryBp;
+    }
+
+    /** Grows the space-map bookkeeping for top-level vdevs added to the tree (sync thread, before a run). */
+    void topLevelsAdded() {
+        int tops = root.topLevel().size();
+        if (tops <= chunkBps.length) {
+            return;
+        }
+        BlockPointer[][] grown = Arrays.copyOf(chunkBps, tops);
+        for (int v = chunkBps.length; v < tops; v++) {
+            SpaceMap sm = root.topLevel().get(v).spaceMap();
+            grown[v] = new BlockPointer[sm.chunkCount()];
+            Arrays.fill(grown[v], BlockPointer.HOLE);
+            sm.markAllDirty();
+        }
+        chunkBps = grown;
     }
 
     /** The labels must carry a new config (properties changed, say). */
@@ -211,7 +294,7 @@ final class SpaSync implements TxgManager.Syncer {
         if (spa.readOnly()) {
             return false;
         }
-        return configDirty() || datasets.hasChanges(txg);
+        return configDirty() || datasets.hasChanges(txg) || lifecycle.hasChanges();
     }
 
     @Override
@@ -226,13 +309,29 @@ final class SpaSync implements TxgManager.Syncer {
             pendingLabels = null;
             return;
         }
+        if (lifecycle.applyConfigChanges(txg)) {
+            markConfigDirty(); // this group's labels carry the new tree
+        }
+        topLevelsAdded();
         int retries = root.topLevel().size();
+        int leafRetries = root.leaves().size();
         while (true) {
             int writableBefore = writableTopLevels();
             SyncRun run = new SyncRun(txg);
             try {
                 run.execute();
                 return;
+            } catch (WriterLost lost) {
+                // the directory already written says every writer holds this txg: write the group again
+                // without the leaf that failed, whose DTL then gets the txg
+                run.undo();
+                if (leafRetries-- > 0) {
+                    LOG.warn("pool '{}': txg {}: {} failed during the sync; writing the txg again without it",
+                            spa.name(), txg, lost.leaf.path());
+                    continue;
+                }
+                throw new TarnException(ErrorCode.IO_ERROR, "pool '" + spa.name() + "': txg " + txg
+                        + ": devices keep failing during the sync (last: " + lost.leaf.path() + ")");
             } catch (TarnException e) {
                 if (run.uberblockIssued) {
                     pendingLabels = run;
@@ -250,6 +349,17 @@ final class SpaSync implements TxgManager.Syncer {
                 }
                 throw e;
             }
+        }
+    }
+
+    /** A leaf that was a writer of the group being synced failed before the group's uberblock. */
+    private static final class WriterLost extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final transient Vdev leaf;
+
+        WriterLost(Vdev leaf) {
+            super(null, null, false, false);
+            this.leaf = leaf;
         }
     }
 
@@ -302,6 +412,11 @@ final class SpaSync implements TxgManager.Syncer {
         private boolean uberblockIssued;
         private BlockPointer[][] newChunks;
         private BlockPointer newDirBp;
+        /** The leaves that take this group's writes; every other leaf's DTL gets the txg. */
+        private Set<Vdev> writers = Set.of();
+        private NvList scanState = new NvList();
+        private BlockPointer newHistoryBp = historyBp;
+        private boolean historyWritten;
 
         /** Adjacent blocks waiting to go out as one device write. */
         private ByteBuffer run;
@@ -388,6 +503,8 @@ final class SpaSync implements TxgManager.Syncer {
 
         void execute() {
             releaseQuarantine();
+            writers = new HashSet<>(activeLeaves());
+            scanState = lifecycle.scanState(txg);
             // 1. object sets
             datasets.syncObjectSets(this, newBps, synced);
             // 2. frees that have waited long enough
@@ -397,7 +514,13 @@ final class SpaSync implements TxgManager.Syncer {
                     released.add(f);
                 }
             }
-            // 3. the directory's block, sized for the worst case, then the space maps
+            // 3. the history block when it changed, the directory's block sized for the worst case, the space maps
+            ByteBuffer history = lifecycle.historyBlock();
+            if (history != null) {
+                free(historyBp);
+                newHistoryBp = write(history, BlockType.HISTORY);
+                historyWritten = true;
+            }
             if (!directoryBp.isHole()) {
                 free(directoryBp);
             }
@@ -447,6 +570,12 @@ final class SpaSync implements TxgManager.Syncer {
                 throw new TarnException(ErrorCode.IO_ERROR, "pool '" + spa.name()
                         + "': every device failed to flush");
             }
+            // the directory says each writer holds this txg: one that failed a write or flush does not
+            for (Vdev w : writers) {
+                if (w.state() != VdevState.ONLINE) {
+                    throw new WriterLost(w);
+                }
+            }
             // 5. labels and uberblocks
             finishLabels();
         }
@@ -473,8 +602,15 @@ final class SpaSync implements TxgManager.Syncer {
             for (int i = 0; i < spareFrees; i++) {
                 pending.add(new DeferredFree(Long.MAX_VALUE, Integer.MAX_VALUE, Long.MAX_VALUE, Integer.MAX_VALUE));
             }
+            Map<Long, List<long[]>> dtls = new HashMap<>();
+            for (Vdev leaf : root.leaves()) {
+                Dtl d = writers.contains(leaf) ? leaf.dtl() : leaf.dtl().with(txg);
+                if (!d.isEmpty()) {
+                    dtls.put(leaf.guid(), d.ranges());
+                }
+            }
             return new PoolDirectory(txg, spa.properties(), datasets.nextDatasetId(), datasets.records(newBps),
-                    maps, pending);
+                    maps, pending, dtls, scanState, newHistoryBp);
         }
 
         private void commit(BlockPointer[][] newChunks, BlockPointer newDirBp) {
@@ -492,8 +628,15 @@ final class SpaSync implements TxgManager.Syncer {
             deferred = next;
             chunkBps = newChunks;
             directoryBp = newDirBp;
+            historyBp = newHistoryBp;
             root.topLevel().forEach(t -> t.spaceMap().clearDirty());
+            for (Vdev leaf : root.leaves()) {
+                if (!writers.contains(leaf)) {
+                    leaf.dtl().add(txg);
+                }
+            }
             datasets.committed(txg, newBps);
+            lifecycle.committed(txg, historyWritten);
         }
 
         void undo() {
@@ -558,12 +701,18 @@ final class SpaSync implements TxgManager.Syncer {
         // each leaf's config is encoded once, for its even and its odd labels; the tree is built once
         Map<Vdev, ByteBuffer> areas = new ConcurrentHashMap<>();
         VdevConfig tree = withConfig ? VdevConfigs.toConfig(root) : null;
+        List<Vdev> spares = withConfig ? availableSpares() : List.of();
+        List<VdevConfig> spareConfigs = spares.stream()
+                .map(sp -> VdevConfigs.spareConfig(sp, sp.device().sizeBytes())).toList();
         Function<Vdev, ByteBuffer> area = leaf -> areas.computeIfAbsent(leaf,
-                l -> LabelWriter.configArea(l.device().sizeBytes(), labelConfig(l, txg, stateToWrite, tree)));
+                l -> LabelWriter.configArea(l.device().sizeBytes(),
+                        labelConfig(l, txg, stateToWrite, tree, spareConfigs)));
         if (withConfig) {
             labelPass(leaves, leaf -> LabelWriter.configWrites(leaf.device().sizeBytes(), area.apply(leaf),
                     LabelSet.EVEN));
             io.flush(leaves);
+            // a hot spare holds no data and no uberblock: both halves of its labels name the pool now
+            spareLabels(spares, area);
         }
         Uberblock ub = new Uberblock(txg, System.currentTimeMillis(), root.guidSum(), run.newDirBp,
                 mmpSequence.incrementAndGet(), LabelConfig.FORMAT_VERSION, spa.mmpTiming());
@@ -625,9 +774,46 @@ final class SpaSync implements TxgManager.Syncer {
         return ok;
     }
 
-    private LabelConfig labelConfig(Vdev leaf, long txg, PoolLabelState st, VdevConfig tree) {
-        return new LabelConfig(spa.name(), spa.guid(), leaf.guid(), topOf(leaf).guid(), st, spa.host().hostId(),
-                spa.host().hostname(), txg, LabelConfig.FORMAT_VERSION, spa.properties(), tree);
+    /** The spares not in use whose devices are open. */
+    private List<Vdev> availableSpares() {
+        return lifecycle.availableSpares().stream().filter(sp -> sp.device() != null).toList();
+    }
+
+    /** Writes the labels of hot spares not in use; a spare that fails them is faulted (no longer takes over). */
+    private void spareLabels(List<Vdev> spares, Function<Vdev, ByteBuffer> area) {
+        for (Vdev spare : spares) {
+            List<CompletableFuture<Void>> fs = new ArrayList<>();
+            for (LabelSet half : List.of(LabelSet.EVEN, LabelSet.ODD)) {
+                for (DeviceWrite w : LabelWriter.configWrites(spare.device().sizeBytes(), area.apply(spare), half)) {
+                    fs.add(io.writeLeaf(spare, w.offset(), w.data()));
+                }
+            }
+            fs.add(io.flushLeaf(spare));
+            for (CompletableFuture<Void> f : fs) {
+                try {
+                    io.await(f);
+                } catch (TarnException ex) {
+                    if (ex.code() == ErrorCode.POOL_EXPORTED) {
+                        throw ex;
+                    }
+                    spare.writeErrors().incrementAndGet();
+                    if (spare.state() == VdevState.ONLINE) {
+                        spare.fault();
+                        spa.event("vdev-faulted", "hot spare " + spare.path() + " label write error: "
+                                + ex.getMessage());
+                    }
+                    break;
+                }
+            }
+        }
+    }
+
+    private LabelConfig labelConfig(Vdev leaf, long txg, PoolLabelState st, VdevConfig tree,
+                                    List<VdevConfig> spares) {
+        boolean spare = spares.stream().anyMatch(sp -> sp.guid() == leaf.guid());
+        return new LabelConfig(spa.name(), spa.guid(), leaf.guid(), spare ? leaf.guid() : topOf(leaf).guid(), st,
+                spa.host().hostId(), spa.host().hostname(), txg, LabelConfig.FORMAT_VERSION, spa.properties(), tree,
+                spares);
     }
 
     /**
@@ -635,7 +821,8 @@ final class SpaSync implements TxgManager.Syncer {
      * the whole vdev tree, so this bounds the number of devices).
      */
     void checkLabelFits(long txg) {
-        LabelConfig c = labelConfig(root.leaves().get(0), txg, PoolLabelState.ACTIVE, VdevConfigs.toConfig(root));
+        LabelConfig c = labelConfig(root.leaves().get(0), txg, PoolLabelState.ACTIVE, VdevConfigs.toConfig(root),
+                availableSpares().stream().map(sp -> VdevConfigs.spareConfig(sp, sp.device().sizeBytes())).toList());
         try {
             Label.encodeConfig(c);
         } catch (IllegalArgumentException e) {

@@ -38,6 +38,9 @@ public final class OpenTypeCodec {
     public static final CompositeType VDEV_ROW;
     /** The vdev tree: its rows in tree order. */
     public static final ArrayType<CompositeData> VDEV_TREE;
+    public static final CompositeType SCAN;
+    public static final CompositeType IOSTAT_ROW;
+    public static final ArrayType<CompositeData> IOSTATS;
     /** One pool found by a scan. */
     public static final CompositeType IMPORTABLE_ROW;
     /** The pools found by a scan, indexed by {@code guid}. */
@@ -72,8 +75,52 @@ public final class OpenTypeCodec {
                     "state", "ONLINE, DEGRADED, FAULTED or REMOVED", SimpleType.STRING,
                     "readErrors", "Failed reads since import or the last clear", SimpleType.LONG,
                     "writeErrors", "Failed writes since import or the last clear", SimpleType.LONG,
-                    "checksumErrors", "Reads whose data did not match its checksum", SimpleType.LONG);
+                    "checksumErrors", "Reads whose data did not match its checksum", SimpleType.LONG,
+                    "missingTxgs", "For a leaf, the transaction groups it missed (its dirty time log) as ranges such "
+                            + "as 12-40,45, which a resilver copies; empty when it holds every txg", SimpleType.STRING,
+                    "note", "For a leaf, what zpool status says after it: resilvering, awaiting resilver, "
+                            + "replacing <path>, offline; empty when nothing", SimpleType.STRING);
             VDEV_TREE = new ArrayType<>(1, VDEV_ROW);
+            SCAN = composite("tarn.ScanStatus", "The pool's last or current scrub or resilver",
+                    "function", "none, scrub or resilver", SimpleType.STRING,
+                    "state", "none, scanning, paused, finished or canceled", SimpleType.STRING,
+                    "startTime", "When it began (ISO-8601 UTC); empty if never", SimpleType.STRING,
+                    "endTime", "When it finished or was canceled (ISO-8601 UTC); empty while in progress",
+                    SimpleType.STRING,
+                    "toExamineBytes", "Bytes allocated when it began: what it walks", SimpleType.LONG,
+                    "examinedBytes", "Bytes of blocks walked so far", SimpleType.LONG,
+                    "issuedBytes", "Bytes read from devices so far", SimpleType.LONG,
+                    "repairedBytes", "Bytes written: repaired by a scrub, copied by a resilver", SimpleType.LONG,
+                    "errors", "Blocks no copy of which could be read or verified", SimpleType.LONG,
+                    "bytesPerSecond", "Recent rate of examined bytes; 0 when not scanning", SimpleType.LONG,
+                    "secondsLeft", "Estimated seconds to the end; -1 when unknown", SimpleType.LONG,
+                    "percentDone", "Percent of toExamineBytes examined (100 once finished)", SimpleType.DOUBLE,
+                    "minTxg", "Oldest birth txg of the blocks it visits (0 for a scrub)", SimpleType.LONG,
+                    "maxTxg", "Newest birth txg of the blocks it visits", SimpleType.LONG);
+            ArrayType<long[]> histogram = ArrayType.getPrimitiveArrayType(long[].class);
+            IOSTAT_ROW = composite("tarn.VdevIoStats", "I/O counters of one vdev since import; interior vdevs sum "
+                            + "their leaves",
+                    "name", "As zpool iostat -v names it: the pool, mirror-N, a device path", SimpleType.STRING,
+                    "guid", "The vdev's GUID (unsigned decimal)", SimpleType.STRING,
+                    "depth", "0 for the pool, 1 for top-level vdevs, 2 for mirror children", SimpleType.INTEGER,
+                    "allocatedBytes", "Bytes allocated (pool and top-level vdevs; 0 for mirror children)",
+                    SimpleType.LONG,
+                    "freeBytes", "Bytes free (pool and top-level vdevs; 0 for mirror children)", SimpleType.LONG,
+                    "readOps", "Reads completed", SimpleType.LONG,
+                    "writeOps", "Writes completed", SimpleType.LONG,
+                    "flushOps", "Cache flushes completed", SimpleType.LONG,
+                    "readBytes", "Bytes read", SimpleType.LONG,
+                    "writeBytes", "Bytes written", SimpleType.LONG,
+                    "readNanos", "Total latency of the reads, queueing included, in ns", SimpleType.LONG,
+                    "writeNanos", "Total latency of the writes, in ns", SimpleType.LONG,
+                    "flushNanos", "Total latency of the flushes, in ns", SimpleType.LONG,
+                    "readLatency", "Read latency histogram: element i counts calls of [2^i, 2^(i+1)) ns", histogram,
+                    "writeLatency", "Write latency histogram, buckets as readLatency", histogram,
+                    "flushLatency", "Flush latency histogram, buckets as readLatency", histogram,
+                    "queued", "Calls waiting for a device thread now", SimpleType.INTEGER,
+                    "active", "Calls running on the device now", SimpleType.INTEGER,
+                    "scanBytes", "Bytes of the totals moved by scrubs and resilvers", SimpleType.LONG);
+            IOSTATS = new ArrayType<>(1, IOSTAT_ROW);
             IMPORTABLE_ROW = composite("tarn.ImportablePool", "A pool found on the scanned devices",
                     "guid", "The pool's GUID (unsigned decimal)", SimpleType.STRING,
                     "name", "The pool's name", SimpleType.STRING,
@@ -126,11 +173,37 @@ public final class OpenTypeCodec {
             int depth, int index) {
         rows.add(row(VDEV_ROW, vdevName(poolName, v, depth, index), guid(v.guid()),
                 parent == null ? "" : guid(parent.guid()), depth, v.type(), v.path(), v.state().name(),
-                v.readErrors(), v.writeErrors(), v.checksumErrors()));
+                v.readErrors(), v.writeErrors(), v.checksumErrors(), v.missingTxgs(), v.note()));
         int i = 0;
         for (VdevStatus child : v.children()) {
             addVdev(rows, poolName, child, v, depth + 1, i++);
         }
+    }
+
+    /** A scan status as the {@code Scan} attribute carries it. */
+    public static CompositeData scan(org.tarn.api.ScanStatus s) {
+        return row(SCAN, s.function(), s.state(), s.startTime() == null ? "" : time(s.startTime()),
+                s.endTime() == null ? "" : time(s.endTime()), s.toExamineBytes(), s.examinedBytes(),
+                s.issuedBytes(), s.repairedBytes(), s.errors(), s.bytesPerSecond(), s.secondsLeft(), s.percentDone(),
+                s.minTxg(), s.maxTxg());
+    }
+
+    /** I/O statistics, one row per vdev in tree order (the pool first). */
+    public static CompositeData[] ioStats(org.tarn.api.IoStats stats) {
+        List<CompositeData> rows = new ArrayList<>();
+        for (org.tarn.api.VdevIoStats v : stats.vdevs()) {
+            rows.add(row(IOSTAT_ROW, v.name(), guid(v.guid()), v.depth(), v.allocatedBytes(), v.freeBytes(),
+                    v.readOps(), v.writeOps(), v.flushOps(), v.readBytes(), v.writeBytes(), v.readNanos(),
+                    v.writeNanos(), v.flushNanos(), v.readLatency(), v.writeLatency(), v.flushLatency(), v.queued(),
+                    v.active(), v.scanBytes()));
+        }
+        return rows.toArray(CompositeData[]::new);
+    }
+
+    /** One history entry as a line: ISO time, host, the command ({@code [internal]} for the engine's own). */
+    public static String historyLine(org.tarn.api.HistoryEntry e) {
+        return time(e.time()) + " " + (e.internal() ? "[internal] " : "") + e.command()
+                + (e.hostname().isEmpty() ? "" : " [on " + e.hostname() + "]");
     }
 
     /**

@@ -326,6 +326,82 @@ final class PoolControl extends NotificationBroadcasterSupport implements PoolMX
         return Errors.call(() -> pool.events().stream().map(OpenTypeCodec::eventLine).toArray(String[]::new));
     }
 
+    // ---- device lifecycle ------------------------------------------------------------
+
+    @Override
+    public CompositeData getScan() {
+        return Errors.call(() -> OpenTypeCodec.scan(pool.scanStatus()));
+    }
+
+    @Override
+    public String[] getDataErrors() {
+        return Errors.call(() -> pool.dataErrors().stream().map(Object::toString).toArray(String[]::new));
+    }
+
+    @Override
+    public CompositeData[] getIoStats() {
+        return Errors.call(() -> OpenTypeCodec.ioStats(pool.ioStats()));
+    }
+
+    @Override
+    public String[] getHistory() {
+        return Errors.call(() -> pool.history().stream().map(OpenTypeCodec::historyLine).toArray(String[]::new));
+    }
+
+    @Override
+    public void scrub() {
+        Errors.run(pool::scrub);
+    }
+
+    @Override
+    public void pauseScrub() {
+        Errors.run(pool::pauseScrub);
+    }
+
+    @Override
+    public void stopScrub() {
+        Errors.run(pool::stopScrub);
+    }
+
+    @Override
+    public void resilver() {
+        Errors.run(pool::resilver);
+    }
+
+    // the tree changes wait for a sync (bounded by the engine): at most two such calls per pool at once
+
+    @Override
+    public void attach(String device, String newDevice, boolean force) {
+        limiter.run(pool.name(), "attach", () -> Errors.run(() -> pool.attach(device, newDevice, force)));
+    }
+
+    @Override
+    public void detach(String device) {
+        limiter.run(pool.name(), "detach", () -> Errors.run(() -> pool.detach(device)));
+    }
+
+    @Override
+    public void replace(String device, String newDevice, boolean force) {
+        limiter.run(pool.name(), "replace", () -> Errors.run(() -> pool.replace(device,
+                newDevice == null || newDevice.isBlank() ? null : newDevice, force)));
+    }
+
+    @Override
+    public void online(String device) {
+        limiter.run(pool.name(), "online", () -> Errors.run(() -> pool.online(device)));
+    }
+
+    @Override
+    public void offline(String device, boolean temporary) {
+        limiter.run(pool.name(), "offline", () -> Errors.run(() -> pool.offline(device, temporary)));
+    }
+
+    @Override
+    public void add(String layout, boolean force) {
+        limiter.run(pool.name(), "add", () -> Errors.run(() -> pool.add(org.tarn.api.VdevLayout.parse(layout),
+                force)));
+    }
+
     /** Refuses to act by name on another pool that took this one's name. */
     private void requireCurrent() {
         boolean current = engine.pool(pool.name()).map(p -> p.guid() == pool.guid()).orElse(false);

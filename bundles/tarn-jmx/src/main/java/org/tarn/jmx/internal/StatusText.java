@@ -3,9 +3,11 @@ package org.tarn.jmx.internal;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.tarn.api.DataError;
 import org.tarn.api.Health;
 import org.tarn.api.Pool;
 import org.tarn.api.PoolState;
+import org.tarn.api.ScanStatus;
 import org.tarn.api.VdevStatus;
 
 /** Formats a pool's status as {@code zpool status} prints it. */
@@ -30,14 +32,64 @@ final class StatusText {
             sb.append("   txg: synced ").append(pool.syncedTxg()).append(", open ").append(pool.openTxg())
                     .append(", dirty ").append(pool.dirtyBytes()).append(" bytes\n");
         }
+        String scan = scanLines(pool.scanStatus());
+        if (scan != null) {
+            sb.append("  scan: ").append(scan).append('\n');
+        }
         sb.append("config:\n\n");
         sb.append(config(name, root));
         long errors = sumErrors(root);
+        List<DataError> damaged = pool.dataErrors();
         sb.append('\n');
-        sb.append("errors: ").append(errors == 0 ? "No known data errors"
-                : errors + " device error(s) counted above; clear() resets the counters once the devices work")
-                .append('\n');
+        if (!damaged.isEmpty()) {
+            sb.append("errors: Permanent errors have been detected in the following blocks (no copy is "
+                    + "readable):\n\n");
+            damaged.forEach(e -> sb.append("        ").append(e).append('\n'));
+        } else {
+            sb.append("errors: ").append(errors == 0 ? "No known data errors"
+                    : errors + " device error(s) counted above; clear() resets the counters once the devices work")
+                    .append('\n');
+        }
         return sb.toString();
+    }
+
+    /** The scan: line of zpool status, or null when no scan ever ran. */
+    static String scanLines(ScanStatus s) {
+        if (ScanStatus.NONE.equals(s.function())) {
+            return null;
+        }
+        String fn = s.function();
+        String what = ScanStatus.RESILVER.equals(fn) ? "resilvered" : "repaired";
+        return switch (s.state()) {
+            case ScanStatus.SCANNING, ScanStatus.PAUSED -> fn + (ScanStatus.PAUSED.equals(s.state())
+                    ? " paused since " : " in progress since ") + OpenTypeCodec.time(s.startTime()) + "\n\t"
+                    + bytes(s.examinedBytes()) + " scanned at " + bytes(s.bytesPerSecond()) + "/s, "
+                    + bytes(s.issuedBytes()) + " issued, " + bytes(s.repairedBytes()) + " " + what + ", "
+                    + String.format("%.2f%% done", s.percentDone())
+                    + (s.secondsLeft() >= 0 ? ", " + duration(s.secondsLeft()) + " to go" : "")
+                    + (s.errors() > 0 ? ", " + s.errors() + " errors" : "");
+            case ScanStatus.CANCELED -> fn + " canceled on " + (s.endTime() == null ? "?" : OpenTypeCodec.time(
+                    s.endTime())) + " after " + bytes(s.examinedBytes()) + " scanned";
+            default -> fn + " " + what + " " + bytes(s.repairedBytes()) + " in " + duration(s.endTime() == null
+                    || s.startTime() == null ? 0 : java.time.Duration.between(s.startTime(), s.endTime()).toSeconds())
+                    + " with " + s.errors() + " errors on " + (s.endTime() == null ? "?"
+                    : OpenTypeCodec.time(s.endTime()));
+        };
+    }
+
+    static String bytes(long n) {
+        String[] units = {"B", "K", "M", "G", "T", "P"};
+        double v = n;
+        int u = 0;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return u == 0 ? n + "B" : String.format("%.1f%s", v, units[u]);
+    }
+
+    static String duration(long seconds) {
+        return String.format("%02d:%02d:%02d", seconds / 3600, (seconds / 60) % 60, seconds % 60);
     }
 
     private static String statusLine(PoolState state, Health health, boolean readOnly) {
@@ -52,7 +104,8 @@ final class StatusText {
             return "The pool is " + state.name().toLowerCase() + ".";
         }
         if (health == Health.DEGRADED) {
-            return "One or more devices are faulted or missing; the pool continues with reduced redundancy.";
+            return "One or more devices are faulted, offline, missing or missed transaction groups (awaiting "
+                    + "resilver); the pool continues with reduced redundancy.";
         }
         if (health == Health.FAULTED) {
             return "One or more top-level vdevs are unusable; data may be unreachable.";
@@ -75,15 +128,16 @@ final class StatusText {
         StringBuilder sb = new StringBuilder();
         sb.append(String.format("\t%-" + width + "s  %-8s %5s %5s %5s%n", "NAME", "STATE", "READ", "WRITE", "CKSUM"));
         for (String[] r : rows) {
-            sb.append(String.format("\t%-" + width + "s  %-8s %5s %5s %5s%n", r[0], r[1], r[2], r[3], r[4]));
+            sb.append(String.format("\t%-" + width + "s  %-8s %5s %5s %5s%s%n", r[0], r[1], r[2], r[3], r[4], r[5]));
         }
         return sb.toString();
     }
 
     private static void addRows(List<String[]> rows, VdevStatus v, String rootName, int depth, int index) {
         String label = OpenTypeCodec.vdevName(rootName, v, depth, index);
+        String note = v.note().isEmpty() ? "" : "  (" + v.note() + ")";
         rows.add(new String[] {"  ".repeat(depth) + label, v.state().name(), Long.toString(v.readErrors()),
-            Long.toString(v.writeErrors()), Long.toString(v.checksumErrors())});
+            Long.toString(v.writeErrors()), Long.toString(v.checksumErrors()), note});
         int i = 0;
         for (VdevStatus c : v.children()) {
             addRows(rows, c, rootName, depth + 1, i++);
