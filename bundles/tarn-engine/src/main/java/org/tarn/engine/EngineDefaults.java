@@ -30,6 +30,12 @@ public final class EngineDefaults {
     public static final long SHUTDOWN_EXPORT_MILLIS = 10_000;
     /** Bytes a sync may allocate per byte of dirty data, counting the metadata it rewrites. */
     public static final long SYNC_SPACE_FACTOR = 3;
+    /**
+     * Longest a writer waits for earlier transaction groups to sync when
+     * their unsynced data is what keeps its own change from fitting; past it
+     * the change is refused with NO_SPACE.
+     */
+    public static final long SPACE_WAIT_MILLIS = 30_000;
     /** Fraction of capacity kept free so that syncs never run out of space. */
     public static final double SLOP_FRACTION = 1.0 / 32;
     /** Budget of the per-pool metadata block cache. */

@@ -71,7 +71,7 @@ public final class DatasetHandle implements Dataset {
     public long createObject(Transaction tx) {
         return retrying(() -> {
             long txg = host.txgOf(tx);
-            host.checkWritable(DnodePhys.BYTES);
+            host.checkWritable(txg, DnodePhys.BYTES);
             return os.createObject(txg, host.recordSizeBytes());
         });
     }
@@ -89,7 +89,7 @@ public final class DatasetHandle implements Dataset {
     public void write(Transaction tx, long objectId, long offset, ByteBuffer src) {
         retrying(() -> {
             long txg = host.txgOf(tx);
-            host.checkWritable(src.remaining());
+            host.checkWritable(txg, src.remaining());
             os.dnode(objectId).write(txg, offset, src);
             return null;
         });

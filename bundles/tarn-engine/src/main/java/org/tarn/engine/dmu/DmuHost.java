@@ -15,8 +15,12 @@ public interface DmuHost {
     /** Throws unless the pool can serve reads. */
     void checkReadable();
 
-    /** Throws unless the pool can take {@code bytes} more of changes. */
-    void checkWritable(long bytes);
+    /**
+     * Throws unless the pool can take {@code bytes} more of changes in group
+     * {@code txg} (which the caller holds); may wait, bounded, for earlier
+     * groups to sync first.
+     */
+    void checkWritable(long txg, long bytes);
 
     /** The block size of new objects. */
     int recordSizeBytes();

@@ -213,11 +213,11 @@ final class Dnode {
                     byte[] buf = r.blocks.get(blk);
                     if (buf == null) {
                         // a newer group that has not touched this block yet: it will copy it when it does
-                        r.sizeBytes = Math.max(r.sizeBytes, pos + n);
+                        grow(r, pos + n);
                         continue;
                     }
                     chunk.duplicate().get(buf, inOff, n);
-                    r.sizeBytes = Math.max(r.sizeBytes, pos + n);
+                    grow(r, pos + n);
                 }
             }
             pos += n;
@@ -285,8 +285,71 @@ final class Dnode {
     }
 
     private void install(DirtyRecord r, long blk, byte[] buf) {
+        long indirect = indirectCharge(r, blk);
         r.blocks.put(blk, buf);
-        tracker.dirtied(r.txg, this, buf.length);
+        tracker.dirtied(r.txg, this, syncCharge(r, blk) + indirect);
+    }
+
+    /**
+     * Bytes the sync of record {@code r} will allocate for its copy of block
+     * {@code blk}: what {@link #sync} writes, the valid part of the block
+     * rounded up to allocation units; nothing for a block past the end (a
+     * hole). Dirty data is accounted by this, not by the block size: a 1 KiB
+     * write into a new object of 128 KiB records costs one 4 KiB unit.
+     */
+    private static long syncCharge(DirtyRecord r, long blk) {
+        if (!r.blocks.containsKey(blk)) {
+            return 0;
+        }
+        long valid = Math.min(r.blockSizeBytes, r.sizeBytes - blk * r.blockSizeBytes);
+        return valid <= 0 ? 0 : SpaceMap.roundUp((int) valid);
+    }
+
+    /**
+     * The indirect blocks a new dirty block {@code blk} adds to record
+     * {@code r}'s sync (called before it is installed): one per level of the
+     * tree above it that no other dirty block of the record shares.
+     */
+    private long indirectCharge(DirtyRecord r, long blk) {
+        int levels = Math.max(committed.blockSizeBytes() == r.blockSizeBytes ? committed.levels() : 0,
+                levelsFor((blk + 1) * r.blockSizeBytes, r.blockSizeBytes));
+        long charge = 0;
+        for (int level = 1; level < levels; level++) {
+            long span = span(level);
+            long first = blk - blk % span;
+            Long near = r.blocks.ceilingKey(first);
+            if (near == null || near >= first + span) {
+                charge += DmuFormat.INDIRECT_BLOCK_BYTES;
+            }
+        }
+        return charge;
+    }
+
+    /**
+     * Extends record {@code r} to {@code size} bytes and accounts what that
+     * adds to its sync: the blocks between the old and the new last block
+     * that the record holds grow towards full blocks.
+     */
+    private void grow(DirtyRecord r, long size) {
+        if (size <= r.sizeBytes) {
+            return;
+        }
+        int bs = r.blockSizeBytes;
+        long fromBlk = r.sizeBytes == 0 ? 0 : (r.sizeBytes - 1) / bs;
+        long toBlk = (size - 1) / bs;
+        NavigableMap<Long, byte[]> affected = r.blocks.subMap(fromBlk, true, toBlk, true);
+        long before = 0;
+        for (long blk : affected.keySet()) {
+            before += syncCharge(r, blk);
+        }
+        r.sizeBytes = size;
+        long after = 0;
+        for (long blk : affected.keySet()) {
+            after += syncCharge(r, blk);
+        }
+        if (after > before) {
+            tracker.dirtied(r.txg, this, after - before);
+        }
     }
 
     // ---- reads -------------------------------------------------------------

@@ -45,6 +45,8 @@ public final class ObjectSet {
     private final AtomicLong nextObjectId;
     private final Map<Long, Dnode> dnodes = new ConcurrentHashMap<>();
     private final Map<Long, Set<Dnode>> dirtyByTxg = new ConcurrentHashMap<>();
+    /** Per group, the dnode-array blocks (and, negated, its indirect blocks) already accounted as dirty. */
+    private final Map<Long, Set<Long>> dnodeBlocksByTxg = new ConcurrentHashMap<>();
     private volatile int evictAtSize = MAX_CACHED_DNODES;
     private volatile BlockPointer committedBp;
     private BlockPointer pendingBp;
@@ -55,6 +57,27 @@ public final class ObjectSet {
         void objsetDirtied(long txg, ObjectSet os, long newBytes);
     }
 
+    /**
+     * What a sync of group {@code txg} will allocate in the dnode array for
+     * a dnode first dirtied in it: its dnode block and the indirect block
+     * above, each the first time the group touches it (the dnode array's
+     * dirty data, accounted as the object's, since object 0 accounts none).
+     */
+    private long dnodeArrayCharge(long txg, long id) {
+        int perBlock = DmuFormat.DNODE_BLOCK_BYTES / DnodePhys.BYTES;
+        long block = id / perBlock;
+        Set<Long> touched = dnodeBlocksByTxg.computeIfAbsent(txg, t -> ConcurrentHashMap.newKeySet());
+        long charge = 0;
+        if (touched.add(block)) {
+            charge += DmuFormat.DNODE_BLOCK_BYTES;
+        }
+        // indirect blocks are keyed below zero so they never collide with dnode block numbers
+        if (touched.add(-1 - block / Dnode.FANOUT)) {
+            charge += DmuFormat.INDIRECT_BLOCK_BYTES;
+        }
+        return charge;
+    }
+
     private ObjectSet(long datasetId, BlockPointer committedBp, DnodePhys metaPhys, long nextObjectId,
                       BlockReader reader, DirtyListener listener) {
         this.datasetId = datasetId;
@@ -63,8 +86,11 @@ public final class ObjectSet {
         this.nextObjectId = new AtomicLong(nextObjectId);
         this.tracker = (txg, dnode, bytes) -> {
             if (dnode.id != 0) {
-                dirtyByTxg.computeIfAbsent(txg, t -> ConcurrentHashMap.newKeySet()).add(dnode);
-                listener.objsetDirtied(txg, this, bytes);
+                long charge = bytes;
+                if (dirtyByTxg.computeIfAbsent(txg, t -> ConcurrentHashMap.newKeySet()).add(dnode)) {
+                    charge += dnodeArrayCharge(txg, dnode.id);
+                }
+                listener.objsetDirtied(txg, this, charge);
             }
         };
         this.meta = new Dnode(0, metaPhys, reader, tracker);
@@ -252,6 +278,7 @@ public final class ObjectSet {
         }
         meta.commit(txg);
         dirtyByTxg.remove(txg);
+        dnodeBlocksByTxg.remove(txg);
         committedBp = pendingBp;
         pendingBp = null;
         syncing = List.of();
@@ -287,5 +314,6 @@ public final class ObjectSet {
         dnodes.values().forEach(Dnode::discardAll);
         meta.discardAll();
         dirtyByTxg.clear();
+        dnodeBlocksByTxg.clear();
     }
 }

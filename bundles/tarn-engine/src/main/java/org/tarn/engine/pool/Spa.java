@@ -9,6 +9,7 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 
 import org.slf4j.Logger;
@@ -44,6 +45,7 @@ import org.tarn.engine.label.Uberblock;
 import org.tarn.engine.mmp.MultihostWriter;
 import org.tarn.engine.mmp.RemoteActivity;
 import org.tarn.engine.txg.TxgManager;
+import org.tarn.engine.vdev.SpaceMap;
 import org.tarn.engine.vdev.Vdev;
 
 /**
@@ -404,6 +406,11 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
         return txgs.lastSyncMillis();
     }
 
+    /** Writers now waiting for earlier groups to sync before their changes fit. */
+    public int spaceWaiters() {
+        return txgs.spaceWaiters();
+    }
+
     HostIdentity host() {
         return host;
     }
@@ -492,6 +499,12 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
         public boolean failFastWhenSuspended() {
             return !"wait".equals(prop(PoolProperty.FAILMODE));
         }
+
+        @Override
+        public long closeEarlyDirtyBytes() {
+            // the open group's worst case may take half of what is free: the other half is for the next group
+            return Math.max(1, freeForDirty() / (2 * EngineDefaults.SYNC_SPACE_FACTOR));
+        }
     }
 
     // ---- DmuHost -----------------------------------------------------------
@@ -515,8 +528,20 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
         }
     }
 
+    /**
+     * Admits {@code bytes} more of changes into group {@code txg}, or
+     * refuses with {@code NO_SPACE} when the pool is really full. Unsynced
+     * (dirty) data is reserved at its worst case, {@code SYNC_SPACE_FACTOR}
+     * times what its sync allocates (the metadata it drags along), next to
+     * the space-map reserve, so a write the pool admits always fits when its
+     * group syncs. A shortfall that unsynced <em>earlier</em> groups cause is
+     * no reason to refuse: the writer waits for them to land (bounded by
+     * {@link EngineDefaults#SPACE_WAIT_MILLIS}, woken by force export) and
+     * checks again against what they really allocated. Only when the groups
+     * up to its own do not fit is the write refused.
+     */
     @Override
-    public void checkWritable(long bytes) {
+    public void checkWritable(long txg, long bytes) {
         checkReadable();
         if (readOnly) {
             throw new TarnException(ErrorCode.READ_ONLY, "pool '" + name + "' is imported read-only");
@@ -526,15 +551,41 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
                     + (txgs.lastFailure() == null ? "" : txgs.lastFailure().getMessage())
                     + "; run clear when the devices work");
         }
-        long usable = (long) (sizeBytes() * (1 - EngineDefaults.SLOP_FRACTION));
-        // dirty data drags metadata along when it syncs (indirect blocks, dnode blocks, space maps):
-        // reserve for it, so that a write the pool admits always fits when its group syncs
-        long dirty = txgs.totalDirty() + bytes;
-        long worstCase = dirty * EngineDefaults.SYNC_SPACE_FACTOR + sync.spaceMapReserveBytes();
-        if (allocatedBytes() + worstCase > usable) {
-            throw new TarnException(ErrorCode.NO_SPACE, "pool '" + name + "' is out of space: "
-                    + allocatedBytes() + " of " + usable + " usable bytes allocated; free objects or add devices");
+        long charge = bytes <= 0 ? 0 : (bytes + SpaceMap.UNIT_BYTES - 1) / SpaceMap.UNIT_BYTES * SpaceMap.UNIT_BYTES;
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(EngineDefaults.SPACE_WAIT_MILLIS);
+        while (true) {
+            long room = freeForDirty();
+            long pending = txgs.totalDirty();
+            if ((pending + charge) * EngineDefaults.SYNC_SPACE_FACTOR <= room) {
+                return;
+            }
+            if (txgs.awaitEarlierGroups(txg, deadline, outOfSpace(pending))) {
+                checkReadable();
+                continue;
+            }
+            // later groups' writers wait for this one; only the groups up to this one must fit now
+            long mine = txgs.dirtyUpTo(txg);
+            if ((mine + charge) * EngineDefaults.SYNC_SPACE_FACTOR <= room) {
+                return;
+            }
+            throw new TarnException(ErrorCode.NO_SPACE, outOfSpace(mine));
         }
+    }
+
+    private String outOfSpace(long pending) {
+        return "pool '" + name + "' is out of space: " + allocatedBytes() + " of " + usableBytes()
+                + " usable bytes allocated, " + pending + " bytes of unsynced changes reserved; "
+                + "free objects or add devices";
+    }
+
+    /** Capacity less the slop that syncs keep free. */
+    private long usableBytes() {
+        return (long) (sizeBytes() * (1 - EngineDefaults.SLOP_FRACTION));
+    }
+
+    /** What unsynced changes may reserve: usable space less what is allocated and the space-map reserve. */
+    private long freeForDirty() {
+        return usableBytes() - allocatedBytes() - sync.spaceMapReserveBytes();
     }
 
     @Override
@@ -563,7 +614,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
     public void createDataset(String dataset) {
         DatasetDirectory.checkName(dataset);
         try (Transaction tx = begin()) {
-            checkWritable(0);
+            checkWritable(tx.txg(), 0);
             datasets.create(dataset, tx.txg());
         }
     }

@@ -81,6 +81,15 @@ public final class TxgManager {
 
         /** True when a suspended pool fails new work at once (failmode=continue). */
         boolean failFastWhenSuspended();
+
+        /**
+         * Dirty bytes at which the open group closes early because its
+         * worst case approaches the pool's free space (a small pool syncs
+         * sooner instead of refusing writes); unlimited by default.
+         */
+        default long closeEarlyDirtyBytes() {
+            return Long.MAX_VALUE;
+        }
     }
 
     private final String poolName;
@@ -102,6 +111,8 @@ public final class TxgManager {
     private final Map<Long, List<CommitCallback>> callbacks = new HashMap<>();
     private boolean suspended;
     private boolean resumeRequested;
+    /** Writers waiting in {@link #awaitEarlierGroups} for earlier groups to land. */
+    private int spaceWaiters;
     /** A suspension from outside a sync (multihost); the next sync parks on it until resumed. */
     private TarnException heldOff;
     /** Set by a clean export: new transactions are refused, the thread exits once nothing is pending. */
@@ -139,6 +150,7 @@ public final class TxgManager {
         try {
             checkNotStopping();
             throttle();
+            awaitRoomInOpenGroup();
             checkNotStopping();
             long txg = openTxg;
             holds.merge(txg, 1, Integer::sum);
@@ -179,6 +191,38 @@ public final class TxgManager {
         }
     }
 
+    /**
+     * Keeps a new transaction out of an open group whose worst case already
+     * takes its share of the pool's free space
+     * ({@link Limits#closeEarlyDirtyBytes}) while it cannot close yet (an
+     * earlier group is still syncing): it joins the next group instead, so
+     * no group grows past what the pool can take next to the one before it.
+     * Bounded by {@code SPACE_WAIT_MILLIS}, after which it joins anyway (and
+     * its writes are checked as usual); woken by {@link #abort}.
+     */
+    private void awaitRoomInOpenGroup() {
+        long seen = openTxg;
+        if (dirtyBytes.getOrDefault(seen, 0L) < limits.closeEarlyDirtyBytes()) {
+            return;
+        }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(EngineDefaults.SPACE_WAIT_MILLIS);
+        spaceWaiters++;
+        try {
+            changed.signalAll();
+            while (openTxg == seen && dirtyBytes.getOrDefault(seen, 0L) >= limits.closeEarlyDirtyBytes()) {
+                checkUsable();
+                checkNotStopping();
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return;
+                }
+                awaitUninterruptibly(Math.max(1, Math.min(100, TimeUnit.NANOSECONDS.toMillis(left))));
+            }
+        } finally {
+            spaceWaiters--;
+        }
+    }
+
     private void checkNotStopping() {
         if (stopping && aborted == null) {
             throw new TarnException(ErrorCode.BUSY, "pool '" + poolName
@@ -208,10 +252,12 @@ public final class TxgManager {
 
     /** Accounts bytes of new dirty data in a group. */
     public void addDirty(long txg, long bytes) {
+        // read before the lock: the pool computes it from its space maps
+        long closeEarly = limits.closeEarlyDirtyBytes();
         lock.lock();
         try {
             long now = dirtyBytes.merge(txg, bytes, Long::sum);
-            if (txg == openTxg && now >= limits.txgDirtyLimitBytes()) {
+            if (txg == openTxg && (now >= limits.txgDirtyLimitBytes() || now >= closeEarly)) {
                 changed.signalAll();
             }
         } finally {
@@ -356,6 +402,76 @@ public final class TxgManager {
         }
     }
 
+    // ---- waiting for space -------------------------------------------------
+
+    /**
+     * For a writer holding group {@code txg} that the pool's free space
+     * cannot take while the earlier groups are unsynced (their dirty data is
+     * reserved at its worst case): waits until the oldest of them has synced,
+     * so the caller can check again against what it really allocated
+     * (OpenZFS {@code dmu_tx_assign} → {@code ERESTART} → {@code dmu_tx_wait}).
+     * Earlier groups are closed already and never wait for {@code txg}'s
+     * holders, so this cannot deadlock. Woken by {@link #abort} (throws its
+     * reason) and, with failmode=continue, by a suspension; bounded by
+     * {@code deadlineNanos} ({@link System#nanoTime}), past which it throws
+     * {@code NO_SPACE} with {@code shortfall} and what it waited for.
+     *
+     * @return false at once when no group older than {@code txg} is unsynced:
+     *     the shortfall is not caused by earlier groups
+     */
+    public boolean awaitEarlierGroups(long txg, long deadlineNanos, String shortfall) {
+        lock.lock();
+        try {
+            checkUsable();
+            long start = syncedTxg;
+            if (start >= txg - 1) {
+                return false;
+            }
+            spaceWaiters++;
+            try {
+                while (syncedTxg == start) {
+                    checkUsable();
+                    long left = deadlineNanos - System.nanoTime();
+                    if (left <= 0) {
+                        throw new TarnException(ErrorCode.NO_SPACE, shortfall + "; txg " + (start + 1)
+                                + " did not sync in time to make room" + (suspended ? " (the pool is suspended: "
+                                + describe(lastFailure) + ")" : ""));
+                    }
+                    awaitUninterruptibly(Math.max(1, Math.min(100, TimeUnit.NANOSECONDS.toMillis(left))));
+                }
+                return true;
+            } finally {
+                spaceWaiters--;
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Writers now waiting in {@link #awaitEarlierGroups}. */
+    public int spaceWaiters() {
+        lock.lock();
+        try {
+            return spaceWaiters;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Dirty bytes of the unsynced groups up to and including {@code txg}. */
+    public long dirtyUpTo(long txg) {
+        lock.lock();
+        try {
+            long sum = 0;
+            for (long v : dirtyBytes.headMap(txg, true).values()) {
+                sum += v;
+            }
+            return sum;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     // ---- the sync thread ---------------------------------------------------
 
     private void run() {
@@ -418,6 +534,9 @@ public final class TxgManager {
             return hasPendingChanges();
         }
         if (dirty >= limits.txgDirtyLimitBytes()) {
+            return true;
+        }
+        if (dirty > 0 && dirty >= limits.closeEarlyDirtyBytes()) {
             return true;
         }
         if (totalDirty() >= limits.dirtyMaxBytes() * EngineDefaults.THROTTLE_START_FRACTION) {

@@ -29,6 +29,8 @@ class TxgManagerTest {
     private volatile boolean failFast;
     /** A single group whose sync fails, besides failSyncs. */
     private volatile long failTxg = -1;
+    /** Dirty bytes at which the open group closes early (the pool's share of its free space). */
+    private volatile long closeEarly = Long.MAX_VALUE;
     private TxgManager txgs;
 
     private TxgManager start(long timeoutMillis) {
@@ -79,6 +81,11 @@ class TxgManagerTest {
             @Override
             public boolean failFastWhenSuspended() {
                 return failFast;
+            }
+
+            @Override
+            public long closeEarlyDirtyBytes() {
+                return closeEarly;
             }
         });
         txgs.start();
@@ -307,5 +314,91 @@ class TxgManagerTest {
         txgs.resume();
         assertThat(txgs.suspended()).isFalse();
         assertThat(suspensions).endsWith("suspended 7", "resumed 6");
+    }
+
+    @Test
+    void a_group_closes_early_when_its_dirty_data_reaches_the_space_share_pos() {
+        start(3_600_000);
+        closeEarly = 1000;
+        try (Transaction tx = txgs.begin()) {
+            txgs.addDirty(tx.txg(), 600);
+            txgs.addDirty(tx.txg(), 600);
+        }
+        // neither the timeout (an hour) nor the dirty limit (1 GiB) closes it: the space share does
+        await().atMost(Duration.ofSeconds(5)).until(() -> synced.contains(6L));
+        assertThat(txgs.totalDirty()).isZero();
+    }
+
+    @Test
+    void a_new_transaction_joins_the_next_group_while_the_full_open_one_cannot_close_pos() throws Exception {
+        start(3_600_000);
+        closeEarly = 1000;
+        blockSync = new CountDownLatch(1);
+        try (Transaction tx = txgs.begin()) {
+            txgs.addDirty(tx.txg(), 2000);
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> txgs.syncingTxg() == 6);
+        try (Transaction tx = txgs.begin()) {
+            assertThat(tx.txg()).isEqualTo(7);
+            txgs.addDirty(tx.txg(), 2000);
+        }
+        CompletableFuture<Long> next = CompletableFuture.supplyAsync(() -> {
+            Transaction tx = txgs.begin();
+            tx.commit();
+            return tx.txg();
+        });
+        await().atMost(Duration.ofSeconds(5)).until(() -> txgs.spaceWaiters() == 1);
+        assertThat(next).isNotDone();
+        blockSync.countDown();
+        assertThat(next.get(10, TimeUnit.SECONDS)).as("group 7 was full: it joins 8").isEqualTo(8L);
+        assertThat(txgs.spaceWaiters()).isZero();
+    }
+
+    @Test
+    void waiting_for_earlier_groups_returns_once_they_synced_pos() throws Exception {
+        start(3_600_000);
+        blockSync = new CountDownLatch(1);
+        try (Transaction tx = txgs.begin()) {
+            txgs.addDirty(tx.txg(), 100);
+        }
+        CompletableFuture.runAsync(txgs::syncNow);
+        await().atMost(Duration.ofSeconds(5)).until(() -> txgs.syncingTxg() == 6);
+        Transaction mine = txgs.begin();
+        assertThat(mine.txg()).isEqualTo(7);
+        CompletableFuture<Boolean> waited = CompletableFuture.supplyAsync(() -> txgs.awaitEarlierGroups(7,
+                System.nanoTime() + TimeUnit.SECONDS.toNanos(30), "short"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> txgs.spaceWaiters() == 1);
+        blockSync.countDown();
+        assertThat(waited.get(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(txgs.syncedTxg()).isEqualTo(6);
+        // nothing older than 7 is unsynced now: no reason to wait, the caller decides at once
+        assertThat(txgs.awaitEarlierGroups(7, System.nanoTime() + TimeUnit.SECONDS.toNanos(30), "short")).isFalse();
+        mine.commit();
+    }
+
+    @Test
+    void waiting_for_earlier_groups_is_bounded_and_woken_by_abort_neg() throws Exception {
+        start(3_600_000);
+        blockSync = new CountDownLatch(1);
+        try (Transaction tx = txgs.begin()) {
+            txgs.addDirty(tx.txg(), 100);
+        }
+        CompletableFuture.runAsync(txgs::syncNow);
+        await().atMost(Duration.ofSeconds(5)).until(() -> txgs.syncingTxg() == 6);
+        Transaction mine = txgs.begin();
+        assertThatThrownBy(() -> txgs.awaitEarlierGroups(mine.txg(), System.nanoTime()
+                + TimeUnit.MILLISECONDS.toNanos(200), "pool 't' is out of space"))
+                .isInstanceOfSatisfying(TarnException.class, e -> {
+                    assertThat(e.code()).isEqualTo(ErrorCode.NO_SPACE);
+                    assertThat(e.getMessage()).contains("txg 6 did not sync in time");
+                });
+        CompletableFuture<Boolean> waiter = CompletableFuture.supplyAsync(() -> txgs.awaitEarlierGroups(
+                mine.txg(), System.nanoTime() + TimeUnit.SECONDS.toNanos(60), "short"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> txgs.spaceWaiters() == 1);
+        txgs.abort(new TarnException(ErrorCode.POOL_EXPORTED, "force-exported"));
+        assertThatThrownBy(() -> waiter.get(5, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(TarnException.class)
+                .hasMessageContaining("force-exported");
+        blockSync.countDown();
     }
 }
