@@ -79,4 +79,14 @@ public interface Pool {
 
     /** The pool's recent events, oldest first (bounded). */
     List<PoolEvent> events();
+
+    /**
+     * How long this pool's transaction group syncs took since import (from
+     * memory: answers at once, also while the devices hang).
+     *
+     * @since 0.3.0
+     */
+    default SyncTimes syncTimes() {
+        return SyncTimes.NONE;
+    }
 }

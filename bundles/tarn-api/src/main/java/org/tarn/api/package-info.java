@@ -2,9 +2,11 @@
  * Tarn's public API: pools, datasets, transactions, their states and the one
  * domain exception. Implementations live in {@code tarn-engine} and are never
  * exported.
+ *
+ * <p>0.3.0: {@link org.tarn.api.Pool#syncTimes()}, {@link org.tarn.api.SyncTimes}.
  */
 @Export
-@Version("0.2.0")
+@Version("0.3.0")
 package org.tarn.api;
 
 import org.osgi.annotation.bundle.Export;

@@ -230,8 +230,10 @@ final class SpaSync implements TxgManager.Syncer {
         while (true) {
             int writableBefore = writableTopLevels();
             SyncRun run = new SyncRun(txg);
+            long started = System.nanoTime();
             try {
                 run.execute();
+                spa.syncTimeHistogram().record(System.nanoTime() - started);
                 return;
             } catch (TarnException e) {
                 if (run.uberblockIssued) {
