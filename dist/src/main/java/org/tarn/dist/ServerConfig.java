@@ -35,6 +35,9 @@ public record ServerConfig(Path dataDir, Map<String, String> values, Map<String,
             new Key("hostid", "", "hex host id; empty: created once in <data>/state/hostid"),
             new Key("search.paths", "devices", "comma-separated device directories, relative to the data directory;"
                     + " management may name devices only under them"),
+            new Key("search.link.targets", "", "comma-separated directories that symbolic links under the search"
+                    + " paths may point into (e.g. /dev, for /dev/disk/by-id links); empty: none, links out are"
+                    + " refused"),
             new Key("jmx.host", "127.0.0.1", "remote JMX (RMI registry and connector) address"),
             new Key("jmx.port", "9010", "remote JMX port; 0: off"),
             new Key("jmx.password.file", "", "JDK-format password file (\"user password\" lines, owner-only):"
@@ -86,6 +89,13 @@ public record ServerConfig(Path dataDir, Map<String, String> values, Map<String,
                     + " secret or client certificates"),
             new Key("metrics.host", "127.0.0.1", "address of the Prometheus metrics endpoint"),
             new Key("metrics.port", "0", "its port (http://HOST:PORT/metrics); 0: off"),
+            new Key("ha.zookeeper", "", "ZooKeeper ensemble (host:port,host:port) for automatic failover of the"
+                    + " pools this server manages (tarnctl ha); empty: no HA"),
+            new Key("ha.server.id", "", "this server's name in the HA cluster, unique and stable; empty: 'h' and"
+                    + " the host id"),
+            new Key("ha.base.path", "/tarn", "ZooKeeper path under which the cluster keeps its nodes"),
+            new Key("ha.session.timeout.millis", "6000", "a server unheard of for this long loses its pools to"
+                    + " another; it force-exports them itself after two thirds of it"),
             new Key("framework.timeout.millis", "60000", "how long the bundles may take to start the engine, and"
                     + " the framework to stop beyond shutdown.export.millis"));
 
@@ -253,6 +263,17 @@ public record ServerConfig(Path dataDir, Map<String, String> values, Map<String,
     }
 
     /** Search paths, relative ones resolved against the data directory. */
+    /** {@code search.link.targets}, each resolved against the data directory. */
+    public List<Path> linkTargets() {
+        List<Path> out = new ArrayList<>();
+        for (String s : get("search.link.targets").split(",")) {
+            if (!s.isBlank()) {
+                out.add(dataDir.resolve(s.trim()).toAbsolutePath().normalize());
+            }
+        }
+        return out;
+    }
+
     public List<Path> searchPaths() {
         List<Path> out = new ArrayList<>();
         for (String s : get("search.paths").split(",")) {

@@ -88,6 +88,8 @@ public final class TarnServer implements AutoCloseable {
     static final String TARGET_SERVER_PID = "org.tarn.target.server";
     /** Configuration PID of the Prometheus metrics endpoint (bundle org.tarn.metrics). */
     static final String METRICS_PID = "org.tarn.metrics";
+    /** Configuration PID of the ZooKeeper HA membership (bundle org.tarn.ha), written only with ha.zookeeper. */
+    static final String HA_PID = "org.tarn.ha";
     static final String POOL_MANAGER = "tarn:type=PoolManager";
     /** The JDK HTTP server's switch for TCP_NODELAY on its connections. */
     static final String NODELAY = "sun.net.httpserver.nodelay";
@@ -240,6 +242,9 @@ public final class TarnServer implements AutoCloseable {
             System.out.println("  Targets: " + config.get("target.server.host") + ":" + config.get("target.server.port")
                     + (config.flag("target.server.tls") ? " (TLS)" : "") + " (target protocol, for tarn-client)");
         }
+        if (!config.get("ha.zookeeper").isEmpty()) {
+            System.out.println("  HA:      ZooKeeper " + config.get("ha.zookeeper") + " (tarnctl ha status)");
+        }
         if (config.intValue("metrics.port") > 0) {
             System.out.println("  Metrics: http://" + config.get("metrics.host") + ":" + config.intValue("metrics.port")
                     + "/metrics");
@@ -256,6 +261,7 @@ public final class TarnServer implements AutoCloseable {
         Dictionary<String, Object> engine = new Hashtable<>();
         engine.put("stateDir", config.dataDir().resolve("state").toString());
         engine.put("searchPaths", config.searchPaths().stream().map(Path::toString).toArray(String[]::new));
+        engine.put("linkTargets", config.linkTargets().stream().map(Path::toString).toArray(String[]::new));
         engine.put("ioTimeoutMillis", positive("io.timeout.millis"));
         engine.put("shutdownExportMillis", positive("shutdown.export.millis"));
         String hostId = config.get("hostid");
@@ -280,6 +286,10 @@ public final class TarnServer implements AutoCloseable {
         out.put(TARGETS_PID, targets);
         out.put(TARGET_SERVER_PID, targetServer());
         out.put(METRICS_PID, metricsConfiguration());
+        Dictionary<String, Object> ha = haConfiguration();
+        if (ha != null) {
+            out.put(HA_PID, ha);
+        }
         return out;
     }
 
@@ -348,6 +358,37 @@ public final class TarnServer implements AutoCloseable {
                     + "(target.server.insecure=true)", host);
         }
         return d;
+    }
+
+    /** The HA membership's configuration from the {@code ha.*} keys; null without {@code ha.zookeeper}. */
+    private Dictionary<String, Object> haConfiguration() {
+        String connect = config.get("ha.zookeeper");
+        if (connect.isEmpty()) {
+            return null;
+        }
+        if (!connect.matches("[^\\s,]+:[0-9]+(,[^\\s,]+:[0-9]+)*(/[^\\s]*)?")) {
+            throw new IllegalArgumentException("'ha.zookeeper' must be host:port[,host:port...], got '" + connect
+                    + "'");
+        }
+        String id = config.get("ha.server.id");
+        if (!id.isEmpty() && !id.matches("[A-Za-z][A-Za-z0-9_.-]*")) {
+            throw new IllegalArgumentException("'ha.server.id' must be a letter, then letters, digits and _.-, got '"
+                    + id + "'");
+        }
+        String base = config.get("ha.base.path");
+        if (!base.matches("(/[A-Za-z0-9_.-]+)+")) {
+            throw new IllegalArgumentException("'ha.base.path' must look like /tarn or /a/b, got '" + base + "'");
+        }
+        long session = positive("ha.session.timeout.millis");
+        if (session < 1_000) {
+            throw new IllegalArgumentException("'ha.session.timeout.millis' must be at least 1000, got " + session);
+        }
+        Dictionary<String, Object> ha = new Hashtable<>();
+        ha.put("connectString", connect);
+        ha.put("serverId", id);
+        ha.put("basePath", base);
+        ha.put("sessionTimeoutMillis", session);
+        return ha;
     }
 
     /** The metrics endpoint's configuration: {@code metrics.host}, {@code metrics.port} (0: none). */

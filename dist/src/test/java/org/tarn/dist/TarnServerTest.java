@@ -339,4 +339,36 @@ class TarnServerTest {
             assertThat(String.join("\n", events)).contains("imported");
         }
     }
+
+    private static Object createPool(String name, String vdevs) throws Exception {
+        return ManagementFactory.getPlatformMBeanServer().invoke(new ObjectName("tarn:type=PoolManager"), "createPool",
+                new Object[] {name, vdevs, ""}, new String[] {"java.lang.String", "java.lang.String",
+                    "java.lang.String"});
+    }
+
+    @Test
+    void a_device_link_out_of_the_search_paths_is_refused_unless_its_target_is_a_link_target_neg() throws Exception {
+        Path disks = Files.createDirectories(data.getParent().resolve(data.getFileName() + "-disks"));
+        Path real = disks.resolve("disk0");
+        Files.write(real, new byte[0]);
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(real.toFile(), "rw")) {
+            f.setLength(32L * 1024 * 1024);
+        }
+        Path link = Files.createSymbolicLink(Files.createDirectories(data.resolve("devices")).resolve("by-id-0"), real);
+        Files.writeString(data.resolve("tarn.properties"), "jmx.port=0\njolokia.port=0\ntarget.server.port=0\n"
+                + "default.pool=\n");
+        try (TarnServer server = new TarnServer(ServerConfig.load(data, null))) {
+            server.start();
+            assertThatThrownBy(() -> createPool("linked", link.toString()))
+                    .hasStackTraceContaining("TARN-").hasStackTraceContaining(real.toString());
+            assertThat(pools()).doesNotContain("linked");
+        }
+        Files.writeString(data.resolve("tarn.properties"), "jmx.port=0\njolokia.port=0\ntarget.server.port=0\n"
+                + "default.pool=\nsearch.link.targets=" + disks + "\n");
+        try (TarnServer server = new TarnServer(ServerConfig.load(data, null))) {
+            server.start();
+            createPool("linked", link.toString());
+            assertThat(pools()).contains("linked");
+        }
+    }
 }

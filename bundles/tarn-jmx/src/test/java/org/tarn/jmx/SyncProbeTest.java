@@ -95,4 +95,35 @@ class SyncProbeTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("TARN-1 ");
         assertThat(probeThreads()).isZero();
     }
+
+    @Test
+    void a_sync_stuck_on_hung_devices_fails_as_force_exported_when_the_pool_is_force_exported_neg() throws Exception {
+        d.forEach(p -> fx.fault.injector(p).add(FaultRule.hang().on(FaultRule.Op.WRITE)));
+        fx.invokePool("tank", "setProperty", "comment", "never lands");
+        CompletableFuture<Throwable> stuck = CompletableFuture.supplyAsync(
+                () -> JmxFixture.failure(() -> fx.invokePool("tank", "sync")));
+        await().atMost(Duration.ofSeconds(10)).until(() -> fx.fault.injector(d.get(0)).hungCount() > 0);
+        assertThat(stuck).isNotDone();
+
+        fx.invokeManager("forceExport", "tank");
+        // the force export suspends the pool on its way: the sync still reports what ended it
+        assertThat(stuck.get(10, TimeUnit.SECONDS)).isInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("TARN-11 ").hasMessageContaining("force-exported");
+    }
+
+    @Test
+    void a_sync_of_a_suspended_pool_fails_at_once_whatever_its_failmode_neg() throws Exception {
+        d.forEach(p -> fx.fault.injector(p).add(FaultRule.error().on(FaultRule.Op.WRITE)));
+        fx.invokePool("tank", "setProperty", "comment", "cannot be written");
+        // failmode=wait: the engine's own sync would wait for an operator; the management call does not
+        Throwable first = JmxFixture.failure(() -> fx.invokePool("tank", "sync"));
+        assertThat(first).isInstanceOf(IllegalStateException.class).hasMessageStartingWith("TARN-10 ")
+                .hasMessageContaining("'tank'");
+        await().atMost(Duration.ofSeconds(10)).until(() -> "SUSPENDED".equals(fx.attribute(ObjectNames.pool("tank"),
+                "State")));
+        long t0 = System.nanoTime();
+        Throwable again = JmxFixture.failure(() -> fx.invokePool("tank", "sync"));
+        assertThat(again).hasMessageStartingWith("TARN-10 ").hasMessageContaining("force-export");
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0)).isLessThan(2_000);
+    }
 }

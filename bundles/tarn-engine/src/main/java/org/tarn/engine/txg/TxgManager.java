@@ -45,6 +45,13 @@ import org.tarn.engine.EngineDefaults;
  * {@link #abort}, which force export calls: it never waits for the sync
  * thread, fails every waiter with its reason, and runs the callbacks of all
  * unsynced groups with ABORTED.
+ *
+ * <p>Why one class of this size: every state here (open, quiescing, syncing,
+ * synced txg, holds, dirty bytes per group, suspension, abort) is guarded by
+ * one lock and woken through one condition, and each wait re-checks several
+ * of them; split over classes, each invariant would span a lock it does not
+ * own. The write throttle moves out when it becomes OpenZFS's delay curve
+ * (the sync-path issue).
  */
 public final class TxgManager {
     private static final Logger LOG = LoggerFactory.getLogger(TxgManager.class);

@@ -208,6 +208,9 @@ final class PoolControl extends NotificationBroadcasterSupport implements PoolMX
         limiter.run(pool.name(), "clear", () -> Errors.run(pool::clear));
     }
 
+    /** How long a sync that finds its pool suspended still waits for a force export to end it. */
+    static final long SUSPENDED_GRACE_MILLIS = 1_000;
+
     /** How long a management {@code sync} waits: a sync bounded by the dirty limit takes far less. */
     static final long MANAGEMENT_SYNC_MILLIS = 60_000;
 
@@ -260,8 +263,14 @@ final class PoolControl extends NotificationBroadcasterSupport implements PoolMX
                 try {
                     return sync.get(Math.min(left, 100), TimeUnit.MILLISECONDS);
                 } catch (TimeoutException notYet) {
-                    if (failWhenSuspended) {
-                        requireNotSuspended();
+                    if (failWhenSuspended && pool.state() == PoolState.SUSPENDED) {
+                        // a force export suspends the pool first and ends the sync a moment later: its
+                        // TARN-11 (force-exported) tells the operator more than "suspended"
+                        try {
+                            return sync.get(SUSPENDED_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+                        } catch (TimeoutException stillSuspended) {
+                            requireNotSuspended();
+                        }
                     }
                 }
             }
