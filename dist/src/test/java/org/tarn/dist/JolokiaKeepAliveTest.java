@@ -2,6 +2,7 @@ package org.tarn.dist;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.lang.reflect.Field;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -9,8 +10,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,7 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
  * algorithm on, the second waits for the client's delayed ACK of the first,
  * so every request on a kept-alive connection took ~40 ms more (measured here
  * with {@code -Dsun.net.httpserver.nodelay=false}: a median of 44 ms against
- * 3 ms). The server turns {@code sun.net.httpserver.nodelay} on.
+ * 3 ms). The server turns {@code sun.net.httpserver.nodelay} on; the test checks
+ * the switch the JDK's server read, not times, which a loaded machine blurs.
  */
 class JolokiaKeepAliveTest {
     @TempDir
@@ -42,17 +42,15 @@ class JolokiaKeepAliveTest {
                     + "read/tarn:type=PoolManager/Pools")).GET().build();
             // the first request opens the connection; the others reuse it
             assertThat(http.send(read, HttpResponse.BodyHandlers.ofString()).body()).contains("\"status\":200");
-            List<Long> micros = new ArrayList<>();
             for (int i = 0; i < 30; i++) {
-                long t0 = System.nanoTime();
-                HttpResponse<String> r = http.send(read, HttpResponse.BodyHandlers.ofString());
-                micros.add((System.nanoTime() - t0) / 1000);
-                assertThat(r.statusCode()).isEqualTo(200);
+                assertThat(http.send(read, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
             }
-            List<Long> sorted = new ArrayList<>(micros);
-            sorted.sort(null);
-            long median = sorted.get(sorted.size() / 2);
-            assertThat(median).as("median of 30 keep-alive requests, in µs: %s", micros).isLessThan(30_000);
+            // what decides it is not a timing (the machine's load would): the JDK HTTP server under Jolokia
+            // read sun.net.httpserver.nodelay=true when it started, so it sets TCP_NODELAY on every connection
+            // it accepts (sun.net.httpserver.ServerImpl; the test JVM opens the package to read it)
+            Field noDelay = Class.forName("sun.net.httpserver.ServerConfig").getDeclaredField("noDelay");
+            noDelay.setAccessible(true);
+            assertThat(noDelay.getBoolean(null)).as("the JDK HTTP server's TCP_NODELAY switch").isTrue();
         }
     }
 }
