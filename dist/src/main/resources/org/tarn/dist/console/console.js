@@ -139,11 +139,13 @@ function vdevTree(rows) {
     const counter = (label, n) => el("span", {class: n > 0 ? "err" : null, title: label}, `${label} ${n}`);
     const li = el("li", {"data-vdev": v.name, "data-state": v.state},
       el("span", {class: "vdev"},
-        el("span", {class: "name"}, v.name),
-        v.depth > 0 && v.type !== v.name ? el("span", {class: "type"}, v.type) : null,
+        el("span", {class: "name", title: v.name}, v.name),
+        el("span", {class: "type"}, v.depth > 0 && v.type !== v.name ? v.type : ""),
         badge(v.state),
         el("span", {class: "counters"}, counter("READ", v.readErrors), " ", counter("WRITE", v.writeErrors), " ",
           counter("CKSUM", v.checksumErrors))));
+    // the name column narrows with the depth, so states and counters line up across the tree
+    li.querySelector(".name").style.setProperty("--depth", String(v.depth));
     stack[stack.length - 1].list.append(li);
     const children = el("ul");
     li.append(children);
