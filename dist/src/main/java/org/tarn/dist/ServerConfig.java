@@ -64,6 +64,8 @@ public record ServerConfig(Path dataDir, Map<String, String> values, Map<String,
             new Key("jolokia.https.keystore", "", "its keystore; empty: jmx.ssl.keystore"),
             new Key("jolokia.https.keystore.password", "", "its password; empty with an empty keystore:"
                     + " jmx.ssl.keystore.password"),
+            new Key("console.enabled", "true", "serve the web console at http://JOLOKIA_HOST:JOLOKIA_PORT/console/"
+                    + " (static pages that use Jolokia, behind its authentication and policy); false: Jolokia only"),
             new Key("default.pool", "tank", "pool created on first start; empty: none"),
             new Key("default.pool.devices", "2", "its mirrored sparse file devices, in the first search path"),
             new Key("default.device.bytes", Long.toString(256L * 1024 * 1024), "size of each"),

@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.RandomAccessFile;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -15,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,7 +27,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import javax.management.JMException;
 import javax.management.MBeanServer;
@@ -34,6 +39,13 @@ import javax.management.MBeanServerNotification;
 import javax.management.NotificationListener;
 import javax.management.ObjectName;
 import javax.management.RuntimeMBeanException;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+
+import com.sun.net.httpserver.HttpContext;
+import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
 
 import org.jolokia.jvmagent.JolokiaServer;
 import org.jolokia.jvmagent.JolokiaServerConfig;
@@ -81,6 +93,8 @@ public final class TarnServer implements AutoCloseable {
     static final ObjectName POOL_MANAGER = ObjectNames.poolManager();
     /** The JDK HTTP server's switch for TCP_NODELAY on its connections. */
     static final String NODELAY = "sun.net.httpserver.nodelay";
+    /** Jolokia's request threads: calls on a hung pool must leave some for the others. */
+    private static final int JOLOKIA_THREADS = 8;
 
     private final ServerConfig config;
     private final MBeanServer mbeans = ManagementFactory.getPlatformMBeanServer();
@@ -91,6 +105,9 @@ public final class TarnServer implements AutoCloseable {
     private JolokiaServer jolokia;
     private String jmxUrl;
     private String jolokiaUrl;
+    private String consoleUrl;
+    private HttpServer httpServer;
+    private ExecutorService httpExecutor;
 
     public TarnServer(ServerConfig config) {
         this.config = config;
@@ -177,6 +194,7 @@ public final class TarnServer implements AutoCloseable {
         Secrets.configFileHoldsNoReadableSecret(config);
         RemoteJmx.Plan jmxPlan = RemoteJmx.check(config);
         Map<String, String> jolokiaSecurity = jolokiaSecurity();
+        config.flag("console.enabled");
         Map<String, Dictionary<String, Object>> configurations = configurations();
         long timeoutMillis = config.longValue("framework.timeout.millis");
         Files.createDirectories(data);
@@ -216,6 +234,9 @@ public final class TarnServer implements AutoCloseable {
         }
         if (jolokiaUrl != null) {
             System.out.println("  Jolokia: " + jolokiaUrl);
+        }
+        if (consoleUrl != null) {
+            System.out.println("  Console: " + consoleUrl);
         }
         if (config.intValue("target.server.port") != 0) {
             System.out.println("  Targets: " + config.get("target.server.host") + ":" + config.get("target.server.port")
@@ -541,20 +562,24 @@ public final class TarnServer implements AutoCloseable {
                 + " off)", e);
     }
 
+    /**
+     * Jolokia, and the web console beside it, on one HTTP server of our own
+     * (Jolokia's constructor for an existing server): its executor gives
+     * several request threads, so a call stuck on a hung pool does not block
+     * management of the others, and {@link #close()} stops both.
+     */
     private void startJolokia(Map<String, String> security) throws IOException {
         int port = config.intValue("jolokia.port");
         if (port == 0) {
             return;
         }
         Path policy = jolokiaPolicy();
+        Console console = config.flag("console.enabled") ? Console.load() : null;
         Map<String, String> cfg = new HashMap<>();
         cfg.put("host", config.get("jolokia.host"));
         cfg.put("port", Integer.toString(port));
         cfg.put("policyLocation", policy.toUri().toString());
         cfg.put("discoveryEnabled", "false");
-        // several request threads: a call stuck on a hung pool must not block management of the others
-        cfg.put("executor", "fixed");
-        cfg.put("threadNr", "8");
         cfg.putAll(security);
         // Nagle off on the JDK HTTP server: with it, every other request on a keep-alive connection waits
         // for the client's delayed ACK (~40 ms) before its response leaves. Read once, when the JDK's
@@ -562,13 +587,76 @@ public final class TarnServer implements AutoCloseable {
         if (System.getProperty(NODELAY) == null) {
             System.setProperty(NODELAY, "true");
         }
+        InetSocketAddress address = new InetSocketAddress(InetAddress.getByName(config.get("jolokia.host")), port);
         try {
-            jolokia = new JolokiaServer(new JolokiaServerConfig(cfg));
-            jolokia.start();
+            if ("https".equals(security.get("protocol"))) {
+                HttpsServer https = HttpsServer.create(address, 0);
+                https.setHttpsConfigurator(new HttpsConfigurator(sslContext(security)));
+                httpServer = https;
+            } else {
+                httpServer = HttpServer.create(address, 0);
+            }
         } catch (IOException e) {
             throw cannotListen("jolokia", config.get("jolokia.host"), port, "Jolokia", e);
         }
+        AtomicInteger threads = new AtomicInteger();
+        httpExecutor = Executors.newFixedThreadPool(JOLOKIA_THREADS, r -> {
+            Thread t = new Thread(r, "tarn-jolokia-" + threads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        httpServer.setExecutor(httpExecutor);
+        JolokiaServerConfig jolokiaConfig = new OwnServerConfig(cfg);
+        jolokia = new JolokiaServer(httpServer, jolokiaConfig, null);
+        jolokia.start();
+        if (console != null) {
+            // the same authentication as Jolokia's: a browser asks once, for both
+            for (String path : List.of("/", Console.PATH.substring(0, Console.PATH.length() - 1))) {
+                HttpContext context = httpServer.createContext(path, console);
+                if (jolokiaConfig.getAuthenticator() != null) {
+                    context.setAuthenticator(jolokiaConfig.getAuthenticator());
+                }
+            }
+        }
+        httpServer.start();
         jolokiaUrl = jolokia.getUrl();
+        if (console != null) {
+            consoleUrl = jolokiaUrl.substring(0, jolokiaUrl.indexOf('/', jolokiaUrl.indexOf("//") + 2))
+                    + Console.PATH;
+        }
+    }
+
+    /**
+     * Jolokia's settings for a server it does not create: Jolokia builds the
+     * basic authenticator from {@code user}/{@code password} only when it
+     * creates the HTTP server itself, so this does it at once; without it an
+     * own server would serve Jolokia with no login at all.
+     */
+    private static final class OwnServerConfig extends JolokiaServerConfig {
+        OwnServerConfig(Map<String, String> cfg) {
+            super(cfg);
+            initAuthenticator();
+        }
+    }
+
+    /** The TLS context of Jolokia's HTTPS: the keystore {@link #jolokiaSecurity()} checked. */
+    private static SSLContext sslContext(Map<String, String> security) throws IOException {
+        try {
+            KeyStore ks = KeyStore.getInstance(security.get("keyStoreType"));
+            char[] password = security.get("keystorePassword") == null ? new char[0]
+                    : security.get("keystorePassword").toCharArray();
+            try (InputStream in = Files.newInputStream(Path.of(security.get("keystore")))) {
+                ks.load(in, password);
+            }
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(ks, password);
+            SSLContext ssl = SSLContext.getInstance("TLS");
+            ssl.init(kmf.getKeyManagers(), null, null);
+            return ssl;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("jolokia.https: cannot use keystore " + security.get("keystore") + ": "
+                    + e.getMessage(), e);
+        }
     }
 
     /**
@@ -659,6 +747,14 @@ public final class TarnServer implements AutoCloseable {
             }
             jolokia = null;
         }
+        if (httpServer != null) {
+            httpServer.stop(0);
+            httpServer = null;
+        }
+        if (httpExecutor != null) {
+            httpExecutor.shutdownNow();
+            httpExecutor = null;
+        }
         if (jmx != null) {
             jmx.close();
             jmx = null;
@@ -715,5 +811,10 @@ public final class TarnServer implements AutoCloseable {
 
     public String jolokiaUrl() {
         return jolokiaUrl;
+    }
+
+    /** The web console's URL ({@code http://HOST:PORT/console/}), or null when it is off. */
+    public String consoleUrl() {
+        return consoleUrl;
     }
 }

@@ -201,6 +201,95 @@ class TarnServerTest {
         }
     }
 
+    private HttpResponse<String> get(String url) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void console_is_served_beside_jolokia_with_its_own_files_only_pos() throws Exception {
+        int jolokiaPort = freePort();
+        try (TarnServer server = server(0, jolokiaPort)) {
+            server.start();
+            String base = "http://127.0.0.1:" + jolokiaPort;
+            assertThat(server.consoleUrl()).isEqualTo(base + "/console/");
+            HttpResponse<String> page = get(base + "/console/");
+            assertThat(page.statusCode()).isEqualTo(200);
+            assertThat(page.body()).contains("<title>Tarn console</title>", "src=\"console.js\"");
+            assertThat(page.headers().firstValue("Content-Type")).hasValue("text/html; charset=utf-8");
+            assertThat(page.headers().firstValue("X-Frame-Options")).hasValue("DENY");
+            assertThat(page.headers().firstValue("Content-Security-Policy")).hasValueSatisfying(
+                    v -> assertThat(v).startsWith("default-src 'self'"));
+            HttpResponse<String> js = get(base + "/console/console.js");
+            assertThat(js.statusCode()).isEqualTo(200);
+            assertThat(js.headers().firstValue("Content-Type")).hasValue("text/javascript; charset=utf-8");
+            assertThat(js.body()).contains("tarn:type=PoolManager");
+            assertThat(get(base + "/console/console.css").statusCode()).isEqualTo(200);
+            // the root and the bare path lead to the console
+            for (String path : new String[] {"/", "/console"}) {
+                HttpResponse<String> r = get(base + path);
+                assertThat(r.statusCode()).as(path).isEqualTo(301);
+                assertThat(r.headers().firstValue("Location")).as(path).hasValue("/console/");
+            }
+            // nothing but its three files: no other names, no paths, no other methods
+            for (String path : new String[] {"/console/nope.js", "/console/%2e%2e/tarn.properties",
+                    "/console/..%2ftarn.properties", "/tarn.properties", "/console/console.js/"}) {
+                assertThat(get(base + path).statusCode()).as(path).isEqualTo(404);
+            }
+            HttpResponse<String> postPage = http.send(HttpRequest.newBuilder(URI.create(base + "/console/"))
+                    .POST(HttpRequest.BodyPublishers.ofString("x")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(postPage.statusCode()).isEqualTo(405);
+            // Jolokia itself is unchanged on the same port
+            assertThat(post(base + "/jolokia", "{\"type\":\"read\",\"mbean\":\"tarn:type=PoolManager\","
+                    + "\"attribute\":\"Pools\"}")).contains("\"status\":200", "\"tank\"");
+        }
+    }
+
+    @Test
+    void console_asks_for_the_login_jolokia_asks_for_neg() throws Exception {
+        int jolokiaPort = freePort();
+        Path password = data.resolve("jolokia.password");
+        Files.writeString(password, "s3cret\n");
+        Files.setPosixFilePermissions(password, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        Files.writeString(data.resolve("tarn.properties"), "jmx.port=0\njolokia.port=" + jolokiaPort
+                + "\ntarget.server.port=0\ndefault.pool=\njolokia.user=admin\njolokia.password.file=" + password
+                + "\n");
+        try (TarnServer server = new TarnServer(ServerConfig.load(data, null))) {
+            server.start();
+            assertThat(get(server.consoleUrl()).statusCode()).isEqualTo(401);
+            assertThat(get("http://127.0.0.1:" + jolokiaPort + "/").statusCode()).isEqualTo(401);
+            String basic = "Basic " + java.util.Base64.getEncoder().encodeToString("admin:s3cret".getBytes());
+            HttpResponse<String> page = http.send(HttpRequest.newBuilder(URI.create(server.consoleUrl()))
+                    .header("Authorization", basic).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(page.statusCode()).isEqualTo(200);
+            String wrong = "Basic " + java.util.Base64.getEncoder().encodeToString("admin:guess".getBytes());
+            assertThat(http.send(HttpRequest.newBuilder(URI.create(server.consoleUrl())).header("Authorization",
+                    wrong).build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);
+        }
+    }
+
+    @Test
+    void console_enabled_false_leaves_jolokia_alone_and_a_bad_value_stops_the_server_neg() throws Exception {
+        int jolokiaPort = freePort();
+        Files.writeString(data.resolve("tarn.properties"), "jmx.port=0\njolokia.port=" + jolokiaPort
+                + "\ntarget.server.port=0\ndefault.pool=\nconsole.enabled=yes\n");
+        try (TarnServer server = new TarnServer(ServerConfig.load(data, null))) {
+            assertThatThrownBy(server::start).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("'console.enabled' must be true or false, got 'yes'");
+        }
+        assertThat(data.resolve("state")).doesNotExist();
+        Files.writeString(data.resolve("tarn.properties"), "jmx.port=0\njolokia.port=" + jolokiaPort
+                + "\ntarget.server.port=0\ndefault.pool=\nconsole.enabled=false\n");
+        try (TarnServer server = new TarnServer(ServerConfig.load(data, null))) {
+            server.start();
+            assertThat(server.consoleUrl()).isNull();
+            String base = "http://127.0.0.1:" + jolokiaPort;
+            assertThat(get(base + "/console/").statusCode()).isEqualTo(404);
+            assertThat(get(base + "/").statusCode()).isEqualTo(404);
+            assertThat(post(base + "/jolokia", "{\"type\":\"read\",\"mbean\":\"tarn:type=PoolManager\","
+                    + "\"attribute\":\"Pools\"}")).contains("\"status\":200");
+        }
+    }
+
     @Test
     void first_start_creates_tank_and_serves_jolokia_and_jmx_on_loopback_pos() throws Exception {
         int jmxPort = freePort();

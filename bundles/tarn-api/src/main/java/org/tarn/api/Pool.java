@@ -197,4 +197,14 @@ public interface Pool {
 
     /** The pool's command history, oldest first ({@code zpool history}), kept in the pool. */
     List<HistoryEntry> history();
+
+    /**
+     * How long this pool's transaction group syncs took since import (from
+     * memory: answers at once, also while the devices hang).
+     *
+     * @since 0.3.0
+     */
+    default SyncTimes syncTimes() {
+        return SyncTimes.NONE;
+    }
 }

@@ -2,6 +2,8 @@
  * Tarn's public API: pools, datasets, transactions, their states and the one
  * domain exception. Implementations live in {@code tarn-engine} and are never
  * exported.
+ *
+ * <p>0.3.0: {@link org.tarn.api.Pool#syncTimes()}, {@link org.tarn.api.SyncTimes}.
  */
 @Export
 @Version("0.3.0")

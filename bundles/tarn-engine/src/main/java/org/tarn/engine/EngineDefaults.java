@@ -2,6 +2,7 @@ package org.tarn.engine;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.tarn.api.PoolProperty;
@@ -68,6 +69,14 @@ public final class EngineDefaults {
     public static final int HISTORY_ENTRIES = 1000;
     /** Longest history entry kept, in characters. */
     public static final int HISTORY_ENTRY_CHARS = 1024;
+
+    /**
+     * Upper bounds (milliseconds) of the buckets of a pool's txg sync time
+     * histogram ({@code Pool.syncTimes()}): from a sync of a few blocks on a
+     * fast device to one that waits out a slow or retrying device.
+     */
+    public static final List<Long> SYNC_TIME_BUCKETS_MILLIS = List.of(1L, 2L, 5L, 10L, 25L, 50L, 100L, 250L, 500L,
+            1000L, 2500L, 5000L, 10000L, 30000L);
 
     private static final Map<String, String> DEFAULT_PROPERTIES;
 

@@ -10,8 +10,10 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 import io.prometheus.metrics.model.registry.MultiCollector;
+import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import io.prometheus.metrics.model.snapshots.InfoSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
@@ -28,6 +30,7 @@ import org.tarn.api.PoolEventListener;
 import org.tarn.api.PoolManager;
 import org.tarn.api.PoolProperty;
 import org.tarn.api.PoolState;
+import org.tarn.api.SyncTimes;
 import org.tarn.api.VdevState;
 import org.tarn.api.VdevStatus;
 
@@ -162,6 +165,11 @@ public final class TarnMetrics implements MultiCollector, PoolEventListener, Aut
         }
         f.gauge("tarn_pool_synced_txg", "The newest transaction group on disk", pool, p.syncedTxg(), null);
         f.gauge("tarn_pool_read_only", "1 when the pool was imported read-only", pool, p.readOnly() ? 1 : 0, null);
+        SyncTimes syncs = p.syncTimes();
+        if (!syncs.upperBoundsSeconds().isEmpty()) {
+            f.histogram("tarn_pool_txg_sync_seconds", "Duration of the pool's completed transaction group syncs "
+                    + "since import", pool, syncs);
+        }
         vdevs(f, p.name(), p.vdevTree(), 0, 0);
     }
 
@@ -189,6 +197,18 @@ public final class TarnMetrics implements MultiCollector, PoolEventListener, Aut
                 return unit == null ? nb : nb.unit(unit);
             });
             b.dataPoint(GaugeSnapshot.GaugeDataPointSnapshot.builder().labels(labels).value(value).build());
+        }
+
+        void histogram(String name, String help, Labels labels, SyncTimes t) {
+            HistogramSnapshot.Builder b = (HistogramSnapshot.Builder) builders.computeIfAbsent(name,
+                    n -> HistogramSnapshot.builder().name(n).help(help).unit(Unit.SECONDS));
+            List<Double> bounds = new ArrayList<>(t.upperBoundsSeconds());
+            bounds.add(Double.POSITIVE_INFINITY);
+            HistogramSnapshot.HistogramDataPointSnapshot.Builder p = HistogramSnapshot.HistogramDataPointSnapshot
+                    .builder().classicHistogramBuckets(ClassicHistogramBuckets.of(bounds, t.bucketCounts()));
+            p.labels(labels);
+            p.sum(t.sumSeconds());
+            b.dataPoint(p.build());
         }
 
         void counter(String name, String help, Labels labels, double value) {

@@ -126,6 +126,65 @@ class TarnMetricsTest {
     }
 
     @Test
+    void txg_sync_time_histogram_counts_completed_syncs_in_their_buckets_pos() throws Exception {
+        String a = "fault:" + device("a");
+        String b = "fault:" + device("b");
+        engine.createPool("tank", VdevLayout.parse("mirror " + a + " " + b), Map.of(), false);
+        var pool = engine.pool("tank").orElseThrow();
+        pool.sync();
+        String before = scrape();
+        assertThat(before).contains("# TYPE tarn_pool_txg_sync_seconds histogram");
+        double count = sample(before, "tarn_pool_txg_sync_seconds_count{pool=\"tank\"}");
+        assertThat(count).isPositive();   // the create's own syncs
+        assertThat(sample(before, "tarn_pool_txg_sync_seconds_bucket{pool=\"tank\",le=\"+Inf\"}"))
+                .isEqualTo(count);
+        double slowBefore = count - sample(before, "tarn_pool_txg_sync_seconds_bucket{pool=\"tank\",le=\"0.1\"}");
+
+        // three syncs with changes, every device write 150 ms late: three more, each above 0.1 s
+        fault.injector(a.substring("fault:".length())).add(FaultRule.latency(150).on(FaultRule.Op.WRITE));
+        fault.injector(b.substring("fault:".length())).add(FaultRule.latency(150).on(FaultRule.Op.WRITE));
+        for (int i = 0; i < 3; i++) {
+            pool.setProperty("comment", "slow " + i);
+            pool.sync();
+        }
+        String after = scrape();
+        double countAfter = sample(after, "tarn_pool_txg_sync_seconds_count{pool=\"tank\"}");
+        assertThat(countAfter).isGreaterThanOrEqualTo(count + 3);
+        double slowAfter = countAfter - sample(after,
+                "tarn_pool_txg_sync_seconds_bucket{pool=\"tank\",le=\"0.1\"}");
+        assertThat(slowAfter - slowBefore).isGreaterThanOrEqualTo(3);
+        assertThat(sample(after, "tarn_pool_txg_sync_seconds_sum{pool=\"tank\"}"))
+                .isGreaterThan(sample(before, "tarn_pool_txg_sync_seconds_sum{pool=\"tank\"}") + 0.45);
+        // the API's view is the same histogram
+        assertThat(pool.syncTimes().count()).isEqualTo((long) countAfter);
+        assertThat(pool.syncTimes().upperBoundsSeconds()).startsWith(0.001).endsWith(30.0);
+    }
+
+    @Test
+    void a_failed_sync_is_not_counted_neg() throws Exception {
+        String a = "fault:" + device("a");
+        engine.createPool("tank", VdevLayout.parse(a), Map.of("failmode", "continue"), false);
+        var pool = engine.pool("tank").orElseThrow();
+        pool.sync();
+        long count = pool.syncTimes().count();
+        fault.injector(a.substring("fault:".length())).add(FaultRule.error().on(FaultRule.Op.WRITE));
+        pool.setProperty("comment", "never on disk");
+        try {
+            pool.sync();
+        } catch (RuntimeException expected) {
+            // failmode=continue: the failed sync is reported to the caller
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> pool.state() == org.tarn.api.PoolState.SUSPENDED);
+        assertThat(pool.syncTimes().count()).isEqualTo(count);
+        assertThat(sample(scrape(), "tarn_pool_txg_sync_seconds_count{pool=\"tank\"}")).isEqualTo(count);
+        // once the device answers again, clear retries the group: that sync counts
+        fault.injector(a.substring("fault:".length())).clear();
+        pool.clear();
+        await().atMost(Duration.ofSeconds(10)).until(() -> pool.syncTimes().count() > count);
+        assertThat(pool.state()).isEqualTo(org.tarn.api.PoolState.ACTIVE);
+    }
+
+    @Test
     void a_closed_collector_counts_no_more_events_neg() throws Exception {
         metrics.close();
         engine.createPool("late", VdevLayout.parse(device("c")), Map.of(), false);

@@ -25,6 +25,7 @@ import org.tarn.api.PoolEvent;
 import org.tarn.api.PoolProperty;
 import org.tarn.api.PoolState;
 import org.tarn.api.ScanStatus;
+import org.tarn.api.SyncTimes;
 import org.tarn.api.TarnException;
 import org.tarn.api.Transaction;
 import org.tarn.api.VdevState;
@@ -44,6 +45,7 @@ import org.tarn.engine.label.PoolLabelState;
 import org.tarn.engine.label.Uberblock;
 import org.tarn.engine.mmp.MultihostWriter;
 import org.tarn.engine.mmp.RemoteActivity;
+import org.tarn.engine.txg.SyncTimeHistogram;
 import org.tarn.engine.txg.TxgManager;
 import org.tarn.engine.vdev.SpaceMap;
 import org.tarn.engine.vdev.Vdev;
@@ -100,6 +102,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
     private volatile PoolState state = PoolState.IMPORTING;
     private volatile TarnException deadReason;
     private final Instant importedAt = Instant.now();
+    private final SyncTimeHistogram syncTimes = new SyncTimeHistogram();
     private volatile MultihostWriter heartbeat;
 
     private final Deque<PoolEvent> events = new ArrayDeque<>();
@@ -363,6 +366,16 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
     @Override
     public long syncedTxg() {
         return txgs.syncedTxg();
+    }
+
+    @Override
+    public SyncTimes syncTimes() {
+        return syncTimes.snapshot();
+    }
+
+    /** Where {@link SpaSync} records the duration of each completed sync. */
+    SyncTimeHistogram syncTimeHistogram() {
+        return syncTimes;
     }
 
     @Override

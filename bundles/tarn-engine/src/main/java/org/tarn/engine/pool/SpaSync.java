@@ -318,8 +318,10 @@ final class SpaSync implements TxgManager.Syncer {
         while (true) {
             int writableBefore = writableTopLevels();
             SyncRun run = new SyncRun(txg);
+            long started = System.nanoTime();
             try {
                 run.execute();
+                spa.syncTimeHistogram().record(System.nanoTime() - started);
                 return;
             } catch (WriterLost lost) {
                 // the directory already written says every writer holds this txg: write the group again
