@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.zookeeper.CreateMode;
@@ -550,27 +551,55 @@ public final class ZkHaService implements HaService {
         requireConnected();
         run(() -> {
             String path = poolsPath + "/" + pool;
+            String leasePath = leases + "/" + pool;
+            // a pool imported here is listed as managed and leased in one ZooKeeper transaction: listed first,
+            // another server's reconcile could take its free lease (and import it); leased first, this
+            // server's own reconcile would drop the lease of a pool not (yet) managed
+            boolean here = engine.pool(pool).isPresent();
+            zk.createContainers(poolsPath);
+            zk.createContainers(leases);
+            for (int attempt = 0; here && attempt < 5; attempt++) {
+                byte[] lease = data(leasePath);
+                if (lease != null) {
+                    String owner = string(lease);
+                    if (!owner.equals(settings.serverId())) {
+                        throw new IllegalStateException("ha: pool '" + pool + "' is imported here but server '" + owner
+                                + "' holds its lease; export it here, or move it from there");
+                    }
+                    break; // already ours: list it below
+                }
+                CuratorOp list = zk.checkExists().forPath(path) != null
+                        ? zk.transactionOp().setData().forPath(path, bytes(options))
+                        : zk.transactionOp().create().forPath(path, bytes(options));
+                try {
+                    zk.transaction().forOperations(list, zk.transactionOp().create().withMode(CreateMode.EPHEMERAL)
+                            .forPath(leasePath, bytes(settings.serverId())));
+                    owned.add(pool);
+                    return;
+                } catch (KeeperException.NodeExistsException | KeeperException.NoNodeException raced) {
+                    // the lease or the listing changed meanwhile: look again
+                }
+            }
             try {
                 zk.create().creatingParentContainersIfNeeded().forPath(path, bytes(options));
             } catch (KeeperException.NodeExistsException e) {
                 zk.setData().forPath(path, bytes(options));
             }
-            if (engine.pool(pool).isPresent()) {
-                try {
-                    zk.create().creatingParentContainersIfNeeded().withMode(CreateMode.EPHEMERAL)
-                            .forPath(leases + "/" + pool, bytes(settings.serverId()));
-                    owned.add(pool);
-                } catch (KeeperException.NodeExistsException e) {
-                    String owner = string(zk.getData().forPath(leases + "/" + pool));
-                    if (!owner.equals(settings.serverId())) {
-                        throw new IllegalStateException("ha: pool '" + pool + "' is imported here but server '" + owner
-                                + "' holds its lease; export it here, or move it from there");
-                    }
-                }
+            if (here) {
+                owned.add(pool);
             }
         });
         LOG.info("ha: pool '{}' managed (import options '{}')", pool, options);
         reconcileSoon();
+    }
+
+    /** The data of a node, or null when there is none. */
+    private byte[] data(String path) throws Exception {
+        try {
+            return zk.getData().forPath(path);
+        } catch (KeeperException.NoNodeException e) {
+            return null;
+        }
     }
 
     @Override
