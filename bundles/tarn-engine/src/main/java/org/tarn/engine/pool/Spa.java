@@ -171,7 +171,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
 
         @Override
         public boolean hasChanges() {
-            return ops.hasQueued() || scan.changed() || history.dirty();
+            return ops.hasQueued() || scan.changed();
         }
 
         @Override
