@@ -78,7 +78,8 @@ public final class ActivityCheck {
         long poll = pollMillis(durationMillis);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(durationMillis);
         while (true) {
-            long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+            // rounded up: the check never ends before its full duration (truncated, it ended up to 1 ms early)
+            long left = Math.floorDiv(deadline - System.nanoTime() + 999_999, 1_000_000);
             remaining.accept(Math.max(0, left));
             if (left > 0) {
                 try {

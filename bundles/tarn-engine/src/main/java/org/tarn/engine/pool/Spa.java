@@ -692,7 +692,14 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
     void syncOrFail() {
         checkReadable();
         if (!readOnly) {
-            txgs.syncNow(true);
+            try {
+                txgs.syncNow(true);
+            } catch (TarnException e) {
+                // a force export fails the outstanding I/O before it aborts the groups: the sync it ended may
+                // see the pool suspend first; what ended it is the export
+                checkReadable();
+                throw e;
+            }
         }
     }
 
