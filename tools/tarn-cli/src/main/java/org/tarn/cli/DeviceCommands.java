@@ -139,6 +139,25 @@ final class DeviceCommands {
         }
     }
 
+    /**
+     * Runs {@code op} on every device in turn, as zpool online/offline do: a
+     * failure is printed and the others still run; exit status 1 if any failed.
+     */
+    private static int eachDevice(Commands.Base cmd, List<String> devices, String verb,
+                                  java.util.function.Function<String, Object> op) {
+        int status = 0;
+        for (String d : devices) {
+            try {
+                Commands.Base.cannot(verb + " " + d, () -> op.apply(d));
+            } catch (CliException e) {
+                cmd.err().println(e.getMessage());
+                cmd.err().flush();
+                status = TarnCtl.EXIT_ERROR;
+            }
+        }
+        return status;
+    }
+
     @Command(mixinStandardHelpOptions = true, name = "online",
             description = "Brings devices back online and resilvers what they missed.")
     static final class Online extends Commands.Base {
@@ -150,17 +169,7 @@ final class DeviceCommands {
 
         @Override
         public Integer call() {
-            int status = 0;
-            for (String d : devices) {
-                try {
-                    cannot("online " + d, () -> pool(poolName, "online", d));
-                } catch (CliException e) {
-                    err().println(e.getMessage());
-                    err().flush();
-                    status = TarnCtl.EXIT_ERROR;
-                }
-            }
-            return status;
+            return eachDevice(this, devices, "online", d -> pool(poolName, "online", d));
         }
     }
 
@@ -178,17 +187,7 @@ final class DeviceCommands {
 
         @Override
         public Integer call() {
-            int status = 0;
-            for (String d : devices) {
-                try {
-                    cannot("offline " + d, () -> pool(poolName, "offline", d, temporary));
-                } catch (CliException e) {
-                    err().println(e.getMessage());
-                    err().flush();
-                    status = TarnCtl.EXIT_ERROR;
-                }
-            }
-            return status;
+            return eachDevice(this, devices, "offline", d -> pool(poolName, "offline", d, temporary));
         }
     }
 
