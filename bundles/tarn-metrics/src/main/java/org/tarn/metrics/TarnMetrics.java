@@ -31,6 +31,7 @@ import org.tarn.api.PoolManager;
 import org.tarn.api.PoolProperty;
 import org.tarn.api.PoolState;
 import org.tarn.api.SyncTimes;
+import org.tarn.api.VdevIoStats;
 import org.tarn.api.VdevState;
 import org.tarn.api.VdevStatus;
 
@@ -57,6 +58,13 @@ import org.tarn.api.VdevStatus;
  * {@code tarn_vdev_read_errors_total}, {@code tarn_vdev_write_errors_total},
  * {@code tarn_vdev_checksum_errors_total} (reset by {@code clear}, which
  * Prometheus reads as a counter reset);</li>
+ * <li>per vdev ({@code pool,vdev}) since import, from {@link Pool#ioStats()}
+ * ({@code zpool iostat -v -l}): counters {@code tarn_vdev_read_ops_total},
+ * {@code _write_ops_total}, {@code _flush_ops_total}, {@code _read_bytes_total},
+ * {@code _written_bytes_total}, {@code _read_seconds_total},
+ * {@code _write_seconds_total}, {@code _flush_seconds_total} (latency sums),
+ * {@code _scan_bytes_total}, and gauges {@code tarn_vdev_queued_ios},
+ * {@code tarn_vdev_active_ios};</li>
  * <li>counters over the collector's life, kept after a pool is gone:
  * {@code tarn_pool_events_total{pool,type}} (every engine event) and
  * {@code tarn_pool_force_exports_total{pool}};</li>
@@ -171,6 +179,28 @@ public final class TarnMetrics implements MultiCollector, PoolEventListener, Aut
                     + "since import", pool, syncs);
         }
         vdevs(f, p.name(), p.vdevTree(), 0, 0);
+        for (VdevIoStats io : p.ioStats().vdevs()) {
+            ioCounters(f, p.name(), io);
+        }
+    }
+
+    /** A vdev's I/O counters since import ({@code zpool iostat -v -l}); a rate is the difference of two scrapes. */
+    private static void ioCounters(Families f, String pool, VdevIoStats io) {
+        Labels l = Labels.of("pool", pool, "vdev", io.name());
+        f.counter("tarn_vdev_read_ops", "Reads completed since import", l, io.readOps());
+        f.counter("tarn_vdev_write_ops", "Writes completed since import (a mirror's on each child)", l,
+                io.writeOps());
+        f.counter("tarn_vdev_flush_ops", "Cache flushes completed since import", l, io.flushOps());
+        f.counter("tarn_vdev_read_bytes", "Bytes read since import", l, io.readBytes());
+        f.counter("tarn_vdev_written_bytes", "Bytes written since import", l, io.writeBytes());
+        f.counter("tarn_vdev_read_seconds", "Total latency of the reads (submission to completion)", l,
+                io.readNanos() / 1e9);
+        f.counter("tarn_vdev_write_seconds", "Total latency of the writes (submission to completion)", l,
+                io.writeNanos() / 1e9);
+        f.counter("tarn_vdev_flush_seconds", "Total latency of the cache flushes", l, io.flushNanos() / 1e9);
+        f.counter("tarn_vdev_scan_bytes", "Bytes of the totals moved by scrubs and resilvers", l, io.scanBytes());
+        f.gauge("tarn_vdev_queued_ios", "Device calls waiting for a device thread now", l, io.queued(), null);
+        f.gauge("tarn_vdev_active_ios", "Device calls running on the device now", l, io.active(), null);
     }
 
     private static void vdevs(Families f, String pool, VdevStatus v, int depth, int index) {

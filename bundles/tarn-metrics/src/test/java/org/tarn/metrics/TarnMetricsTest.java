@@ -126,6 +126,38 @@ class TarnMetricsTest {
     }
 
     @Test
+    void per_vdev_io_counters_grow_with_the_writes_that_reach_each_device_pos() throws Exception {
+        String a = "fault:" + device("a");
+        String b = "fault:" + device("b");
+        engine.createPool("tank", VdevLayout.parse("mirror " + a + " " + b), Map.of(), false);
+        var pool = engine.pool("tank").orElseThrow();
+        pool.sync();
+        String before = scrape();
+        String leaf = "{pool=\"tank\",vdev=\"" + a + "\"}";
+        double writes = sample(before, "tarn_vdev_write_ops_total" + leaf);
+        double written = sample(before, "tarn_vdev_written_bytes_total" + leaf);
+        assertThat(writes).isPositive();   // the create's labels and uberblocks
+        assertThat(before).contains("tarn_vdev_read_ops_total{pool=\"tank\",vdev=\"tank\"}",
+                "tarn_vdev_flush_seconds_total" + leaf, "tarn_vdev_queued_ios" + leaf, "tarn_vdev_active_ios" + leaf);
+
+        pool.createDataset("d");
+        try (var ds = pool.openDataset("d"); var tx = pool.begin()) {
+            long obj = ds.createObject(tx);
+            byte[] data = new byte[256 * 1024];
+            new java.util.Random(7).nextBytes(data); // not zeros: those are holes, never written
+            ds.write(tx, obj, 0, java.nio.ByteBuffer.wrap(data));
+        }
+        pool.sync();
+        String after = scrape();
+        // the mirror writes every block to both sides: each leaf counts at least the data
+        assertThat(sample(after, "tarn_vdev_write_ops_total" + leaf)).isGreaterThan(writes);
+        assertThat(sample(after, "tarn_vdev_written_bytes_total" + leaf)).isGreaterThanOrEqualTo(written + 256 * 1024);
+        assertThat(sample(after, "tarn_vdev_written_bytes_total{pool=\"tank\",vdev=\"" + b + "\"}"))
+                .isGreaterThanOrEqualTo(256 * 1024);
+        assertThat(sample(after, "tarn_vdev_write_seconds_total" + leaf)).isPositive();
+    }
+
+    @Test
     void txg_sync_time_histogram_counts_completed_syncs_in_their_buckets_pos() throws Exception {
         String a = "fault:" + device("a");
         String b = "fault:" + device("b");
