@@ -10,15 +10,20 @@ import java.util.Set;
  * (default {@code ./tarn-agent-state}), {@code search=DIR[:DIR]} (default
  * {@code STATE/devices}), {@code jolokia=PORT} (default 0: no Jolokia),
  * {@code targets=PORT} (default 0: the storage targets are not served to
- * remote clients; else the target protocol on 127.0.0.1:PORT).
+ * remote clients; else the target protocol on 127.0.0.1:PORT),
+ * {@code links=DIR[:DIR]} (default none: directories that symbolic links
+ * under the search paths may lead into, such as {@code /dev} for
+ * {@code /dev/disk/by-id} links; any other link out is refused).
  */
-record AgentOptions(String text, Path stateDir, List<Path> searchPaths, int jolokiaPort, int targetPort) {
-    static final Set<String> KEYS = Set.of("state", "search", "jolokia", "targets");
+record AgentOptions(String text, Path stateDir, List<Path> searchPaths, int jolokiaPort, int targetPort,
+                    List<Path> linkTargets) {
+    static final Set<String> KEYS = Set.of("state", "search", "jolokia", "targets", "links");
 
     static AgentOptions parse(String text) {
         String t = text == null ? "" : text.trim();
         Path state = Path.of("tarn-agent-state");
         String search = null;
+        String links = "";
         int jolokia = 0;
         int targets = 0;
         for (String part : t.split(",")) {
@@ -36,21 +41,24 @@ record AgentOptions(String text, Path stateDir, List<Path> searchPaths, int jolo
                 case "search" -> search = requireValue(key, value);
                 case "jolokia" -> jolokia = port(key, value);
                 case "targets" -> targets = port(key, value);
+                case "links" -> links = requireValue(key, value);
                 default -> throw new IllegalArgumentException("unknown agent option '" + key + "'; keys: " + KEYS);
             }
         }
         state = state.toAbsolutePath().normalize();
-        List<Path> paths = new ArrayList<>();
-        if (search == null) {
-            paths.add(state.resolve("devices"));
-        } else {
-            for (String s : search.split(java.io.File.pathSeparator)) {
-                if (!s.isBlank()) {
-                    paths.add(Path.of(s.trim()).toAbsolutePath().normalize());
-                }
+        List<Path> paths = search == null ? List.of(state.resolve("devices")) : directories(search);
+        return new AgentOptions(t, state, paths, jolokia, targets, directories(links));
+    }
+
+    /** {@code DIR[:DIR]}, each absolute and normalized. */
+    private static List<Path> directories(String list) {
+        List<Path> out = new ArrayList<>();
+        for (String s : list.split(java.io.File.pathSeparator)) {
+            if (!s.isBlank()) {
+                out.add(Path.of(s.trim()).toAbsolutePath().normalize());
             }
         }
-        return new AgentOptions(t, state, List.copyOf(paths), jolokia, targets);
+        return List.copyOf(out);
     }
 
     private static int port(String key, String value) {

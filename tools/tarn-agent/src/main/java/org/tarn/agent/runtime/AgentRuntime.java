@@ -122,7 +122,8 @@ public final class AgentRuntime {
             Files.createDirectories(p);
         }
         EngineSettings settings = EngineSettings.persistent(options.stateDir()).withSearchPaths(options.searchPaths())
-                .withPathPolicy(PathPolicy.searchPathsOnly("add their directory to the agent option search=DIR[:DIR]"));
+                .withPathPolicy(PathPolicy.searchPathsOnly("add their directory to the agent option search=DIR[:DIR]")
+                        .allowingLinksInto(options.linkTargets()));
         FileVdevDriver file = new FileVdevDriver();
         engine = TarnEngine.start(settings, List.of(new FaultVdevDriver(file), file));
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
