@@ -7,11 +7,10 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.tarn.api.ErrorCode;
 import org.tarn.api.TarnException;
+import org.tarn.engine.vdev.DevicePaths;
 
 /**
  * Which devices and directories the callers of an engine may name. An engine
@@ -32,8 +31,6 @@ import org.tarn.api.TarnException;
  * replaced, which only whoever can write the search path's parent can do.
  */
 public final class PathPolicy {
-    /** A device path's driver scheme, as in {@code fault:/srv/d0}: stripped before the check, kept after. */
-    private static final Pattern SCHEME = Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]+:");
 
     private final boolean confined;
     private final String howToWiden;
@@ -114,8 +111,7 @@ public final class PathPolicy {
             return path;
         }
         String text = path == null ? "" : path;
-        Matcher m = SCHEME.matcher(text);
-        String scheme = m.find() ? text.substring(0, m.end()) : "";
+        String scheme = DevicePaths.schemePrefix(text);
         String file = text.substring(scheme.length());
         Path spelled = spelling(file);
         if (spelled == null || roots.stream().noneMatch(r -> spelled.startsWith(r.toAbsolutePath().normalize()))) {

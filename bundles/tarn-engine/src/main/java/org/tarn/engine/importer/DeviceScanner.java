@@ -17,6 +17,7 @@ import java.util.function.Function;
 import org.tarn.api.vdev.BlockDevice;
 import org.tarn.api.vdev.VdevDriver;
 import org.tarn.engine.label.DeviceLabels;
+import org.tarn.engine.vdev.DevicePaths;
 import org.tarn.engine.label.LabelReader;
 
 /**
@@ -51,11 +52,23 @@ public final class DeviceScanner {
         this.deadlineMillis = deadlineMillis;
     }
 
-    /** Every regular file or block device directly in each directory, sorted. */
+    /**
+     * Every regular file or block device directly in each directory, sorted.
+     * A directory with a driver scheme ({@code fault:/srv/devices}) lists its
+     * devices with that scheme, so they are read (and imported) through that
+     * driver.
+     */
     public static List<String> listDevices(List<String> dirs) {
         List<String> out = new ArrayList<>();
         for (String d : dirs) {
-            Path dir = Path.of(d);
+            String scheme = DevicePaths.schemePrefix(d);
+            Path dir;
+            try {
+                dir = Path.of(d.substring(scheme.length()));
+            } catch (java.nio.file.InvalidPathException e) {
+                out.add(d); // not a directory: read as a device named directly, which reports why it fails
+                continue;
+            }
             if (!Files.isDirectory(dir)) {
                 out.add(d); // a device named directly
                 continue;
@@ -63,7 +76,7 @@ public final class DeviceScanner {
             try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
                 for (Path p : entries) {
                     if (Files.isRegularFile(p) || (Files.exists(p) && !Files.isDirectory(p) && isBlockDevice(p))) {
-                        out.add(p.toString());
+                        out.add(scheme + p);
                     }
                 }
             } catch (IOException e) {

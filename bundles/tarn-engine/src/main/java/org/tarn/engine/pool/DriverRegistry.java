@@ -9,8 +9,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,6 +17,7 @@ import org.tarn.api.TarnException;
 import org.tarn.api.vdev.BlockDevice;
 import org.tarn.api.vdev.VdevDriver;
 import org.tarn.engine.importer.DeviceScanner;
+import org.tarn.engine.vdev.DevicePaths;
 
 /**
  * The vdev drivers deployed in an engine, and the cached pools waiting for
@@ -30,8 +29,6 @@ import org.tarn.engine.importer.DeviceScanner;
  */
 final class DriverRegistry {
     private static final Logger LOG = LoggerFactory.getLogger(DriverRegistry.class);
-    /** A device path's driver scheme: two or more characters and a colon, as the file driver reads it. */
-    private static final Pattern SCHEME = Pattern.compile("^([A-Za-z][A-Za-z0-9+.-]+):");
 
     private final List<VdevDriver> drivers;
     /** Serializes driver arrivals and departures. */
@@ -89,8 +86,7 @@ final class DriverRegistry {
 
     /** The driver type a path asks for: its scheme ({@code fault:/d0} is {@code fault}), else {@code file}. */
     static String typeOf(String path) {
-        Matcher m = SCHEME.matcher(path == null ? "" : path);
-        return m.find() ? m.group(1) : "file";
+        return DevicePaths.driverType(path);
     }
 
     TarnException missingDriver(String path) {

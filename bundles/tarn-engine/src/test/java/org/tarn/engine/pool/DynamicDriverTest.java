@@ -190,6 +190,33 @@ class DynamicDriverTest {
         }
     }
 
+    @Test
+    void a_directory_with_a_driver_scheme_is_scanned_and_imported_through_that_driver_pos() throws Exception {
+        List<String> d = TestPools.devices(dir, 2);
+        Path devices = Path.of(d.get(0)).getParent();
+        EngineSettings settings = EngineSettings.persistent(dir.resolve("state"));
+        try (Engine engine = TarnEngine.start(settings, List.of(fault, file))) {
+            engine.createPool("f", VdevLayout.parse("mirror fault:" + d.get(0) + " fault:" + d.get(1)), Map.of(),
+                    false);
+            engine.exportPool("f", false);
+            // a plain directory scan reads the same devices through the file driver
+            assertThat(engine.scan(List.of(devices.toString())).pools()).anyMatch(p -> p.name().equals("f"));
+            // with the scheme the import goes through the fault driver: faults can be injected into it
+            Pool pool = engine.importPool("f", org.tarn.api.ImportOptions.parse("dir=fault:" + devices));
+            assertThat(pool.vdevTree().children().get(0).children()).allMatch(v -> v.path().startsWith("fault:"));
+            fault.injector("fault:" + d.get(0)).add(FaultRule.error().on(FaultRule.Op.WRITE));
+            pool.setProperty("comment", "one side fails");
+            pool.sync();
+            assertThat(pool.vdevTree().children().get(0).children().get(0).writeErrors()).isPositive();
+            fault.injector("fault:" + d.get(0)).clear();
+        }
+        // the cache file keeps the scheme: the next start imports through the fault driver again
+        try (Engine engine = TarnEngine.start(settings, List.of(fault, file))) {
+            assertThat(engine.pool("f").orElseThrow().vdevTree().children().get(0).children())
+                    .allMatch(v -> v.path().startsWith("fault:"));
+        }
+    }
+
     // ---- negative cases ----------------------------------------------------------
 
     @Test
