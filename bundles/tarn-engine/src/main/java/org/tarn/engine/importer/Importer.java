@@ -266,13 +266,18 @@ public final class Importer {
      * did not take the txgs in between (it was faulted, offline or absent
      * while another host or an earlier import ran the pool): its DTL gets
      * them, so it is not read for them and a resilver copies them, whatever
-     * the directory recorded. Leaves an operator took offline stay offline.
+     * the directory recorded. One txg behind is not stale: a sync writes and
+     * flushes every leaf's data before any uberblock, so a leaf that lacks
+     * only the newest uberblock lost it to a crash or power cut in the label
+     * stage and holds that txg's blocks (a leaf that failed the txg's writes
+     * has the txg in the DTL its directory recorded). Leaves an operator took
+     * offline stay offline.
      */
     private static void markStaleAndOffline(Vdev root, LabelConfig cfg, PoolCandidate c, Uberblock ub) {
         for (Vdev leaf : root.leaves()) {
             if (leaf.device() != null && ub != null) {
                 long own = c.leafTxgs().getOrDefault(leaf.guid(), 0L);
-                if (own < ub.txg()) {
+                if (own < ub.txg() - 1) {
                     leaf.dtl().add(own + 1, ub.txg());
                 }
             }
