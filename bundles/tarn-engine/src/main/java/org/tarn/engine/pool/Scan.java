@@ -138,8 +138,13 @@ final class Scan {
     // ---- runtime ----
     private Thread thread;
     /** Bumped by every change of the recorded state; the sync records it when it moved. */
-    private long generation;
-    private long recordedGeneration;
+    /*
+     * Written under this object's monitor, read by changed() without it: the sync thread asks changed()
+     * while it holds the txg lock, and scan methods holding the monitor call into the txgs (syncedTxg), so
+     * changed() taking the monitor deadlocked them (found by DeviceCtlTest: attach against a closing group).
+     */
+    private volatile long generation;
+    private volatile long recordedGeneration;
     private long pendingGeneration;
     /** The thread must leave at its next check (pause, stop, export). */
     private boolean interrupt;
@@ -217,8 +222,8 @@ final class Scan {
         recordedGeneration = Math.max(recordedGeneration, pendingGeneration);
     }
 
-    /** Whether the state changed since the last group that recorded it. */
-    synchronized boolean changed() {
+    /** Whether the state changed since the last group that recorded it; takes no lock (see the fields). */
+    boolean changed() {
         return generation > recordedGeneration;
     }
 
