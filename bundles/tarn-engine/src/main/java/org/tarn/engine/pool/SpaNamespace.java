@@ -600,10 +600,15 @@ public final class SpaNamespace implements Engine {
             importer.checkActivity(c, left -> importing.put(checked,
                     new ImportProgress(checked, ImportProgress.MULTIHOST_CHECK, left)));
             Map<Long, BlockDevice> byLeafGuid = new LinkedHashMap<>();
-            for (Map.Entry<Long, String> e : c.leafPaths().entrySet()) {
-                BlockDevice dev = drivers.open(named ? checkedPath(e.getValue()) : e.getValue(), readOnly);
-                opened.add(dev);
-                byLeafGuid.put(e.getKey(), dev);
+            List<Long> leafGuids = List.copyOf(c.leafPaths().keySet());
+            List<String> leafPaths = leafGuids.stream().map(c.leafPaths()::get).toList();
+            // a device that hung since the scan fails the import in time instead of blocking it
+            List<BlockDevice> devs = DeviceCalls.all(leafPaths,
+                    p -> drivers.open(named ? checkedPath(p) : p, readOnly), settings.ioTimeoutMillis(),
+                    d -> closeQuietly(List.of(d)), "opening it for the import");
+            opened.addAll(devs);
+            for (int i = 0; i < leafGuids.size(); i++) {
+                byLeafGuid.put(leafGuids.get(i), devs.get(i));
             }
             Importer.Opened o = importer.open(name, c, byLeafGuid, opts, readOnly);
             opened.clear();
