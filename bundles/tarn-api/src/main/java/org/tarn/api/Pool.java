@@ -207,4 +207,17 @@ public interface Pool {
     default SyncTimes syncTimes() {
         return SyncTimes.NONE;
     }
+
+    /**
+     * Where each property of {@link #properties()} comes from: set on this
+     * pool, or the engine's default. Same keys, same order. An implementation
+     * that does not tell them apart reports every property as set.
+     *
+     * @since 0.4.0
+     */
+    default Map<String, PropertySource> propertySources() {
+        Map<String, PropertySource> out = new java.util.LinkedHashMap<>();
+        properties().keySet().forEach(k -> out.put(k, PropertySource.LOCAL));
+        return out;
+    }
 }
