@@ -77,7 +77,11 @@ public interface Pool {
      */
     void clear();
 
-    /** The pool's recent events, oldest first (bounded). */
+    /**
+     * The pool's recent events, oldest first (bounded): also those of earlier
+     * imports of the same pool (by GUID) in this engine, and, when the engine
+     * keeps a state directory, from before it was restarted.
+     */
     List<PoolEvent> events();
 
     // ---- device lifecycle ------------------------------------------------------------

@@ -480,6 +480,22 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
         eventSink.accept(this, e);
     }
 
+    /**
+     * Puts the pool's earlier events (of other imports of it, and from before
+     * a restart) before what this instance has recorded so far.
+     */
+    void seedEvents(List<PoolEvent> earlier) {
+        synchronized (events) {
+            List<PoolEvent> own = List.copyOf(events);
+            events.clear();
+            events.addAll(earlier);
+            events.addAll(own);
+            while (events.size() > EngineDefaults.EVENT_HISTORY) {
+                events.removeFirst();
+            }
+        }
+    }
+
     /** Where events go besides the history (the namespace's listeners). */
     void eventSink(BiConsumer<Spa, PoolEvent> sink) {
         this.eventSink = sink;
