@@ -24,6 +24,7 @@ import java.util.regex.Pattern;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.tarn.api.BlockCacheStats;
 import org.tarn.api.ErrorCode;
 import org.tarn.api.ExportHook;
 import org.tarn.api.ImportOptions;
@@ -43,6 +44,7 @@ import org.tarn.engine.Engine;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.importer.Importer;
 import org.tarn.engine.importer.PoolCandidate;
+import org.tarn.engine.io.ArcCache;
 import org.tarn.engine.label.LabelConfig;
 import org.tarn.engine.vdev.Vdev;
 
@@ -106,10 +108,18 @@ public final class SpaNamespace implements Engine {
                 return t;
             });
     private final Object cacheLock = new Object();
+    /** The block cache of every pool of this engine: one fixed budget, whatever the pools' number or size. */
+    private final ArcCache blockCache;
 
     private SpaNamespace(EngineSettings settings, List<VdevDriver> drivers) {
         this.settings = settings;
         this.drivers = new DriverRegistry(drivers);
+        this.blockCache = new ArcCache(settings.blockCacheBytes());
+    }
+
+    @Override
+    public BlockCacheStats blockCacheStats() {
+        return blockCache.stats();
     }
 
     /** Starts an engine and imports the pools its cache file lists. */
@@ -437,7 +447,7 @@ public final class SpaNamespace implements Engine {
             long poolGuid = NewPool.newGuid(guids);
             Vdev root = NewPool.buildTree(name, layout, byPath, p -> drivers.driverFor(p).type(), guids);
             Spa spa = new Spa(name, poolGuid, settings.host(), root, null, null, 0, false,
-                    settings.ioTimeoutMillis(), this::departed);
+                    settings.ioTimeoutMillis(), blockCache, this::departed);
             spa.initialProperties(props);
             spa.deviceOpener(deviceOpener());
             spa.logCommand("create " + name + " " + layout);
@@ -626,7 +636,7 @@ public final class SpaNamespace implements Engine {
         LabelConfig cfg = c.config();
         try {
             Spa spa = new Spa(name, cfg.poolGuid(), settings.host(), o.root(), o.directory(), o.uberblock().rootBp(),
-                    o.startTxg(), readOnly, settings.ioTimeoutMillis(), this::departed);
+                    o.startTxg(), readOnly, settings.ioTimeoutMillis(), blockCache, this::departed);
             spa.eventSink(this::publish);
             spa.deviceOpener(deviceOpener());
             spa.logCommand("import " + (name.equals(cfg.poolName()) ? name : cfg.poolName() + " " + name)

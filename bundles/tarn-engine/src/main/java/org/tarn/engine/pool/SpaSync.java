@@ -475,7 +475,11 @@ final class SpaSync implements TxgManager.Syncer {
             BlockPointer bp = new BlockPointer((int) at[0], at[1], data.remaining(), txg, checksum, type,
                     checksum.compute(data));
             coalesce((int) at[0], at[1], data);
-            if (type != BlockType.DATA) {
+            // write-through (issue 14): the next read-modify-write of this record hits memory; the buffers of
+            // these types are the dnodes' own, handed over at the end of their txg (never written again)
+            if (type == BlockType.DATA || type == BlockType.DNODES || type == BlockType.INDIRECT) {
+                io.cache().putWritten(bp, data);
+            } else {
                 io.cache().put(bp, data);
             }
             return bp;
