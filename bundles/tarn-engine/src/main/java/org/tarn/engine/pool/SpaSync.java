@@ -475,9 +475,11 @@ final class SpaSync implements TxgManager.Syncer {
             BlockPointer bp = new BlockPointer((int) at[0], at[1], data.remaining(), txg, checksum, type,
                     checksum.compute(data));
             coalesce((int) at[0], at[1], data);
-            // write-through (issue 14): the next read-modify-write of this record hits memory; the buffers of
-            // these types are the dnodes' own, handed over at the end of their txg (never written again)
-            if (type == BlockType.DATA || type == BlockType.DNODES || type == BlockType.INDIRECT) {
+            // write-through (issue 14): the next read-modify-write of this record hits memory. Handed over
+            // without a copy: an object's dirty buffer of this txg (no one writes it once the txg quiesced, a
+            // retry writes it unchanged) and a fresh indirect block. Dnode-array blocks are copied: a retried
+            // sync encodes the dnodes into the same buffers again.
+            if (type == BlockType.DATA || type == BlockType.INDIRECT) {
                 io.cache().putWritten(bp, data);
             } else {
                 io.cache().put(bp, data);
