@@ -71,6 +71,8 @@ public record ServerConfig(Path dataDir, Map<String, String> values, Map<String,
             new Key("default.device.bytes", Long.toString(256L * 1024 * 1024), "size of each"),
             new Key("io.timeout.millis", "10000", "device I/O deadline"),
             new Key("shutdown.export.millis", "10000", "clean-export deadline at shutdown, before force export"),
+            new Key("block.cache.bytes", "0", "bytes of blocks the engine caches, one budget for all pools; 0: an"
+                    + " eighth of the server's heap (at least 16 MiB, at most half the heap)"),
             new Key("fault.injection", "false", "register " + ObjectNames.faultInjection()
                     + " (tarnctl inject) for drills and tests: never on a production server"),
             new Key("target.recovery.window.millis", "15000", "how long a mounted target waits for its known"

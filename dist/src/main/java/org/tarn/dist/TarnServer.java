@@ -264,6 +264,12 @@ public final class TarnServer implements AutoCloseable {
         engine.put("linkTargets", config.linkTargets().stream().map(Path::toString).toArray(String[]::new));
         engine.put("ioTimeoutMillis", positive("io.timeout.millis"));
         engine.put("shutdownExportMillis", positive("shutdown.export.millis"));
+        long cacheBytes = config.longValue("block.cache.bytes");
+        if (cacheBytes < 0) {
+            throw new IllegalArgumentException("'block.cache.bytes' must be 0 (the default) or positive, got "
+                    + cacheBytes);
+        }
+        engine.put("blockCacheBytes", cacheBytes);
         String hostId = config.get("hostid");
         if (!hostId.isEmpty()) {
             try {

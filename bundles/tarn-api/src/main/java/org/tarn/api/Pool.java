@@ -224,4 +224,14 @@ public interface Pool {
         properties().keySet().forEach(k -> out.put(k, PropertySource.LOCAL));
         return out;
     }
+
+    /**
+     * This pool's share of the engine's block cache since import: blocks
+     * cached now, hits, misses and evictions (from memory: answers at once).
+     *
+     * @since 0.4.0
+     */
+    default BlockCacheStats blockCacheStats() {
+        return BlockCacheStats.NONE;
+    }
 }

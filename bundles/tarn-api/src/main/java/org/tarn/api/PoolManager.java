@@ -117,4 +117,15 @@ public interface PoolManager {
      * unsynced changes, fails every waiter and handle, writes nothing.
      */
     void forceExport(String name);
+
+    /**
+     * The engine's block cache as a whole: its fixed budget (one for every
+     * pool of the engine), the bytes cached now and the hits, misses and
+     * evictions since the engine started.
+     *
+     * @since 0.4.0
+     */
+    default BlockCacheStats blockCacheStats() {
+        return BlockCacheStats.NONE;
+    }
 }

@@ -4,7 +4,9 @@
  * exported.
  *
  * <p>0.3.0: {@link org.tarn.api.Pool#syncTimes()}, {@link org.tarn.api.SyncTimes}.
- * <p>0.4.0: {@link org.tarn.api.Pool#propertySources()}, {@link org.tarn.api.PropertySource}.
+ * <p>0.4.0: {@link org.tarn.api.Pool#propertySources()}, {@link org.tarn.api.PropertySource},
+ * {@link org.tarn.api.Pool#blockCacheStats()}, {@link org.tarn.api.PoolManager#blockCacheStats()},
+ * {@link org.tarn.api.BlockCacheStats}.
  */
 @Export
 @Version("0.4.0")

@@ -39,8 +39,12 @@ public final class EngineDefaults {
     public static final long SPACE_WAIT_MILLIS = 30_000;
     /** Fraction of capacity kept free so that syncs never run out of space. */
     public static final double SLOP_FRACTION = 1.0 / 32;
-    /** Budget of the per-pool metadata block cache. */
-    public static final long BLOCK_CACHE_BYTES = 16L * 1024 * 1024;
+    /** Default block cache budget as a fraction of the JVM's maximum heap: one eighth. */
+    public static final int BLOCK_CACHE_HEAP_DIVISOR = 8;
+    /** The default block cache budget is never below this (small heaps), nor above half the heap. */
+    public static final long BLOCK_CACHE_MIN_BYTES = 16L * 1024 * 1024;
+    /** Budget of the cache a probe (an import's look at a pool) reads through. */
+    public static final long PROBE_CACHE_BYTES = 1L << 20;
     /** Threads per leaf device executor. */
     public static final int IO_THREADS_PER_LEAF = 2;
     /** Events kept per pool. */
@@ -97,6 +101,15 @@ public final class EngineDefaults {
     }
 
     private EngineDefaults() {
+    }
+
+    /**
+     * The default block cache budget for a heap of {@code maxHeapBytes}
+     * ({@link Runtime#maxMemory()}): an eighth of it, at least
+     * {@link #BLOCK_CACHE_MIN_BYTES} but never more than half the heap.
+     */
+    public static long blockCacheBytes(long maxHeapBytes) {
+        return Math.min(maxHeapBytes / 2, Math.max(BLOCK_CACHE_MIN_BYTES, maxHeapBytes / BLOCK_CACHE_HEAP_DIVISOR));
     }
 
     /** The default value of every pool property (a new, modifiable copy). */

@@ -24,9 +24,13 @@ import org.tarn.api.TarnException;
  *                             before it force-exports it
  * @param searchPaths          directories scanned for devices when an import names none
  * @param pathPolicy           which devices and directories callers may name
+ * @param blockCacheBytes      the fixed budget of the block cache (data and metadata), one for all pools of
+ *                             the engine; 0 turns the cache off. Default
+ *                             {@link EngineDefaults#blockCacheBytes(long)} of the heap
  */
 public record EngineSettings(HostIdentity host, long ioTimeoutMillis, Optional<Path> stateDir,
-                             long shutdownExportMillis, List<Path> searchPaths, PathPolicy pathPolicy) {
+                             long shutdownExportMillis, List<Path> searchPaths, PathPolicy pathPolicy,
+                             long blockCacheBytes) {
 
     /** Name of the host id file in the state directory. */
     public static final String HOSTID_FILE = "hostid";
@@ -36,6 +40,17 @@ public record EngineSettings(HostIdentity host, long ioTimeoutMillis, Optional<P
     public EngineSettings {
         searchPaths = List.copyOf(searchPaths);
         Objects.requireNonNull(pathPolicy, "pathPolicy");
+        if (blockCacheBytes < 0) {
+            throw new TarnException(ErrorCode.INVALID_ARGUMENT, "the block cache budget must be 0 (off) or more "
+                    + "bytes, got " + blockCacheBytes);
+        }
+    }
+
+    /** Settings without a block cache budget of their own: the default for this JVM's heap. */
+    public EngineSettings(HostIdentity host, long ioTimeoutMillis, Optional<Path> stateDir,
+                          long shutdownExportMillis, List<Path> searchPaths, PathPolicy pathPolicy) {
+        this(host, ioTimeoutMillis, stateDir, shutdownExportMillis, searchPaths, pathPolicy,
+                EngineDefaults.blockCacheBytes(Runtime.getRuntime().maxMemory()));
     }
 
     /** Settings with a random host id and no state, for tests and embedded use. */
@@ -88,24 +103,38 @@ public record EngineSettings(HostIdentity host, long ioTimeoutMillis, Optional<P
     }
 
     public EngineSettings withIoTimeoutMillis(long millis) {
-        return new EngineSettings(host, millis, stateDir, shutdownExportMillis, searchPaths, pathPolicy);
+        return new EngineSettings(host, millis, stateDir, shutdownExportMillis, searchPaths, pathPolicy,
+                blockCacheBytes);
     }
 
     public EngineSettings withShutdownExportMillis(long millis) {
-        return new EngineSettings(host, ioTimeoutMillis, stateDir, millis, searchPaths, pathPolicy);
+        return new EngineSettings(host, ioTimeoutMillis, stateDir, millis, searchPaths, pathPolicy,
+                blockCacheBytes);
     }
 
     public EngineSettings withHost(HostIdentity newHost) {
-        return new EngineSettings(newHost, ioTimeoutMillis, stateDir, shutdownExportMillis, searchPaths, pathPolicy);
+        return new EngineSettings(newHost, ioTimeoutMillis, stateDir, shutdownExportMillis, searchPaths, pathPolicy,
+                blockCacheBytes);
     }
 
     public EngineSettings withSearchPaths(List<Path> paths) {
-        return new EngineSettings(host, ioTimeoutMillis, stateDir, shutdownExportMillis, paths, pathPolicy);
+        return new EngineSettings(host, ioTimeoutMillis, stateDir, shutdownExportMillis, paths, pathPolicy,
+                blockCacheBytes);
     }
 
     /** The same settings with another policy for the paths callers may name. */
     public EngineSettings withPathPolicy(PathPolicy policy) {
-        return new EngineSettings(host, ioTimeoutMillis, stateDir, shutdownExportMillis, searchPaths, policy);
+        return new EngineSettings(host, ioTimeoutMillis, stateDir, shutdownExportMillis, searchPaths, policy,
+                blockCacheBytes);
+    }
+
+    /**
+     * The same settings with another block cache budget: bytes of blocks the
+     * engine keeps in memory over all its pools; 0 turns the cache off.
+     */
+    public EngineSettings withBlockCacheBytes(long bytes) {
+        return new EngineSettings(host, ioTimeoutMillis, stateDir, shutdownExportMillis, searchPaths, pathPolicy,
+                bytes);
     }
 
     /** The cache file, when there is a state directory. */

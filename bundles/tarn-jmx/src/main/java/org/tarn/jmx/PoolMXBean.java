@@ -91,6 +91,10 @@ public interface PoolMXBean {
             + "bytes moved by scans")
     CompositeData[] getIoStats();
 
+    @Description("This pool's share of the engine's block cache since import: the engine's budget, bytes of this "
+            + "pool's blocks cached now, hits, misses, evictions and hit percent")
+    CompositeData getBlockCache();
+
     @Description("The pool's command history kept in the pool (zpool history), oldest first: ISO time, "
             + "[internal] for what the engine did by itself, the command, the host")
     String[] getHistory();

@@ -4,6 +4,7 @@ import static javax.management.MBeanOperationInfo.ACTION;
 import static javax.management.MBeanOperationInfo.INFO;
 
 import javax.management.MXBean;
+import javax.management.openmbean.CompositeData;
 import javax.management.openmbean.TabularData;
 
 /**
@@ -34,6 +35,10 @@ public interface PoolManagerMXBean {
 
     @Description("Directories scanned for devices when an import or scan names none")
     String[] getSearchPaths();
+
+    @Description("The engine's block cache as a whole (one fixed budget for all its pools): budget, bytes cached "
+            + "now, hits, misses and evictions since the engine started, hit percent")
+    CompositeData getBlockCache();
 
     @Description("The imports running now, one line each: the pool, its step and how long the step still "
             + "takes, e.g. 'ost1: checking multihost activity, 2.5 s left'")

@@ -41,7 +41,8 @@ class MBeanInfoTest {
         MBeanInfo info = fx.server.getMBeanInfo(ObjectNames.poolManager());
         assertThat(MetadataCheck.problems(info)).isEmpty();
         assertThat(Arrays.stream(info.getAttributes()).map(a -> a.getName()))
-                .containsExactlyInAnyOrder("Pools", "HostId", "Hostname", "SearchPaths", "ImportsInProgress");
+                .containsExactlyInAnyOrder("Pools", "HostId", "Hostname", "SearchPaths", "ImportsInProgress",
+                        "BlockCache");
         Map<String, MBeanOperationInfo> ops = byName(info);
         assertThat(ops).containsOnlyKeys("createPool", "importablePools", "importPool", "exportPool", "destroyPool",
                 "forceExport");
@@ -92,7 +93,7 @@ class MBeanInfoTest {
         assertThat(Arrays.stream(info.getAttributes()).map(a -> a.getName())).containsExactlyInAnyOrder(
                 "Name", "Guid", "State", "Health", "SyncedTxg", "OpenTxg", "DirtyBytes", "DirtyMaxBytes",
                 "SizeBytes", "AllocatedBytes", "FreeBytes", "Failmode", "Properties", "PropertySources", "ReadOnly", "Datasets",
-                "VdevTree", "Config", "Scan", "DataErrors", "IoStats", "History");
+                "VdevTree", "Config", "Scan", "DataErrors", "IoStats", "BlockCache", "History");
         assertThat(info.getAttributes()).allSatisfy(a -> assertThat(a.isWritable()).isFalse());
         Map<String, MBeanOperationInfo> ops = byName(info);
         assertThat(ops).containsOnlyKeys("export", "forceExport", "clear", "sync", "syncWithin", "setProperty",

@@ -277,7 +277,16 @@ class PoolManagerMBeanTest {
         String status = (String) fx.invokePool("tank", "status");
         assertThat(status).contains("pool: tank").contains("state: ONLINE").contains("NAME").contains("READ")
                 .contains("WRITE").contains("CKSUM").contains("mirror-0").contains(d.get(0)).contains(d.get(1))
-                .contains("errors: No known data errors");
+                .contains("errors: No known data errors").contains(" cache: ").contains("% hits (");
+
+        javax.management.openmbean.CompositeData cache =
+                (javax.management.openmbean.CompositeData) fx.attribute(on, "BlockCache");
+        javax.management.openmbean.CompositeData engineCache =
+                (javax.management.openmbean.CompositeData) fx.attribute(ObjectNames.poolManager(), "BlockCache");
+        assertThat((long) cache.get("budgetBytes")).isPositive().isEqualTo(engineCache.get("budgetBytes"));
+        assertThat((long) cache.get("sizeBytes")).isPositive()
+                .isLessThanOrEqualTo((long) engineCache.get("sizeBytes"));
+        assertThat((double) cache.get("hitPercent")).isBetween(0.0, 100.0);
 
         String[] events = (String[]) fx.invokePool("tank", "events");
         assertThat(events).anyMatch(l -> l.contains(" created ")).noneMatch(l -> l.contains(" imported "));

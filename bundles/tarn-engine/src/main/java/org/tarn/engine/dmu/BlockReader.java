@@ -7,8 +7,12 @@ import org.tarn.engine.io.BlockPointer;
 /** Reads verified blocks for the DMU; implemented by the pool over its I/O pipeline. */
 public interface BlockReader {
 
-    /** Reads a block, verifying its checksum; {@code metadata} blocks go through the cache. */
-    ByteBuffer read(BlockPointer bp, boolean metadata);
+    /**
+     * Reads a block, verifying its checksum; with {@code cached}, through
+     * the engine's block cache (data and metadata alike). The buffer is
+     * read-only.
+     */
+    ByteBuffer read(BlockPointer bp, boolean cached);
 
     /**
      * Holds the blocks of the current tree in place: a reader takes a pin

@@ -426,7 +426,7 @@ final class Dnode {
         if (bp.isHole()) {
             return ByteBuffer.allocate(0);
         }
-        return reader.read(bp, id == 0);
+        return reader.read(bp, true);
     }
 
     private BlockPointer lookup(DnodePhys phys, long blk) {

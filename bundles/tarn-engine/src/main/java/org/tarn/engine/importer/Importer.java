@@ -247,7 +247,7 @@ public final class Importer {
         try {
             // before any read: a leaf is never read for txgs it missed
             markStaleAndOffline(root, cfg, c, c.uberblocks().isEmpty() ? null : c.uberblocks().get(0));
-            IoPipeline probe = new IoPipeline(name, root, ioTimeoutMillis, new BlockCache(1 << 20));
+            IoPipeline probe = new IoPipeline(name, root, ioTimeoutMillis, new BlockCache(EngineDefaults.PROBE_CACHE_BYTES));
             Uberblock ub = chooseUberblock(name, c.uberblocks(), probe, opts);
             PoolDirectory dir = PoolDirectory.decode(probe.read(ub.rootBp(), false));
             long newest = c.uberblocks().get(0).txg();

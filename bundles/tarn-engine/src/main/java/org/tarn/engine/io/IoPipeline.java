@@ -323,7 +323,11 @@ public final class IoPipeline {
     /**
      * Reads and verifies a block, trying each copy in turn and repairing bad
      * copies from the first good one. Blocks until done, the I/O deadline, or
-     * {@link #abandon}.
+     * {@link #abandon}. With {@code cacheable} the engine's block cache
+     * answers if it holds the block, and keeps what was read once it
+     * verified (a copy that fails verification is never cached); without,
+     * the devices are read and the cache is neither asked nor filled (scrub,
+     * resilver, import probes).
      *
      * @throws TarnException {@link ErrorCode#CHECKSUM_MISMATCH} when no copy
      *     verifies, {@link ErrorCode#IO_ERROR} when none can be read
@@ -395,7 +399,8 @@ public final class IoPipeline {
                 }
             }
             if (cacheable) {
-                cache.put(bp, data);
+                // the buffer is this read's own and leaves here read-only: the cache keeps it without a copy
+                cache.putWritten(bp, data);
             }
             return data.asReadOnlyBuffer();
         }

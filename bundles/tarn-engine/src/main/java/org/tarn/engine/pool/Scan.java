@@ -677,8 +677,9 @@ final class Scan {
                 PoolDirectory dir = PoolDirectory.decode(io.read(dirBp, false));
                 BlockReader reader = new BlockReader() {
                     @Override
-                    public ByteBuffer read(BlockPointer bp, boolean metadata) {
-                        return io.read(bp, metadata);
+                    public ByteBuffer read(BlockPointer bp, boolean cached) {
+                        // a scan reads the devices, never the cache, and does not fill it (issue 14)
+                        return io.read(bp, false);
                     }
                 };
                 next = new BlockWalk(reader, this, Math.max(0, min)).walk(dir, from);

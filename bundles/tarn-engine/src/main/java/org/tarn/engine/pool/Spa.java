@@ -14,6 +14,7 @@ import java.util.function.BiConsumer;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.tarn.api.BlockCacheStats;
 import org.tarn.api.DataError;
 import org.tarn.api.Dataset;
 import org.tarn.api.ErrorCode;
@@ -38,6 +39,7 @@ import org.tarn.engine.dmu.BlockReader;
 import org.tarn.engine.dmu.DatasetHandle;
 import org.tarn.engine.dmu.DmuHost;
 import org.tarn.engine.dmu.PoolDirectory;
+import org.tarn.engine.io.ArcCache;
 import org.tarn.engine.io.BlockCache;
 import org.tarn.engine.io.BlockPointer;
 import org.tarn.engine.io.IoPipeline;
@@ -118,7 +120,7 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
      * The directory is {@code null} for a new pool.
      */
     Spa(String name, long guid, HostIdentity host, Vdev root, PoolDirectory directory, BlockPointer directoryBp,
-        long syncedTxg, boolean readOnly, long ioTimeoutMillis, Departure onGone) {
+        long syncedTxg, boolean readOnly, long ioTimeoutMillis, ArcCache blockCache, Departure onGone) {
         this.name = name;
         this.guid = guid;
         this.host = host;
@@ -126,11 +128,11 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
         this.readOnly = readOnly;
         this.onGone = onGone;
         this.props = Collections.synchronizedMap(new LinkedHashMap<>(EngineDefaults.properties()));
-        this.io = new IoPipeline(name, root, ioTimeoutMillis, new BlockCache(EngineDefaults.BLOCK_CACHE_BYTES));
+        this.io = new IoPipeline(name, root, ioTimeoutMillis, new BlockCache(blockCache));
         BlockReader reader = new BlockReader() {
             @Override
-            public ByteBuffer read(BlockPointer bp, boolean metadata) {
-                return io.read(bp, metadata);
+            public ByteBuffer read(BlockPointer bp, boolean cached) {
+                return io.read(bp, cached);
             }
 
             @Override
@@ -389,6 +391,11 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
     @Override
     public long syncedTxg() {
         return txgs.syncedTxg();
+    }
+
+    @Override
+    public BlockCacheStats blockCacheStats() {
+        return io.cache().stats();
     }
 
     @Override
@@ -971,6 +978,8 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
     private void stopIo(TarnException dead) {
         stopHeartbeat();
         io.abandon(dead);
+        // this import's blocks can never be read again: free their share of the engine's budget now
+        io.cache().clear();
     }
 
     /**

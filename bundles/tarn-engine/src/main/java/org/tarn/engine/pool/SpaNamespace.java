@@ -24,6 +24,7 @@ import java.util.regex.Pattern;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.tarn.api.BlockCacheStats;
 import org.tarn.api.ErrorCode;
 import org.tarn.api.ExportHook;
 import org.tarn.api.ImportOptions;
@@ -43,6 +44,7 @@ import org.tarn.engine.Engine;
 import org.tarn.engine.EngineSettings;
 import org.tarn.engine.importer.Importer;
 import org.tarn.engine.importer.PoolCandidate;
+import org.tarn.engine.io.ArcCache;
 import org.tarn.engine.label.LabelConfig;
 import org.tarn.engine.vdev.Vdev;
 
@@ -106,14 +108,22 @@ public final class SpaNamespace implements Engine {
                 return t;
             });
     private final Object cacheLock = new Object();
+    /** The block cache of every pool of this engine: one fixed budget, whatever the pools' number or size. */
+    private final ArcCache blockCache;
     /** Every pool's events across imports and restarts (in the state directory when there is one). */
     private final EventLog eventLog;
 
     private SpaNamespace(EngineSettings settings, List<VdevDriver> drivers) {
         this.settings = settings;
         this.drivers = new DriverRegistry(drivers);
+        this.blockCache = new ArcCache(settings.blockCacheBytes());
         this.eventLog = new EventLog(settings.stateDir(), org.tarn.engine.EngineDefaults.EVENT_HISTORY,
                 org.tarn.engine.EngineDefaults.EVENT_LOG_BYTES);
+    }
+
+    @Override
+    public BlockCacheStats blockCacheStats() {
+        return blockCache.stats();
     }
 
     /** Starts an engine and imports the pools its cache file lists. */
@@ -443,7 +453,7 @@ public final class SpaNamespace implements Engine {
             long poolGuid = NewPool.newGuid(guids);
             Vdev root = NewPool.buildTree(name, layout, byPath, p -> drivers.driverFor(p).type(), guids);
             Spa spa = new Spa(name, poolGuid, settings.host(), root, null, null, 0, false,
-                    settings.ioTimeoutMillis(), this::departed);
+                    settings.ioTimeoutMillis(), blockCache, this::departed);
             spa.initialProperties(props);
             spa.seedEvents(eventLog.history(poolGuid));
             spa.deviceOpener(deviceOpener());
@@ -638,7 +648,7 @@ public final class SpaNamespace implements Engine {
         LabelConfig cfg = c.config();
         try {
             Spa spa = new Spa(name, cfg.poolGuid(), settings.host(), o.root(), o.directory(), o.uberblock().rootBp(),
-                    o.startTxg(), readOnly, settings.ioTimeoutMillis(), this::departed);
+                    o.startTxg(), readOnly, settings.ioTimeoutMillis(), blockCache, this::departed);
             spa.seedEvents(eventLog.history(cfg.poolGuid()));
             spa.eventSink(this::publish);
             spa.deviceOpener(deviceOpener());

@@ -475,7 +475,13 @@ final class SpaSync implements TxgManager.Syncer {
             BlockPointer bp = new BlockPointer((int) at[0], at[1], data.remaining(), txg, checksum, type,
                     checksum.compute(data));
             coalesce((int) at[0], at[1], data);
-            if (type != BlockType.DATA) {
+            // write-through (issue 14): the next read-modify-write of this record hits memory. Handed over
+            // without a copy: an object's dirty buffer of this txg (no one writes it once the txg quiesced, a
+            // retry writes it unchanged) and a fresh indirect block. Dnode-array blocks are copied: a retried
+            // sync encodes the dnodes into the same buffers again.
+            if (type == BlockType.DATA || type == BlockType.INDIRECT) {
+                io.cache().putWritten(bp, data);
+            } else {
                 io.cache().put(bp, data);
             }
             return bp;

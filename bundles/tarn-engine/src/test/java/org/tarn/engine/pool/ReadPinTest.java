@@ -52,8 +52,9 @@ class ReadPinTest {
         GatedVdevDriver gated = new GatedVdevDriver();
         byte[] original = TestPools.randomBytes(new Random(7), BLOCK).array();
         Random rnd = new Random(8);
-        try (Engine engine = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(60_000),
-                List.of(gated))) {
+        // no block cache: the block just written would be read from memory, and the pin is about device reads
+        try (Engine engine = TarnEngine.start(EngineSettings.ephemeral().withIoTimeoutMillis(60_000)
+                .withBlockCacheBytes(0), List.of(gated))) {
             Pool pool = engine.createPool("tank", VdevLayout.parse(GatedVdevDriver.PREFIX + file),
                     Map.of(PoolProperty.TXG_TIMEOUT_MILLIS, "3600000"), false);
             pool.createDataset("a");

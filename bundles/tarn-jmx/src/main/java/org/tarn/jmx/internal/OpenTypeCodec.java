@@ -39,6 +39,8 @@ public final class OpenTypeCodec {
     /** The vdev tree: its rows in tree order. */
     public static final ArrayType<CompositeData> VDEV_TREE;
     public static final CompositeType SCAN;
+    /** Block cache counters (of a pool, or of the engine). */
+    public static final CompositeType BLOCK_CACHE;
     public static final CompositeType IOSTAT_ROW;
     public static final ArrayType<CompositeData> IOSTATS;
     /** One pool found by a scan. */
@@ -97,6 +99,14 @@ public final class OpenTypeCodec {
                     "percentDone", "Percent of toExamineBytes examined (100 once finished)", SimpleType.DOUBLE,
                     "minTxg", "Oldest birth txg of the blocks it visits (0 for a scrub)", SimpleType.LONG,
                     "maxTxg", "Newest birth txg of the blocks it visits", SimpleType.LONG);
+            BLOCK_CACHE = composite("tarn.BlockCacheStats", "Counters of the engine's block cache (ARC), whose "
+                            + "one fixed budget all pools of the engine share",
+                    "budgetBytes", "The engine's cache budget in bytes (setting blockCacheBytes)", SimpleType.LONG,
+                    "sizeBytes", "Bytes of blocks cached now", SimpleType.LONG,
+                    "hits", "Block reads answered from memory", SimpleType.LONG,
+                    "misses", "Block reads that went to the devices", SimpleType.LONG,
+                    "evictions", "Blocks dropped to stay within the budget", SimpleType.LONG,
+                    "hitPercent", "hits / (hits + misses) in percent; 0 before the first read", SimpleType.DOUBLE);
             ArrayType<long[]> histogram = ArrayType.getPrimitiveArrayType(long[].class);
             IOSTAT_ROW = composite("tarn.VdevIoStats", "I/O counters of one vdev since import; interior vdevs sum "
                             + "their leaves",
@@ -186,6 +196,12 @@ public final class OpenTypeCodec {
                 s.endTime() == null ? "" : time(s.endTime()), s.toExamineBytes(), s.examinedBytes(),
                 s.issuedBytes(), s.repairedBytes(), s.errors(), s.bytesPerSecond(), s.secondsLeft(), s.percentDone(),
                 s.minTxg(), s.maxTxg());
+    }
+
+    /** Block cache counters as the {@code BlockCache} attributes carry them. */
+    public static CompositeData blockCache(org.tarn.api.BlockCacheStats s) {
+        return row(BLOCK_CACHE, s.budgetBytes(), s.sizeBytes(), s.hits(), s.misses(), s.evictions(),
+                100 * s.hitRatio());
     }
 
     /** I/O statistics, one row per vdev in tree order (the pool first). */

@@ -343,6 +343,11 @@ final class PoolControl extends NotificationBroadcasterSupport implements PoolMX
     }
 
     @Override
+    public CompositeData getBlockCache() {
+        return Errors.call(() -> OpenTypeCodec.blockCache(pool.blockCacheStats()));
+    }
+
+    @Override
     public String[] getDataErrors() {
         return Errors.call(() -> pool.dataErrors().stream().map(Object::toString).toArray(String[]::new));
     }

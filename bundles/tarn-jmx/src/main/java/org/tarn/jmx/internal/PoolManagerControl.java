@@ -11,6 +11,7 @@ import javax.management.MBeanNotificationInfo;
 import javax.management.Notification;
 import javax.management.NotificationBroadcasterSupport;
 import javax.management.ObjectName;
+import javax.management.openmbean.CompositeData;
 import javax.management.openmbean.TabularData;
 
 import org.tarn.api.ErrorCode;
@@ -102,6 +103,11 @@ final class PoolManagerControl extends NotificationBroadcasterSupport implements
     @Override
     public String[] getSearchPaths() {
         return Errors.call(() -> engine.searchPaths().toArray(String[]::new));
+    }
+
+    @Override
+    public CompositeData getBlockCache() {
+        return Errors.call(() -> OpenTypeCodec.blockCache(engine.blockCacheStats()));
     }
 
     @Override

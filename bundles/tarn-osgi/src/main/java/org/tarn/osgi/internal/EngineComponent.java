@@ -163,6 +163,9 @@ public final class EngineComponent {
         if (config.shutdownExportMillis() > 0) {
             s = s.withShutdownExportMillis(config.shutdownExportMillis());
         }
+        if (config.blockCacheBytes() > 0) {
+            s = s.withBlockCacheBytes(config.blockCacheBytes());
+        }
         if (config.confinePaths()) {
             String[] targets = config.linkTargets() == null ? new String[0] : config.linkTargets();
             s = s.withPathPolicy(PathPolicy.searchPathsOnly("add their directory to the engine's search paths "

@@ -20,6 +20,12 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
             + "counts as failed; 0 or less: the engine's default.", min = "0")
     long ioTimeoutMillis() default 0;
 
+    @AttributeDefinition(name = "Block cache budget (bytes)", description = "Bytes of data and metadata "
+            + "blocks the engine keeps in memory, one budget for all its pools (an adaptive replacement cache); "
+            + "0 or less: the engine's default, an eighth of the JVM's maximum heap (at least 16 MiB, at most "
+            + "half the heap).", min = "0")
+    long blockCacheBytes() default 0;
+
     @AttributeDefinition(name = "Host id", description = "This engine's host id (hexadecimal), written into "
             + "the labels of the pools it imports. Empty: the one kept in the state directory (created once).")
     String hostId() default "";

@@ -124,6 +124,9 @@ public final class AgentRuntime {
         EngineSettings settings = EngineSettings.persistent(options.stateDir()).withSearchPaths(options.searchPaths())
                 .withPathPolicy(PathPolicy.searchPathsOnly("add their directory to the agent option search=DIR[:DIR]")
                         .allowingLinksInto(options.linkTargets()));
+        if (options.blockCacheBytes() > 0) {
+            settings = settings.withBlockCacheBytes(options.blockCacheBytes());
+        }
         FileVdevDriver file = new FileVdevDriver();
         engine = TarnEngine.start(settings, List.of(new FaultVdevDriver(file), file));
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();

@@ -35,4 +35,19 @@ class AgentOptionsTest {
                 .hasMessageContaining("unknown agent option 'link'").hasMessageContaining("links");
         assertThatThrownBy(() -> AgentOptions.parse("jolokia=99999")).hasMessageContaining("not a port number");
     }
+
+    @Test
+    void cache_sets_the_block_cache_budget_pos() {
+        assertThat(AgentOptions.parse("cache=256m").blockCacheBytes()).isEqualTo(256L << 20);
+        assertThat(AgentOptions.parse("cache=1g").blockCacheBytes()).isEqualTo(1L << 30);
+        assertThat(AgentOptions.parse("cache=4096").blockCacheBytes()).isEqualTo(4096);
+        assertThat(AgentOptions.parse("state=/tmp/x").blockCacheBytes()).as("default: the engine's").isZero();
+    }
+
+    @Test
+    void cache_that_is_not_a_byte_count_is_refused_neg() {
+        assertThatThrownBy(() -> AgentOptions.parse("cache=lots")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("cache=lots is not a byte count");
+        assertThatThrownBy(() -> AgentOptions.parse("cache=-5")).isInstanceOf(IllegalArgumentException.class);
+    }
 }
