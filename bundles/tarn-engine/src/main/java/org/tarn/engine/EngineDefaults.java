@@ -21,10 +21,22 @@ public final class EngineDefaults {
     public static final long TXG_TIMEOUT_MILLIS = 5000;
     /** Dirty bytes at which new transactions block until a sync completes. */
     public static final long DIRTY_MAX_BYTES = 64L * 1024 * 1024;
-    /** Fraction of {@link #DIRTY_MAX_BYTES} above which new transactions are delayed. */
-    public static final double THROTTLE_START_FRACTION = 0.6;
-    /** Longest delay one throttled transaction gets. */
-    public static final long THROTTLE_MAX_DELAY_MILLIS = 100;
+    /**
+     * Percent of the pool's dirty maximum above which new transactions are
+     * delayed (OpenZFS {@code zfs_delay_min_dirty_percent}).
+     */
+    public static final int DELAY_MIN_DIRTY_PERCENT = 60;
+    /**
+     * Scale of the write throttle's curve, nanoseconds: the delay is
+     * {@code scale * (dirty - min) / (max - dirty)}, so this is the delay at
+     * the curve's midpoint (OpenZFS {@code zfs_delay_scale}, 500 µs).
+     */
+    public static final long DELAY_SCALE_NANOS = 500_000;
+    /**
+     * Percent of the pool's dirty maximum at which the open group starts to
+     * sync, before its timeout (OpenZFS {@code zfs_dirty_data_sync_percent}).
+     */
+    public static final int DIRTY_SYNC_PERCENT = 20;
     /** How long a device I/O may take before the engine treats it as failed. */
     public static final long IO_TIMEOUT_MILLIS = 10_000;
     /** How long closing the engine waits for a pool's clean export before force-exporting it. */

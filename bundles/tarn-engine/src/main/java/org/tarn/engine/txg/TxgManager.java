@@ -34,10 +34,13 @@ import org.tarn.engine.EngineDefaults;
  * {@link #syncedTxg()} advances. So at most three groups are alive: open,
  * quiescing/syncing, and the last synced one.
  *
- * <p>Dirty data is bounded: above {@code THROTTLE_START_FRACTION} of the
- * pool's maximum each new transaction is delayed in proportion to the excess,
- * and at the maximum it blocks until a sync frees room. This bounds memory
- * and the time of any one sync, hence of a clean export.
+ * <p>Dirty data is bounded by OpenZFS's write throttle ({@link WriteThrottle}):
+ * the open group starts to sync once it holds {@code DIRTY_SYNC_PERCENT} of the
+ * pool's maximum; above {@code DELAY_MIN_DIRTY_PERCENT} each new transaction
+ * is delayed along the curve {@code scale * (dirty - min) / (max - dirty)}
+ * (microseconds at first), and at the maximum it blocks until a sync frees
+ * room. This bounds memory and the time of any one sync, hence of a clean
+ * export.
  *
  * <p>A sync that fails leaves the pool <em>suspended</em>: the sync thread
  * parks the failed group (its changes stay in memory) until {@link #resume}
@@ -50,8 +53,8 @@ import org.tarn.engine.EngineDefaults;
  * synced txg, holds, dirty bytes per group, suspension, abort) is guarded by
  * one lock and woken through one condition, and each wait re-checks several
  * of them; split over classes, each invariant would span a lock it does not
- * own. The write throttle moves out when it becomes OpenZFS's delay curve
- * (the sync-path issue).
+ * own. The write throttle's curve and serialisation are in
+ * {@link WriteThrottle}; its waits stay here, on the one condition.
  */
 public final class TxgManager {
     private static final Logger LOG = LoggerFactory.getLogger(TxgManager.class);
@@ -90,6 +93,21 @@ public final class TxgManager {
         default long closeEarlyDirtyBytes() {
             return Long.MAX_VALUE;
         }
+
+        /** Percent of {@link #dirtyMaxBytes} above which writers are delayed. */
+        default int delayMinDirtyPercent() {
+            return EngineDefaults.DELAY_MIN_DIRTY_PERCENT;
+        }
+
+        /** Scale of the delay curve in nanoseconds ({@link WriteThrottle}). */
+        default long delayScaleNanos() {
+            return EngineDefaults.DELAY_SCALE_NANOS;
+        }
+
+        /** Percent of {@link #dirtyMaxBytes} in the open group at which it starts to sync. */
+        default int dirtySyncPercent() {
+            return EngineDefaults.DIRTY_SYNC_PERCENT;
+        }
     }
 
     private final String poolName;
@@ -123,6 +141,11 @@ public final class TxgManager {
     private TarnException lastFailure;
     private long lastSyncMillis;
     private Thread thread;
+    private final WriteThrottle writeThrottle = new WriteThrottle();
+    /** Transactions the throttle delayed, the sum of the delays it gave, and waits at the dirty maximum. */
+    private long delayedTxs;
+    private long delayedNanos;
+    private long fullWaits;
 
     public TxgManager(String poolName, long lastSyncedTxg, Syncer syncer, SuspendListener listener,
                       Limits limits) {
@@ -160,34 +183,50 @@ public final class TxgManager {
         }
     }
 
+    /**
+     * OpenZFS's {@code dmu_tx_delay}: past the delay minimum the writer waits
+     * out the curve's delay, serialised with the other writers
+     * ({@link WriteThrottle}); at the maximum it waits, asking for a sync,
+     * until a sync frees room (woken by {@link #abort}, or by a suspension
+     * under failmode=continue).
+     */
     private void throttle() {
-        long max = limits.dirtyMaxBytes();
-        long start = (long) (max * EngineDefaults.THROTTLE_START_FRACTION);
-        long delayUntil = 0;
+        long start = System.nanoTime();
         while (true) {
             checkUsable();
+            long max = limits.dirtyMaxBytes();
             long dirty = totalDirty();
             if (dirty >= max) {
                 syncRequestedTxg = Math.max(syncRequestedTxg, openTxg);
+                fullWaits++;
                 changed.signalAll();
                 awaitUninterruptibly(100);
+                start = System.nanoTime();
                 continue;
             }
-            if (dirty <= start) {
+            long delay = WriteThrottle.delayNanos(dirty, max, limits.delayMinDirtyPercent(), limits.delayScaleNanos());
+            if (delay == 0) {
                 return;
             }
-            long now = System.nanoTime();
-            if (delayUntil == 0) {
-                // delay in proportion to how far dirty data is past the start of the throttle
-                long delayMillis = Math.max(1, EngineDefaults.THROTTLE_MAX_DELAY_MILLIS
-                        * (dirty - start) / Math.max(1, max - start));
-                delayUntil = now + TimeUnit.MILLISECONDS.toNanos(delayMillis);
-                changed.signalAll();
+            delayedTxs++;
+            delayedNanos += delay;
+            long wakeup = writeThrottle.wakeupNanos(start, delay);
+            // the sync thread decides to close on dirty data too: let it see the writers are held back
+            changed.signalAll();
+            while (true) {
+                long left = wakeup - System.nanoTime();
+                if (left <= 0) {
+                    return;
+                }
+                try {
+                    changed.awaitNanos(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new TarnException(ErrorCode.TIMED_OUT, "pool '" + poolName
+                            + "': interrupted while throttled", e);
+                }
+                checkUsable();
             }
-            if (now - delayUntil >= 0) {
-                return;
-            }
-            awaitUninterruptibly(Math.max(1, TimeUnit.NANOSECONDS.toMillis(delayUntil - now)));
         }
     }
 
@@ -257,7 +296,8 @@ public final class TxgManager {
         lock.lock();
         try {
             long now = dirtyBytes.merge(txg, bytes, Long::sum);
-            if (txg == openTxg && (now >= limits.txgDirtyLimitBytes() || now >= closeEarly)) {
+            if (txg == openTxg && (now >= limits.txgDirtyLimitBytes() || now >= closeEarly
+                    || now > WriteThrottle.percentOf(limits.dirtyMaxBytes(), limits.dirtySyncPercent()))) {
                 changed.signalAll();
             }
         } finally {
@@ -539,7 +579,12 @@ public final class TxgManager {
         if (dirty > 0 && dirty >= limits.closeEarlyDirtyBytes()) {
             return true;
         }
-        if (totalDirty() >= limits.dirtyMaxBytes() * EngineDefaults.THROTTLE_START_FRACTION) {
+        long max = limits.dirtyMaxBytes();
+        // OpenZFS dsl_pool_need_dirty_sync: the open group syncs once it holds the sync percentage
+        if (dirty > 0 && dirty > WriteThrottle.percentOf(max, limits.dirtySyncPercent())) {
+            return true;
+        }
+        if (totalDirty() > WriteThrottle.percentOf(max, limits.delayMinDirtyPercent())) {
             return true;
         }
         boolean hasWork = dirty > 0 || callbacks.containsKey(openTxg) || syncer.hasChanges(openTxg);
@@ -861,6 +906,19 @@ public final class TxgManager {
         lock.lock();
         try {
             return lastSyncMillis;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * What the write throttle did so far: transactions delayed, the sum of
+     * their delays (ns, as the curve gave them) and waits at the dirty maximum.
+     */
+    public long[] throttleCounters() {
+        lock.lock();
+        try {
+            return new long[] {delayedTxs, delayedNanos, fullWaits};
         } finally {
             lock.unlock();
         }

@@ -31,6 +31,8 @@ class TxgManagerTest {
     private volatile long failTxg = -1;
     /** Dirty bytes at which the open group closes early (the pool's share of its free space). */
     private volatile long closeEarly = Long.MAX_VALUE;
+    /** Percent of dirtyMax at which the open group starts to sync. */
+    private volatile int syncPercent = 100;
     private TxgManager txgs;
 
     private TxgManager start(long timeoutMillis) {
@@ -86,6 +88,11 @@ class TxgManagerTest {
             @Override
             public long closeEarlyDirtyBytes() {
                 return closeEarly;
+            }
+
+            @Override
+            public int dirtySyncPercent() {
+                return syncPercent;
             }
         });
         txgs.start();
@@ -189,8 +196,11 @@ class TxgManagerTest {
         try (Transaction tx = txgs.begin()) {
             assertThat(tx.txg()).isGreaterThanOrEqualTo(6);
         }
-        assertThat(System.nanoTime() - t0).as("a throttled writer is delayed")
-                .isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(1));
+        // 80 % of the maximum is the curve's midpoint: the delay is the scale, 500 µs
+        assertThat(txgs.throttleCounters()[0]).as("one writer delayed").isEqualTo(1);
+        assertThat(txgs.throttleCounters()[1]).isEqualTo(500_000);
+        assertThat(System.nanoTime() - t0).as("a throttled writer waits out its delay")
+                .isGreaterThanOrEqualTo(500_000);
         blockSync.countDown();
     }
 
@@ -400,5 +410,51 @@ class TxgManagerTest {
                 .hasCauseInstanceOf(TarnException.class)
                 .hasMessageContaining("force-exported");
         blockSync.countDown();
+    }
+
+    @Test
+    void sync_starts_at_the_dirty_sync_percentage_pos() {
+        syncPercent = 20;
+        start(600_000);
+        Transaction tx = txgs.begin();
+        txgs.addDirty(6, dirtyMax / 10);
+        tx.commit();
+        assertThat(txgs.openTxg()).as("10 %% dirty: the group stays open").isEqualTo(6);
+        Transaction tx2 = txgs.begin();
+        txgs.addDirty(6, dirtyMax / 10 + 100);
+        tx2.commit();
+        // neither the timeout (10 min) nor a full group nor a sync request: the percentage starts it
+        await().atMost(Duration.ofSeconds(10)).until(() -> synced.contains(6L));
+        assertThat(txgs.throttleCounters()[0]).as("20 %% is below the delay minimum").isZero();
+    }
+
+    @Test
+    void throttle_delays_past_the_minimum_along_the_curve_pos() throws Exception {
+        syncPercent = 20;
+        blockSync = new CountDownLatch(1);
+        start(600_000);
+        Transaction tx = txgs.begin();
+        long dirty = dirtyMax / 2;
+        txgs.addDirty(6, dirty);
+        tx.commit();
+        await().atMost(Duration.ofSeconds(10)).until(() -> txgs.syncingTxg() == 6);
+        // 50 %: below the 60 % minimum, no delay
+        txgs.begin().commit();
+        assertThat(txgs.throttleCounters()[0]).isZero();
+        // 80 %: each new transaction gets the curve's delay (held: the sync is blocked)
+        txgs.addDirty(7, dirtyMax * 3 / 10);
+        long expected = WriteThrottle.delayNanos(txgs.totalDirty(), dirtyMax, 60, 500_000);
+        assertThat(expected).isPositive().isLessThan(WriteThrottle.MAX_DELAY_NANOS);
+        for (int i = 0; i < 5; i++) {
+            txgs.begin().commit();
+        }
+        long[] c = txgs.throttleCounters();
+        assertThat(c[0]).isEqualTo(5);
+        assertThat(c[1]).isEqualTo(5 * expected);
+        assertThat(c[2]).as("below the maximum nobody waits for room").isZero();
+        blockSync.countDown();
+        await().atMost(Duration.ofSeconds(10)).until(() -> txgs.totalDirty() == 0);
+        txgs.begin().commit();
+        assertThat(txgs.throttleCounters()[0]).as("no delay once synced").isEqualTo(5);
     }
 }
