@@ -41,8 +41,6 @@ public final class EngineDefaults {
     public static final double SLOP_FRACTION = 1.0 / 32;
     /** Budget of the per-pool metadata block cache. */
     public static final long BLOCK_CACHE_BYTES = 16L * 1024 * 1024;
-    /** Threads per leaf device executor. */
-    public static final int IO_THREADS_PER_LEAF = 2;
     /** Events kept per pool. */
     public static final int EVENT_HISTORY = 256;
     /** Largest merged device write of a sync. */

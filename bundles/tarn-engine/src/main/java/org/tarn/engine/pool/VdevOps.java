@@ -347,7 +347,7 @@ final class VdevOps {
                     throw new TarnException(ErrorCode.NO_SUCH_DEVICE, "device " + leaf.path() + " left the pool");
                 }
                 if (toAttach != null) {
-                    leaf.attach(toAttach, spa.name(), EngineDefaults.IO_THREADS_PER_LEAF);
+                    leaf.attach(toAttach, spa.name());
                 }
                 leaf.markOnline();
                 leaf.readErrors().set(0);
@@ -396,7 +396,7 @@ final class VdevOps {
         long guid = NewPool.newGuid(guids());
         long mirrorGuid = NewPool.newGuid(guids());
         Vdev added = Vdev.leaf(guid, 0, type, newDevice);
-        added.attach(dev, spa.name(), EngineDefaults.IO_THREADS_PER_LEAF);
+        added.attach(dev, spa.name());
         try {
             change((replacing ? "replace " : "attach ") + leaf.path() + " " + newDevice, txg -> {
                 if (leaf.rootVdev() != root) {
@@ -505,7 +505,7 @@ final class VdevOps {
             throw e;
         }
         Vdev added = Vdev.leaf(NewPool.newGuid(guids()), leaf.id(), opener.type(path), path);
-        added.attach(dev, spa.name(), EngineDefaults.IO_THREADS_PER_LEAF);
+        added.attach(dev, spa.name());
         try {
             change("replace " + path + " in place", txg -> {
                 Vdev mirror = leaf.parent();
@@ -581,7 +581,7 @@ final class VdevOps {
                     BlockDevice dev = opened.get(k++);
                     end = Math.min(end, LabelLayout.dataEndBytes(dev.sizeBytes()));
                     Vdev leaf = Vdev.leaf(NewPool.newGuid(used), leaves.size(), opener.type(path), path);
-                    leaf.attach(dev, spa.name(), EngineDefaults.IO_THREADS_PER_LEAF);
+                    leaf.attach(dev, spa.name());
                     leaves.add(leaf);
                 }
                 Vdev top = t.mirror() ? Vdev.mirror(NewPool.newGuid(used), 0, leaves) : leaves.get(0);
