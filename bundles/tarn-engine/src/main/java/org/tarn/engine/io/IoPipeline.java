@@ -207,6 +207,13 @@ public final class IoPipeline {
                 f.completeExceptionally(a != null ? a : why);
             }
         };
+        // a caller that gives up on a call still on the device frees its slot: a hung write pins its thread,
+        // not the writes queued after it
+        f.whenComplete((v, e) -> {
+            if (e != null) {
+                request.gaveUp();
+            }
+        });
         try {
             queue.submit(request);
         } catch (IOException e) {

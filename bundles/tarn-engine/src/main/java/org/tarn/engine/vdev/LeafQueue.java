@@ -45,6 +45,11 @@ import org.tarn.api.vdev.BlockDevice;
  * {@code 1 + MAX_READERS} threads, so a device that hangs pins at most those,
  * and only its own: callers wait with their deadline
  * ({@code CompletableFuture.orTimeout}) or until force export fails them.
+ * A call whose caller gave up while it is on the device
+ * ({@link Request#gaveUp}) frees its slot: its thread stays pinned until the
+ * device returns, and the next write may start beside it (the pool has
+ * already failed the one that hangs), so a single stuck write does not stop
+ * a cleared pool from writing elsewhere.
  * Threads are named {@code tarn-POOL-io-LEAF-N} so {@code jstack} shows pool
  * and device.
  *
@@ -103,6 +108,9 @@ public final class LeafQueue {
         private final long offset;
         private final ByteBuffer data;
         private final long seq;
+        /** The writer or reader slot this request holds while on the device (guarded by the queue's lock). */
+        private Slot slot;
+        private volatile LeafQueue owner;
 
         /**
          * @param data for an {@link IoClass#ASYNC_WRITE}, the bytes to write at {@code offset} (it may then be
@@ -115,8 +123,29 @@ public final class LeafQueue {
             this.seq = SEQ.incrementAndGet();
         }
 
+        /** A search key: sorts before every request at {@code offset}. */
+        private Request(long offset) {
+            this.ioClass = IoClass.ASYNC_WRITE;
+            this.offset = offset;
+            this.data = null;
+            this.seq = Long.MIN_VALUE;
+        }
+
         public final IoClass ioClass() {
             return ioClass;
+        }
+
+        /**
+         * The caller gave up on this request (deadline, abandon). If it is on
+         * the device, its slot is freed for the next request: the thread stays
+         * pinned until the device returns (counted in {@link #MAX_THREADS}),
+         * but a hung write no longer holds back the writes after it.
+         */
+        public final void gaveUp() {
+            LeafQueue q = owner;
+            if (q != null) {
+                q.release(this);
+            }
         }
 
         final long end() {
@@ -148,6 +177,16 @@ public final class LeafQueue {
     private final NavigableSet<Request> asyncWrites = new TreeSet<>((a, b) -> a.offset != b.offset
             ? Long.compare(a.offset, b.offset) : Long.compare(a.seq, b.seq));
     private final int[] active = new int[IoClass.values().length];
+
+    /** A writer or reader slot taken by one batch; freed once, by its thread or by a caller giving up. */
+    private static final class Slot {
+        final IoClass cls;
+        boolean released;
+
+        Slot(IoClass cls) {
+            this.cls = cls;
+        }
+    }
     private final AtomicLong deviceWrites = new AtomicLong();
     private final AtomicLong aggregated = new AtomicLong();
     private boolean writerBusy;
@@ -261,21 +300,55 @@ public final class LeafQueue {
         return aggregated.get();
     }
 
+    private void free(Slot slot) {
+        if (slot.released) {
+            return;
+        }
+        slot.released = true;
+        active[slot.cls.ordinal()]--;
+        if (slot.cls.write) {
+            writerBusy = false;
+        } else {
+            readers--;
+        }
+    }
+
+    private void release(Request r) {
+        lock.lock();
+        try {
+            Slot slot = r.slot;
+            if (slot == null || slot.released) {
+                return;
+            }
+            free(slot);
+            if (next() != null) {
+                if (waiting > 0) {
+                    work.signalAll();
+                } else if (threads < MAX_THREADS) {
+                    startThread();
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private void work() {
         List<Request> batch = null;
+        Slot slot = null;
         IoClass cls = null;
         while (true) {
             lock.lock();
             try {
-                if (cls != null) {
-                    active[cls.ordinal()]--;
-                    if (cls.write) {
-                        writerBusy = false;
-                    } else {
-                        readers--;
+                if (slot != null) {
+                    free(slot);
+                    for (Request r : batch) {
+                        r.slot = null;
+                        r.owner = null;
                     }
                 }
                 batch = null;
+                slot = null;
                 cls = null;
                 long idleLeft = idleNanos;
                 while (true) {
@@ -303,6 +376,11 @@ public final class LeafQueue {
                     readers++;
                 }
                 batch = take(cls);
+                slot = new Slot(cls);
+                for (Request r : batch) {
+                    r.slot = slot;
+                    r.owner = this;
+                }
             } finally {
                 lock.unlock();
             }
@@ -366,7 +444,7 @@ public final class LeafQueue {
     }
 
     private static Request probe(long offset) {
-        return new Request(IoClass.ASYNC_WRITE, offset, null) {
+        return new Request(offset) {
             @Override
             protected boolean begin() {
                 return false;
