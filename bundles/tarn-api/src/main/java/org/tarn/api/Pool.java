@@ -77,7 +77,11 @@ public interface Pool {
      */
     void clear();
 
-    /** The pool's recent events, oldest first (bounded). */
+    /**
+     * The pool's recent events, oldest first (bounded): also those of earlier
+     * imports of the same pool (by GUID) in this engine, and, when the engine
+     * keeps a state directory, from before it was restarted.
+     */
     List<PoolEvent> events();
 
     // ---- device lifecycle ------------------------------------------------------------
@@ -206,5 +210,18 @@ public interface Pool {
      */
     default SyncTimes syncTimes() {
         return SyncTimes.NONE;
+    }
+
+    /**
+     * Where each property of {@link #properties()} comes from: set on this
+     * pool, or the engine's default. Same keys, same order. An implementation
+     * that does not tell them apart reports every property as set.
+     *
+     * @since 0.4.0
+     */
+    default Map<String, PropertySource> propertySources() {
+        Map<String, PropertySource> out = new java.util.LinkedHashMap<>();
+        properties().keySet().forEach(k -> out.put(k, PropertySource.LOCAL));
+        return out;
     }
 }

@@ -4,9 +4,10 @@
  * exported.
  *
  * <p>0.3.0: {@link org.tarn.api.Pool#syncTimes()}, {@link org.tarn.api.SyncTimes}.
+ * <p>0.4.0: {@link org.tarn.api.Pool#propertySources()}, {@link org.tarn.api.PropertySource}.
  */
 @Export
-@Version("0.3.0")
+@Version("0.4.0")
 package org.tarn.api;
 
 import org.osgi.annotation.bundle.Export;

@@ -43,6 +43,8 @@ public final class EngineDefaults {
     public static final long BLOCK_CACHE_BYTES = 16L * 1024 * 1024;
     /** Events kept per pool. */
     public static final int EVENT_HISTORY = 256;
+    /** Size at which the state directory's events.log is moved aside to events.log.1 (two files at most). */
+    public static final long EVENT_LOG_BYTES = 1024L * 1024;
     /** Largest merged device write of a sync. */
     public static final int SYNC_RUN_BYTES = 1024 * 1024;
     /** Bytes written to one top-level vdev before the allocator moves to the next. */

@@ -59,6 +59,10 @@ public interface PoolMXBean {
     @Description("Every pool property with its current value: a map from property name to value")
     TabularData getProperties();
 
+    @Description("Where each property's value comes from, as zpool get's SOURCE: a map from property name to "
+            + "'local' (set on this pool, at create or with setProperty) or 'default' (the engine's default)")
+    TabularData getPropertySources();
+
     @Description("Whether the pool was imported read-only")
     boolean isReadOnly();
 

@@ -91,7 +91,7 @@ class MBeanInfoTest {
         assertThat(MetadataCheck.problems(info)).isEmpty();
         assertThat(Arrays.stream(info.getAttributes()).map(a -> a.getName())).containsExactlyInAnyOrder(
                 "Name", "Guid", "State", "Health", "SyncedTxg", "OpenTxg", "DirtyBytes", "DirtyMaxBytes",
-                "SizeBytes", "AllocatedBytes", "FreeBytes", "Failmode", "Properties", "ReadOnly", "Datasets",
+                "SizeBytes", "AllocatedBytes", "FreeBytes", "Failmode", "Properties", "PropertySources", "ReadOnly", "Datasets",
                 "VdevTree", "Config", "Scan", "DataErrors", "IoStats", "History");
         assertThat(info.getAttributes()).allSatisfy(a -> assertThat(a.isWritable()).isFalse());
         Map<String, MBeanOperationInfo> ops = byName(info);

@@ -94,6 +94,10 @@ class PoolManagerMBeanTest {
         assertThat(props.getTabularType().getRowType().keySet()).containsExactlyInAnyOrder("key", "value");
         assertThat(props.get(new Object[] {"comment"}).get("value")).isEqualTo("rack 4");
         assertThat(props.get(new Object[] {"failmode"}).get("value")).isEqualTo("continue");
+        TabularData sources = (TabularData) fx.attribute(on, "PropertySources");
+        assertThat(sources.size()).isEqualTo(props.size());
+        assertThat(sources.get(new Object[] {"comment"}).get("value")).isEqualTo("local");
+        assertThat(sources.get(new Object[] {"checksum"}).get("value")).isEqualTo("default");
 
         CompositeData[] tree = (CompositeData[]) fx.attribute(on, "VdevTree");
         // tree order: root, the mirror, then its leaves in layout order

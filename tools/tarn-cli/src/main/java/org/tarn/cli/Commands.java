@@ -549,12 +549,14 @@ final class Commands {
             Table table = new Table("NAME", "PROPERTY", "VALUE", "SOURCE");
             List<String> attributes = new ArrayList<>(STAT_ATTRIBUTES);
             attributes.add("Properties");
+            attributes.add("PropertySources");
             Map<String, CliException> failures = new LinkedHashMap<>();
             List<PoolStats> stats = PoolStats.readAll(backend(), pools, exact, attributes, failures);
             int status = reportFailures(failures, "get properties of");
             for (PoolStats s : stats) {
                 String p = s.name();
                 Map<String, String> props = Values.map(s.attributes().get("Properties"));
+                Map<String, String> sources = Values.map(s.attributes().get("PropertySources"));
                 boolean all = wanted.size() == 1 && wanted.get(0).equals("all");
                 List<String> names = all ? new ArrayList<>(STAT_PROPERTIES.keySet()) : wanted;
                 if (all) {
@@ -567,7 +569,7 @@ final class Commands {
                             table.row(p, name, LIST_COLUMNS.get(column).value().apply(s), "-");
                         } else if (props.containsKey(name)) {
                             String v = props.get(name);
-                            table.row(p, name, v.isEmpty() ? "-" : v, "local");
+                            table.row(p, name, v.isEmpty() ? "-" : v, sources.getOrDefault(name, "local"));
                         } else {
                             throw new CliException("no property '" + name + "'; properties are "
                                     + String.join(",", STAT_PROPERTIES.keySet()) + ","

@@ -136,6 +136,7 @@ class JolokiaBackendTest {
         answers.put("read " + TANK + " Failmode", value("\"wait\""));
         // Properties is a map: Jolokia renders it flat
         answers.put("read " + TANK + " Properties", value("{\"comment\":\"rack 4\",\"failmode\":\"wait\"}"));
+        answers.put("read " + TANK + " PropertySources", value("{\"comment\":\"local\",\"failmode\":\"default\"}"));
     }
 
     @Test
@@ -180,8 +181,9 @@ class JolokiaBackendTest {
                 "42", "ONLINE");
         Result exact = CliFixture.runWith(null, "--jolokia", url, "list", "-Hp");
         assertThat(exact.out()).isEqualTo("tank\t1610612736\t402653184\t1207959552\t25\t0\t42\tONLINE\n");
-        Result get = CliFixture.runWith(null, "--jolokia", url, "get", "-H", "comment,guid", "tank");
-        assertThat(get.out()).isEqualTo("tank\tcomment\track 4\tlocal\ntank\tguid\t18446744073709551615\t-\n");
+        Result get = CliFixture.runWith(null, "--jolokia", url, "get", "-H", "comment,guid,failmode", "tank");
+        assertThat(get.out()).isEqualTo("tank\tcomment\track 4\tlocal\ntank\tguid\t18446744073709551615\t-\n"
+                + "tank\tfailmode\twait\tdefault\n");
         Result status = CliFixture.runWith(null, "--jolokia", url, "status", "tank");
         assertThat(status.out()).isEqualTo("  pool: tank\n state: ONLINE\n");
     }

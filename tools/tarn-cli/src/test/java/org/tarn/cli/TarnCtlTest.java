@@ -228,6 +228,10 @@ class TarnCtlTest {
         assertThat(lines).hasSize(2);
         assertThat(lines.get(0).split("\\s+")).containsExactly("NAME", "PROPERTY", "VALUE", "SOURCE");
         assertThat(lines.get(1)).matches("tank\\s+comment\\s+hello world\\s+local");
+        // never set: the engine's default; set (even to the value it had): local
+        assertThat(ok("get", "-H", "failmode", "tank").out()).isEqualTo("tank\tfailmode\twait\tdefault\n");
+        ok("set", "failmode=wait", "tank");
+        assertThat(ok("get", "-H", "failmode", "tank").out()).isEqualTo("tank\tfailmode\twait\tlocal\n");
 
         assertThat(ok("get", "-H", "-p", "size,health", "tank").out()).isEqualTo(
                 "tank\tsize\t" + fx.engine.pool("tank").orElseThrow().sizeBytes() + "\t-\ntank\thealth\tONLINE\t-\n");

@@ -27,13 +27,16 @@ import org.tarn.engine.label.NvListException;
  *                      leaves that hold every txg are absent. Pools written before DTLs existed have none.
  * @param scan          the state of the pool's scrub or resilver (owned by the pool layer), or empty
  * @param historyBp     the block holding the pool's command history, or a hole
+ * @param localProperties the names of the properties set on the pool (the others hold the engine's
+ *                      defaults), sorted; null when the pool was written before the directory kept them
  */
 public record PoolDirectory(long txg, Map<String, String> properties, long nextDatasetId,
                             List<DatasetRecord> datasets, List<List<BlockPointer>> spaceMaps,
                             List<DeferredFree> deferred, Map<Long, List<long[]>> dtls, NvList scan,
-                            BlockPointer historyBp) {
+                            BlockPointer historyBp, List<String> localProperties) {
 
     public PoolDirectory {
+        localProperties = localProperties == null ? null : List.copyOf(new java.util.TreeSet<>(localProperties));
         dtls = Map.copyOf(dtls);
         scan = scan == null ? new NvList() : scan;
         historyBp = historyBp == null ? BlockPointer.HOLE : historyBp;
@@ -43,7 +46,7 @@ public record PoolDirectory(long txg, Map<String, String> properties, long nextD
     public PoolDirectory(long txg, Map<String, String> properties, long nextDatasetId, List<DatasetRecord> datasets,
                          List<List<BlockPointer>> spaceMaps, List<DeferredFree> deferred) {
         this(txg, properties, nextDatasetId, datasets, spaceMaps, deferred, Map.of(), new NvList(),
-                BlockPointer.HOLE);
+                BlockPointer.HOLE, null);
     }
 
     public ByteBuffer encode() {
@@ -83,6 +86,11 @@ public record PoolDirectory(long txg, Map<String, String> properties, long nextD
         }
         if (!historyBp.isHole()) {
             nv.putBytes("history", bytes(List.of(historyBp)));
+        }
+        if (localProperties != null) {
+            NvList local = new NvList();
+            localProperties.forEach(k -> local.putString(k, "local"));
+            nv.putNvList("property_sources", local);
         }
         byte[] enc = nv.encode();
         ByteBuffer out = ByteBuffer.allocate(4 + enc.length);
@@ -129,8 +137,10 @@ public record PoolDirectory(long txg, Map<String, String> properties, long nextD
             NvList scan = nv.contains("scan") ? nv.getNvList("scan") : new NvList();
             BlockPointer history = nv.contains("history") ? pointers(nv.getBytes("history")).get(0)
                     : BlockPointer.HOLE;
+            List<String> local = nv.contains("property_sources")
+                    ? List.copyOf(nv.getNvList("property_sources").names()) : null;
             return new PoolDirectory(nv.getLong("txg"), props, nv.getLong("next_dataset_id"), ds, maps, frees,
-                    dtls, scan, history);
+                    dtls, scan, history, local);
         } catch (RuntimeException e) {
             throw new TarnException(ErrorCode.CHECKSUM_MISMATCH, "pool directory is damaged: " + e.getMessage(), e);
         }

@@ -17,6 +17,7 @@ import org.slf4j.LoggerFactory;
 import org.tarn.api.DataError;
 import org.tarn.api.Dataset;
 import org.tarn.api.ErrorCode;
+import org.tarn.api.PropertySource;
 import org.tarn.api.Health;
 import org.tarn.api.HistoryEntry;
 import org.tarn.api.IoStats;
@@ -96,6 +97,8 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
     private final Departure onGone;
     private volatile BiConsumer<Spa, PoolEvent> eventSink = (spa, e) -> { };
     private final Map<String, String> props;
+    /** The names of the properties set on this pool (at create or with set); the others are defaults. Guarded by props. */
+    private final java.util.Set<String> localProps = new java.util.TreeSet<>();
     private final ReadPins pins = new ReadPins();
 
     private final Object stateLock = new Object();
@@ -147,6 +150,16 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
             sync.initNew();
         } else {
             props.putAll(directory.properties());
+            if (directory.localProperties() != null) {
+                localProps.addAll(directory.localProperties());
+            } else {
+                // written before the directory kept the sources: a value other than the default was set
+                directory.properties().forEach((k, v) -> {
+                    if (!v.equals(EngineDefaults.defaultOf(k))) {
+                        localProps.add(k);
+                    }
+                });
+            }
             datasets.load(directory);
             sync.load(directory, readOnly);
             scan.load(directory.scan());
@@ -281,7 +294,17 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
 
     /** A new pool with its first properties. */
     void initialProperties(Map<String, String> properties) {
-        props.putAll(properties);
+        synchronized (props) {
+            props.putAll(properties);
+            localProps.addAll(properties.keySet());
+        }
+    }
+
+    /** The names of the properties set on this pool, sorted (what the directory keeps). */
+    List<String> localProperties() {
+        synchronized (props) {
+            return List.copyOf(localProps);
+        }
     }
 
     /** Starts the sync thread and makes the pool usable; an imported pool says so in its events. */
@@ -457,6 +480,22 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
         eventSink.accept(this, e);
     }
 
+    /**
+     * Puts the pool's earlier events (of other imports of it, and from before
+     * a restart) before what this instance has recorded so far.
+     */
+    void seedEvents(List<PoolEvent> earlier) {
+        synchronized (events) {
+            List<PoolEvent> own = List.copyOf(events);
+            events.clear();
+            events.addAll(earlier);
+            events.addAll(own);
+            while (events.size() > EngineDefaults.EVENT_HISTORY) {
+                events.removeFirst();
+            }
+        }
+    }
+
     /** Where events go besides the history (the namespace's listeners). */
     void eventSink(BiConsumer<Spa, PoolEvent> sink) {
         this.eventSink = sink;
@@ -472,13 +511,26 @@ public final class Spa implements Pool, DmuHost, TxgManager.SuspendListener {
     }
 
     @Override
+    public Map<String, PropertySource> propertySources() {
+        synchronized (props) {
+            Map<String, PropertySource> out = new LinkedHashMap<>();
+            props.keySet().forEach(k -> out.put(k, localProps.contains(k) ? PropertySource.LOCAL
+                    : PropertySource.DEFAULT));
+            return out;
+        }
+    }
+
+    @Override
     public void setProperty(String property, String value) {
         checkReadable();
         if (readOnly) {
             throw new TarnException(ErrorCode.READ_ONLY, "pool '" + name + "' is imported read-only");
         }
         String normalized = PoolProperties.validate(property, value);
-        props.put(property, normalized);
+        synchronized (props) {
+            props.put(property, normalized);
+            localProps.add(property);
+        }
         logCommand("set " + property + "=" + normalized + " " + name);
         sync.markConfigDirty();
         datasets.markChanged(txgs.openTxg());

@@ -106,10 +106,14 @@ public final class SpaNamespace implements Engine {
                 return t;
             });
     private final Object cacheLock = new Object();
+    /** Every pool's events across imports and restarts (in the state directory when there is one). */
+    private final EventLog eventLog;
 
     private SpaNamespace(EngineSettings settings, List<VdevDriver> drivers) {
         this.settings = settings;
         this.drivers = new DriverRegistry(drivers);
+        this.eventLog = new EventLog(settings.stateDir(), org.tarn.engine.EngineDefaults.EVENT_HISTORY,
+                org.tarn.engine.EngineDefaults.EVENT_LOG_BYTES);
     }
 
     /** Starts an engine and imports the pools its cache file lists. */
@@ -149,12 +153,14 @@ public final class SpaNamespace implements Engine {
     }
 
     private void publish(Spa spa, PoolEvent e) {
-        if (listeners.isEmpty() || eventExecutor.isShutdown()) {
-            return;
-        }
         String name = spa.name();
         long guid = spa.guid();
+        eventLog.record(guid, e);
+        if (eventExecutor.isShutdown()) {
+            return;
+        }
         eventExecutor.execute(() -> {
+            eventLog.append(name, guid, e);
             for (PoolEventListener l : listeners) {
                 try {
                     l.onEvent(name, guid, e);
@@ -439,6 +445,7 @@ public final class SpaNamespace implements Engine {
             Spa spa = new Spa(name, poolGuid, settings.host(), root, null, null, 0, false,
                     settings.ioTimeoutMillis(), this::departed);
             spa.initialProperties(props);
+            spa.seedEvents(eventLog.history(poolGuid));
             spa.deviceOpener(deviceOpener());
             spa.logCommand("create " + name + " " + layout);
             try {
@@ -600,10 +607,15 @@ public final class SpaNamespace implements Engine {
             importer.checkActivity(c, left -> importing.put(checked,
                     new ImportProgress(checked, ImportProgress.MULTIHOST_CHECK, left)));
             Map<Long, BlockDevice> byLeafGuid = new LinkedHashMap<>();
-            for (Map.Entry<Long, String> e : c.leafPaths().entrySet()) {
-                BlockDevice dev = drivers.open(named ? checkedPath(e.getValue()) : e.getValue(), readOnly);
-                opened.add(dev);
-                byLeafGuid.put(e.getKey(), dev);
+            List<Long> leafGuids = List.copyOf(c.leafPaths().keySet());
+            List<String> leafPaths = leafGuids.stream().map(c.leafPaths()::get).toList();
+            // a device that hung since the scan fails the import in time instead of blocking it
+            List<BlockDevice> devs = DeviceCalls.all(leafPaths,
+                    p -> drivers.open(named ? checkedPath(p) : p, readOnly), settings.ioTimeoutMillis(),
+                    d -> closeQuietly(List.of(d)), "opening it for the import");
+            opened.addAll(devs);
+            for (int i = 0; i < leafGuids.size(); i++) {
+                byLeafGuid.put(leafGuids.get(i), devs.get(i));
             }
             Importer.Opened o = importer.open(name, c, byLeafGuid, opts, readOnly);
             opened.clear();
@@ -627,6 +639,7 @@ public final class SpaNamespace implements Engine {
         try {
             Spa spa = new Spa(name, cfg.poolGuid(), settings.host(), o.root(), o.directory(), o.uberblock().rootBp(),
                     o.startTxg(), readOnly, settings.ioTimeoutMillis(), this::departed);
+            spa.seedEvents(eventLog.history(cfg.poolGuid()));
             spa.eventSink(this::publish);
             spa.deviceOpener(deviceOpener());
             spa.logCommand("import " + (name.equals(cfg.poolName()) ? name : cfg.poolName() + " " + name)
@@ -717,8 +730,13 @@ public final class SpaNamespace implements Engine {
         }
         exports.forEach(CompletableFuture::join);
         closed = true;
-        // deliver the events of those exports, then let the event thread go (so nothing of the engine's
-        // outlives close(): the Java agent unloads its class loader after this)
+        // deliver the events of those exports and flush the event history, then let the event thread go (so
+        // nothing of the engine's outlives close(): the Java agent unloads its class loader after this)
+        try {
+            eventExecutor.execute(eventLog::close);
+        } catch (java.util.concurrent.RejectedExecutionException alreadyStopped) {
+            // close() ran before: nothing left to flush
+        }
         eventExecutor.shutdown();
         try {
             if (!eventExecutor.awaitTermination(5, TimeUnit.SECONDS)) {

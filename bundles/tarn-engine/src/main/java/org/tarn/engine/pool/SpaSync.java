@@ -612,7 +612,7 @@ final class SpaSync implements TxgManager.Syncer {
                 }
             }
             return new PoolDirectory(txg, spa.properties(), datasets.nextDatasetId(), datasets.records(newBps),
-                    maps, pending, dtls, scanState, newHistoryBp);
+                    maps, pending, dtls, scanState, newHistoryBp, spa.localProperties());
         }
 
         private void commit(BlockPointer[][] newChunks, BlockPointer newDirBp) {

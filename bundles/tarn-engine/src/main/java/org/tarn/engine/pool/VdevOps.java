@@ -73,6 +73,8 @@ final class VdevOps {
     private volatile Opener opener;
     private final Queue<Change> queue = new ConcurrentLinkedQueue<>();
     private final long waitMillis;
+    /** How long a new device may take to open and answer its label reads and writes. */
+    private final long ioTimeoutMillis;
 
     VdevOps(Spa spa, Vdev root, Scan scan, long ioTimeoutMillis) {
         this.spa = spa;
@@ -80,6 +82,7 @@ final class VdevOps {
         this.scan = scan;
         // a change waits for one sync: the devices' timeout for the group's writes and flushes, several times
         this.waitMillis = Math.max(30_000, ioTimeoutMillis * 4);
+        this.ioTimeoutMillis = ioTimeoutMillis;
     }
 
     void opener(Opener o) {
@@ -264,18 +267,35 @@ final class VdevOps {
      * {@code minDataEnd}. Its labels are cleared. Closed again on refusal.
      */
     private BlockDevice openNew(String path, long minDataEnd, boolean force) {
-        if (path == null || path.isBlank()) {
-            throw new TarnException(ErrorCode.INVALID_ARGUMENT, "pool '" + spa.name() + "': name the new device");
+        return openAllNew(List.of(path), minDataEnd, force).get(0);
+    }
+
+    /**
+     * {@link #openNew} for several devices at once, in parallel, each within
+     * the I/O deadline: a device that does not answer fails the call with
+     * {@code TIMED_OUT} naming it, every device is closed again (one that
+     * answers late, when it does), and nothing was changed.
+     */
+    private List<BlockDevice> openAllNew(List<String> paths, long minDataEnd, boolean force) {
+        for (String path : paths) {
+            if (path == null || path.isBlank()) {
+                throw new TarnException(ErrorCode.INVALID_ARGUMENT, "pool '" + spa.name() + "': name the new device");
+            }
+            if (lookup(path).isPresent()) {
+                throw new TarnException(ErrorCode.DEVICE_IN_USE, "device '" + path + "' is already in pool '"
+                        + spa.name() + "'");
+            }
         }
-        if (lookup(path).isPresent()) {
-            throw new TarnException(ErrorCode.DEVICE_IN_USE, "device '" + path + "' is already in pool '"
-                    + spa.name() + "'");
-        }
-        Opener o = opener;
-        if (o == null) {
+        if (opener == null) {
             throw new TarnException(ErrorCode.INVALID_ARGUMENT, "pool '" + spa.name() + "' cannot open devices");
         }
-        BlockDevice dev = o.open(path);
+        return DeviceCalls.all(paths, path -> openAndClear(path, minDataEnd, force), ioTimeoutMillis, VdevOps::close,
+                "opening it, reading and clearing its labels");
+    }
+
+    /** The device work of {@link #openNew}: runs on a thread of its own under a deadline. */
+    private BlockDevice openAndClear(String path, long minDataEnd, boolean force) {
+        BlockDevice dev = opener.open(path);
         try {
             NewPool.checkUsable(path, dev, force);
             long canHold = LabelLayout.dataEndBytes(dev.sizeBytes());
@@ -331,14 +351,16 @@ final class VdevOps {
         BlockDevice dev = leaf.device();
         BlockDevice opened = null;
         if (dev == null) {
-            Opener o = opener;
-            opened = o.open(leaf.path());
-            try {
-                checkOwnDevice(leaf, opened);
-            } catch (RuntimeException e) {
-                close(opened);
-                throw e;
-            }
+            opened = DeviceCalls.all(List.of(leaf.path()), path -> {
+                BlockDevice d = opener.open(path);
+                try {
+                    checkOwnDevice(leaf, d);
+                    return d;
+                } catch (RuntimeException e) {
+                    close(d);
+                    throw e;
+                }
+            }, ioTimeoutMillis, VdevOps::close, "opening it and reading its labels").get(0);
         }
         BlockDevice toAttach = opened;
         try {
@@ -482,8 +504,15 @@ final class VdevOps {
     private void replaceInPlace(Vdev leaf, boolean force) {
         requireOtherCopy(leaf, "replace in place");
         String path = leaf.path();
-        Opener o = opener;
-        BlockDevice dev = o.open(path);
+        BlockDevice dev = DeviceCalls.all(List.of(path), p -> openInPlace(leaf, p, force), ioTimeoutMillis,
+                VdevOps::close, "opening it, reading and clearing its labels").get(0);
+        Vdev added = Vdev.leaf(NewPool.newGuid(guids()), leaf.id(), opener.type(path), path);
+        attachInPlace(leaf, added, dev);
+    }
+
+    /** The device work of a replace in place: runs on a thread of its own under a deadline. */
+    private BlockDevice openInPlace(Vdev leaf, String path, boolean force) {
+        BlockDevice dev = opener.open(path);
         try {
             DeviceLabels labels = LabelReader.read(dev);
             Optional<LabelConfig> c = labels.bestConfig();
@@ -500,11 +529,15 @@ final class VdevOps {
                         + "to byte " + canHold + ", the vdev needs " + leaf.topLevelVdev().dataEndBytes());
             }
             NewPool.wipeLabels(dev);
+            return dev;
         } catch (RuntimeException e) {
             close(dev);
             throw e;
         }
-        Vdev added = Vdev.leaf(NewPool.newGuid(guids()), leaf.id(), opener.type(path), path);
+    }
+
+    private void attachInPlace(Vdev leaf, Vdev added, BlockDevice dev) {
+        String path = leaf.path();
         added.attach(dev, spa.name());
         try {
             change("replace " + path + " in place", txg -> {
@@ -569,9 +602,7 @@ final class VdevOps {
         List<BlockDevice> opened = new ArrayList<>();
         List<Vdev> tops = new ArrayList<>();
         try {
-            for (String path : layout.devices()) {
-                opened.add(openNew(path, 0, force));
-            }
+            opened.addAll(openAllNew(layout.devices(), 0, force));
             Set<Long> used = guids();
             int k = 0;
             for (VdevLayout.TopLevel t : layout.topLevel()) {

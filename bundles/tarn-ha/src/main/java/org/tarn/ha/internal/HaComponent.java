@@ -24,9 +24,9 @@ import org.tarn.ha.TarnHa;
  * platform MBeanServer. Only when configured (PID {@value #PID}) with an
  * ensemble; the standalone server writes that configuration from its
  * {@code ha.*} settings. The engine service going away, or the
- * configuration being deleted, closes the membership: the leases of this
- * server's pools go with its session (its pools stay imported here until the
- * engine exports them).
+ * configuration being deleted, makes this server leave the cluster: it
+ * exports the pools it owns first (so that no other server can take one
+ * while it is still imported here), then their leases go with its session.
  */
 @Component(immediate = true, configurationPid = HaComponent.PID, configurationPolicy = ConfigurationPolicy.REQUIRE)
 @Designate(ocd = HaComponent.Config.class)

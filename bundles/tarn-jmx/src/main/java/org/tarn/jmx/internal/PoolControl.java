@@ -158,6 +158,15 @@ final class PoolControl extends NotificationBroadcasterSupport implements PoolMX
     }
 
     @Override
+    public TabularData getPropertySources() {
+        return Errors.call(() -> {
+            java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+            pool.propertySources().forEach((k, v) -> out.put(k, v.name().toLowerCase(java.util.Locale.ROOT)));
+            return OpenTypeCodec.stringMap(out);
+        });
+    }
+
+    @Override
     public boolean isReadOnly() {
         return pool.readOnly();
     }

@@ -34,6 +34,10 @@ import javax.management.remote.JMXConnector;
 import javax.management.remote.JMXConnectorFactory;
 import javax.management.remote.JMXServiceURL;
 
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.RetryOneTime;
+import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -234,6 +238,68 @@ class KarafFeatureIT {
                     }
                     return ((String[]) jmx.getAttribute(manager, "Pools")).length == 0;
                 });
+    }
+
+    /**
+     * {@code feature:install tarn-ha}: the bundle is active but joins no cluster until PID org.tarn.ha names
+     * an ensemble; with a configuration file in etc/ (as {@code config:property-set} writes one) it joins a real
+     * ZooKeeper, registers this server there and takes the lease of a pool it manages.
+     */
+    @Test
+    void haFeatureJoinsZooKeeperOnceConfigured_pos() throws Exception {
+        try (TestingServer zk = new TestingServer(true);
+             CuratorFramework client = CuratorFrameworkFactory.newClient(zk.getConnectString(), new RetryOneTime(200))) {
+            client.start();
+            MBeanServerConnection jmx = connector.getMBeanServerConnection();
+            ObjectName features = new ObjectName("org.apache.karaf:type=feature,name=root");
+            await("features MBean").atMost(START_DEADLINE).until(() -> jmx.isRegistered(features));
+            jmx.invoke(features, "addRepository", new Object[] {"mvn:org.tarn/tarn-features/" + VERSION
+                    + "/xml/features"}, new String[] {String.class.getName()});
+            jmx.invoke(features, "installFeature", new Object[] {"tarn-ha"}, new String[] {String.class.getName()});
+
+            ObjectName manager = new ObjectName("tarn:type=PoolManager");
+            ObjectName ha = new ObjectName("tarn:type=HaManager");
+            await("tarn:type=PoolManager").atMost(Duration.ofSeconds(60)).until(() -> jmx.isRegistered(manager));
+            await("bundle org.tarn.ha active").atMost(Duration.ofSeconds(60)).ignoreExceptions()
+                    .until(() -> bundleRow(jmx, "org.tarn.ha").stream()
+                            .anyMatch(v -> "Active".equalsIgnoreCase(String.valueOf(v))));
+            assertThat(jmx.isRegistered(ha)).as("no ensemble configured yet: no membership").isFalse();
+
+            // what config:property-set -p org.tarn.ha ... leaves in etc/
+            Files.writeString(home.resolve("etc/org.tarn.ha.cfg"), "connectString = " + zk.getConnectString()
+                    + "\nserverId = karaf1\nbasePath = /tarn-karaf\nsessionTimeoutMillis = 6000\n");
+            await("tarn:type=HaManager").atMost(Duration.ofSeconds(60)).until(() -> jmx.isRegistered(ha));
+            await("connected to ZooKeeper").atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                    .until(() -> Boolean.TRUE.equals(jmx.getAttribute(ha, "Connected")));
+            assertThat(jmx.getAttribute(ha, "ServerId")).isEqualTo("karaf1");
+            // seen from ZooKeeper itself, not only through the MBean
+            await("karaf1 registered in ZooKeeper").atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                    .until(() -> client.getChildren().forPath("/tarn-karaf/servers").contains("karaf1"));
+
+            String[] searchPaths = (String[]) jmx.getAttribute(manager, "SearchPaths");
+            Path devices = Files.createDirectories(Path.of(searchPaths[0]));
+            try (RandomAccessFile f = new RandomAccessFile(devices.resolve("h0").toFile(), "rw")) {
+                f.setLength(DEVICE_BYTES);
+            }
+            jmx.invoke(manager, "createPool", new Object[] {"hapool", devices.resolve("h0").toString(), ""},
+                    new String[] {String.class.getName(), String.class.getName(), String.class.getName()});
+            jmx.invoke(ha, "manage", new Object[] {"hapool", "dir=" + devices},
+                    new String[] {String.class.getName(), String.class.getName()});
+            await("the lease of hapool").atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                    .until(() -> List.of((String[]) jmx.getAttribute(ha, "OwnedPools")).contains("hapool"));
+            assertThat(new String(client.getData().forPath("/tarn-karaf/leases/hapool"),
+                    java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("karaf1");
+
+            // the configuration deleted: the server leaves the cluster; it exports the pools it owns first (so
+            // that no other server can take one while it is still imported here), then its lease goes
+            Files.delete(home.resolve("etc/org.tarn.ha.cfg"));
+            await("HaManager gone").atMost(Duration.ofSeconds(60)).until(() -> !jmx.isRegistered(ha));
+            await("karaf1 left ZooKeeper").atMost(Duration.ofSeconds(30)).ignoreExceptions()
+                    .until(() -> !client.getChildren().forPath("/tarn-karaf/servers").contains("karaf1"));
+            assertThat(List.of((String[]) jmx.getAttribute(manager, "Pools"))).as("exported on leaving")
+                    .doesNotContain("hapool");
+            assertThat(client.checkExists().forPath("/tarn-karaf/leases/hapool")).as("lease released").isNull();
+        }
     }
 
     // ---- helpers ------------------------------------------------------------------
