@@ -21,7 +21,6 @@ import org.tarn.api.TarnException;
 import org.tarn.api.VdevLayout;
 import org.tarn.api.VdevState;
 import org.tarn.api.vdev.BlockDevice;
-import org.tarn.engine.EngineDefaults;
 import org.tarn.engine.label.DeviceLabels;
 import org.tarn.engine.label.LabelConfig;
 import org.tarn.engine.label.LabelLayout;
