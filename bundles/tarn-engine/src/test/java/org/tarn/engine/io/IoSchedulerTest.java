@@ -100,14 +100,14 @@ class IoSchedulerTest {
         open(10_000);
         fault.injector().add(FaultRule.latency(100).on(FaultRule.Op.WRITE));
         List<CompletableFuture<Void>> writes = new ArrayList<>();
-        for (int i = 0; i < 10; i++) {
+        for (int i = 0; i < 20; i++) {
             writes.add(io.writeLeaf(leaf, (2L * i + 4) * BLOCK, block(i))); // gaps: nothing to aggregate
         }
         ByteBuffer read = io.readLeaf(leaf, 0, BLOCK).get();
         assertThat(read.remaining()).isEqualTo(BLOCK);
-        assertThat(done(writes)).as("async writes done when the read returned").isLessThanOrEqualTo(3);
+        assertThat(done(writes)).as("async writes done when the read returned").isLessThanOrEqualTo(10);
         CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).get();
-        assertThat(counting.writes.get()).isEqualTo(10);
+        assertThat(counting.writes.get()).isEqualTo(20);
     }
 
     @Test
@@ -115,11 +115,11 @@ class IoSchedulerTest {
         open(10_000);
         fault.injector().add(FaultRule.latency(100).on(FaultRule.Op.WRITE));
         List<CompletableFuture<Void>> writes = new ArrayList<>();
-        for (int i = 0; i < 10; i++) {
+        for (int i = 0; i < 20; i++) {
             writes.add(io.writeLeaf(leaf, (2L * i + 4) * BLOCK, block(i)));
         }
         io.writeLeafUncached(leaf, 0, block(99)).get();
-        assertThat(done(writes)).as("async writes done when the label write returned").isLessThanOrEqualTo(4);
+        assertThat(done(writes)).as("async writes done when the label write returned").isLessThanOrEqualTo(10);
         CompletableFuture.allOf(writes.toArray(CompletableFuture[]::new)).get();
     }
 
@@ -161,12 +161,15 @@ class IoSchedulerTest {
 
     @Test
     void deadlineFailsQueuedAndRunningWrites_neg() throws Exception {
-        open(300);
+        open(2_000);
         fault.injector().add(FaultRule.hang().on(FaultRule.Op.WRITE));
         List<CompletableFuture<Void>> writes = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             writes.add(io.writeLeaf(leaf, (2L * i) * BLOCK, block(i)));
         }
+        // reads have threads of their own while the writer is pinned (well within the 2 s deadline)
+        assertThat(io.readLeaf(leaf, 64L * BLOCK, BLOCK).get().remaining()).isEqualTo(BLOCK);
+        assertThat(done(writes)).isZero();
         for (CompletableFuture<Void> w : writes) {
             try {
                 w.get();
@@ -176,8 +179,6 @@ class IoSchedulerTest {
             }
         }
         assertThat(io.stillWriting(0, 0, BLOCK)).as("the hung write may still land").isTrue();
-        // reads still have their own threads while the writer is pinned
-        assertThat(io.readLeaf(leaf, 64L * BLOCK, BLOCK).get().remaining()).isEqualTo(BLOCK);
         assertThat(leaf.queue().threads()).isLessThanOrEqualTo(LeafQueue.MAX_THREADS);
         fault.injector().releaseHangs();
         await().atMost(Duration.ofSeconds(10)).until(() -> !io.stillWriting(0, 0, 10L * BLOCK));
