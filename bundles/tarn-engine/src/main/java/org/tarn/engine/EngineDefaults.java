@@ -57,8 +57,6 @@ public final class EngineDefaults {
     public static final long BLOCK_CACHE_MIN_BYTES = 16L * 1024 * 1024;
     /** Budget of the cache a probe (an import's look at a pool) reads through. */
     public static final long PROBE_CACHE_BYTES = 1L << 20;
-    /** Threads per leaf device executor. */
-    public static final int IO_THREADS_PER_LEAF = 2;
     /** Events kept per pool. */
     public static final int EVENT_HISTORY = 256;
     /** Size at which the state directory's events.log is moved aside to events.log.1 (two files at most). */

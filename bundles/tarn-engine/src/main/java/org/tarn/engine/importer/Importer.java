@@ -228,7 +228,7 @@ public final class Importer {
         for (Vdev leaf : root.leaves()) {
             BlockDevice dev = byLeafGuid.get(leaf.guid());
             if (dev != null) {
-                leaf.attach(dev, name, EngineDefaults.IO_THREADS_PER_LEAF);
+                leaf.attach(dev, name);
             } else {
                 leaf.markMissing();
             }
@@ -238,7 +238,7 @@ public final class Importer {
             Vdev spare = Vdev.leaf(sc.guid(), 0, sc.type(), c.sparePaths().getOrDefault(sc.guid(), sc.path()));
             BlockDevice dev = byLeafGuid.get(sc.guid());
             if (dev != null) {
-                spare.attach(dev, name, EngineDefaults.IO_THREADS_PER_LEAF);
+                spare.attach(dev, name);
             } else {
                 spare.markMissing();
             }

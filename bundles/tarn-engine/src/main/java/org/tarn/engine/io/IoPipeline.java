@@ -10,8 +10,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -22,6 +20,8 @@ import org.tarn.api.TarnException;
 import org.tarn.api.VdevState;
 import org.tarn.api.vdev.BlockDevice;
 import org.tarn.api.vdev.DeviceFullException;
+import org.tarn.engine.vdev.LeafQueue;
+import org.tarn.engine.vdev.LeafQueue.IoClass;
 import org.tarn.engine.vdev.Vdev;
 import org.tarn.engine.vdev.VdevStats;
 
@@ -36,7 +36,10 @@ import org.tarn.engine.vdev.VdevStats;
  * it got; a copy that fails to read or to verify is counted and, once a good
  * copy is found, rewritten from it (self-heal). Bad data is never returned.
  *
- * <p>Each leaf I/O runs on the leaf's own executor and is tracked until it
+ * <p>Each leaf I/O is queued on the leaf's own scheduler ({@link LeafQueue}:
+ * sync reads first, then sync writes such as labels, uberblocks, heartbeats
+ * and repairs, then a txg's async writes in offset order with adjacent ones
+ * aggregated, then scrub and resilver I/O) and is tracked until it
  * completes. Waiting is always bounded: by the I/O deadline, or by
  * {@link #abandon}, which force export calls to fail every tracked I/O at once
  * with the given reason, so no engine thread stays blocked on a device that
@@ -57,8 +60,22 @@ public final class IoPipeline {
      */
     private final Set<RunningWrite> running = ConcurrentHashMap.newKeySet();
 
-    /** A device write being executed: top-level vdev index, byte range. */
-    private record RunningWrite(int vdev, long offset, long length) {
+    /**
+     * A device write being executed: top-level vdev index, byte range. Identity, not value, equality: the
+     * copies of one block on two children of a mirror are two running writes, and the first to return must
+     * not take the other's entry with it.
+     */
+    private static final class RunningWrite {
+        private final int vdev;
+        private final long offset;
+        private final long length;
+
+        RunningWrite(int vdev, long offset, long length) {
+            this.vdev = vdev;
+            this.offset = offset;
+            this.length = length;
+        }
+
         boolean overlaps(int v, long off, long len) {
             return v == vdev && off < offset + length && offset < off + len;
         }
@@ -101,25 +118,33 @@ public final class IoPipeline {
         T run(BlockDevice dev) throws IOException;
     }
 
-    private <T> CompletableFuture<T> submit(Vdev leaf, DeviceOp<T> op, VdevStats.Kind kind, long bytes,
-                                            boolean scan) {
-        return submit(leaf, op, null, kind, bytes, scan);
+    private <T> CompletableFuture<T> submit(Vdev leaf, DeviceOp<T> op, IoClass ioClass, VdevStats.Kind kind,
+                                            long bytes) {
+        return submit(leaf, op, null, null, ioClass, kind, bytes);
     }
 
-    private <T> CompletableFuture<T> submit(Vdev leaf, DeviceOp<T> op, RunningWrite write, VdevStats.Kind kind,
-                                            long bytes, boolean scan) {
+    /**
+     * Queues one device call on the leaf's {@link LeafQueue} and returns its
+     * future, failed by the I/O deadline or {@link #abandon} at the latest.
+     *
+     * @param write for a write, the range it targets (tracked in {@link #running} while on the device)
+     * @param data for an async write, its bytes: the queue may aggregate it with adjacent ones
+     */
+    private <T> CompletableFuture<T> submit(Vdev leaf, DeviceOp<T> op, RunningWrite write, ByteBuffer data,
+                                            IoClass ioClass, VdevStats.Kind kind, long bytes) {
+        boolean scan = ioClass == IoClass.SCAN_READ || ioClass == IoClass.SCAN_WRITE;
         if (!scan) {
             lastForegroundNanos = System.nanoTime();
         }
         CompletableFuture<T> f = new CompletableFuture<>();
         TarnException gone = abandoned;
         BlockDevice dev = leaf.device();
-        ExecutorService ex = leaf.executor();
+        LeafQueue queue = leaf.queue();
         if (gone != null) {
             f.completeExceptionally(gone);
             return f;
         }
-        if (dev == null || ex == null) {
+        if (dev == null || queue == null) {
             f.completeExceptionally(new IOException("device " + leaf.path() + " is not open"));
             return f;
         }
@@ -128,38 +153,72 @@ public final class IoPipeline {
         VdevStats stats = leaf.stats();
         long queuedAt = System.nanoTime();
         stats.queued();
-        try {
-            ex.execute(() -> {
+        LeafQueue.Request request = new LeafQueue.Request(ioClass, write == null ? 0 : write.offset, data) {
+            @Override
+            protected boolean begin() {
                 // registered before the check: whoever gave up on f before it started sees f done here
                 // (the write never runs), whoever gives up later sees it running
                 if (write != null) {
                     running.add(write);
                 }
-                boolean started = false;
-                try {
-                    if (f.isDone()) {
-                        return;
-                    }
-                    stats.started();
-                    started = true;
-                    f.complete(op.run(dev));
-                } catch (Throwable e) {
-                    f.completeExceptionally(e);
-                } finally {
+                if (f.isDone()) {
                     if (write != null) {
                         running.remove(write);
                     }
-                    if (started) {
-                        stats.completed(kind, bytes, System.nanoTime() - queuedAt, scan);
-                    } else {
-                        stats.droppedQueued();
-                    }
+                    stats.droppedQueued();
+                    return false;
                 }
-            });
-        } catch (RejectedExecutionException e) {
+                stats.started();
+                return true;
+            }
+
+            @Override
+            protected void run(BlockDevice device) {
+                try {
+                    f.complete(op.run(device));
+                } catch (Throwable e) {
+                    f.completeExceptionally(e);
+                } finally {
+                    finished();
+                }
+            }
+
+            @Override
+            protected void completeAggregated(Throwable error) {
+                if (error == null) {
+                    f.complete(null);
+                } else {
+                    f.completeExceptionally(error);
+                }
+                finished();
+            }
+
+            private void finished() {
+                if (write != null) {
+                    running.remove(write);
+                }
+                stats.completed(kind, bytes, System.nanoTime() - queuedAt, scan);
+            }
+
+            @Override
+            protected void dropped(Throwable why) {
+                stats.droppedQueued();
+                TarnException a = abandoned;
+                f.completeExceptionally(a != null ? a : why);
+            }
+        };
+        // a caller that gives up on a call still on the device frees its slot: a hung write pins its thread,
+        // not the writes queued after it
+        f.whenComplete((v, e) -> {
+            if (e != null) {
+                request.gaveUp();
+            }
+        });
+        try {
+            queue.submit(request);
+        } catch (IOException e) {
             stats.droppedQueued();
-            f.completeExceptionally(abandoned != null ? abandoned
-                    : new IOException("device " + leaf.path() + " is closed"));
+            f.completeExceptionally(abandoned != null ? abandoned : e);
         }
         f.orTimeout(ioTimeoutMillis, TimeUnit.MILLISECONDS);
         if (abandoned != null) {
@@ -174,12 +233,20 @@ public final class IoPipeline {
 
     /** As {@link #writeLeaf(Vdev, long, ByteBuffer)}; {@code scan} marks a scrub's or resilver's write. */
     public CompletableFuture<Void> writeLeaf(Vdev leaf, long offset, ByteBuffer data, boolean scan) {
+        return writeLeaf(leaf, offset, data, scan ? IoClass.SCAN_WRITE : IoClass.ASYNC_WRITE);
+    }
+
+    /**
+     * A write of the given class: {@link IoClass#ASYNC_WRITE} for a txg's blocks (issued in offset order,
+     * adjacent ones aggregated), {@link IoClass#SYNC_WRITE} for one a caller waits on (a repair).
+     */
+    private CompletableFuture<Void> writeLeaf(Vdev leaf, long offset, ByteBuffer data, IoClass ioClass) {
         ByteBuffer src = data.duplicate();
         return submit(leaf, dev -> {
             dev.write(offset, src.duplicate());
             return null;
-        }, new RunningWrite(topLevelIndex(leaf), offset, src.remaining()), VdevStats.Kind.WRITE, src.remaining(),
-                scan);
+        }, new RunningWrite(topLevelIndex(leaf), offset, src.remaining()),
+                ioClass == IoClass.ASYNC_WRITE ? src : null, ioClass, VdevStats.Kind.WRITE, src.remaining());
     }
 
     /**
@@ -222,7 +289,7 @@ public final class IoPipeline {
         return submit(leaf, dev -> {
             dev.writeUncached(offset, src.duplicate());
             return null;
-        }, VdevStats.Kind.WRITE, src.remaining(), false);
+        }, IoClass.SYNC_WRITE, VdevStats.Kind.WRITE, src.remaining());
     }
 
     /** A read from the device itself ({@link BlockDevice#readUncached}), whatever this host cached. */
@@ -231,7 +298,7 @@ public final class IoPipeline {
             ByteBuffer b = ByteBuffer.allocate(length);
             dev.readUncached(offset, b);
             return b.flip();
-        }, VdevStats.Kind.READ, length, false);
+        }, IoClass.SYNC_READ, VdevStats.Kind.READ, length);
     }
 
     public CompletableFuture<ByteBuffer> readLeaf(Vdev leaf, long offset, int length) {
@@ -244,14 +311,14 @@ public final class IoPipeline {
             ByteBuffer b = ByteBuffer.allocate(length);
             dev.read(offset, b);
             return b.flip();
-        }, VdevStats.Kind.READ, length, scan);
+        }, scan ? IoClass.SCAN_READ : IoClass.SYNC_READ, VdevStats.Kind.READ, length);
     }
 
     public CompletableFuture<Void> flushLeaf(Vdev leaf) {
         return submit(leaf, dev -> {
             dev.flush();
             return null;
-        }, VdevStats.Kind.FLUSH, 0, false);
+        }, IoClass.SYNC_WRITE, VdevStats.Kind.FLUSH, 0);
     }
 
     // ---- block operations --------------------------------------------------
@@ -426,7 +493,7 @@ public final class IoPipeline {
     }
 
     private CompletableFuture<Void> repair(Vdev leaf, BlockPointer bp, ByteBuffer good) {
-        return writeLeaf(leaf, bp.offset(), good.duplicate()).whenComplete((v, e) -> {
+        return writeLeaf(leaf, bp.offset(), good.duplicate(), IoClass.SYNC_WRITE).whenComplete((v, e) -> {
             if (e == null) {
                 LOG.info("pool '{}': repaired block at offset 0x{} on {}", poolName,
                         Long.toHexString(bp.offset()), leaf.path());

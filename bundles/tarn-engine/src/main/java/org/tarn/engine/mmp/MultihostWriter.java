@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
@@ -40,7 +40,12 @@ import org.tarn.engine.vdev.Vdev;
  *
  * <p><b>Self-suspension by time.</b> The timer thread never does I/O: it
  * issues heartbeat writes and returns, and their completions record when the
- * newest heartbeat that landed was issued. On every tick, if no heartbeat
+ * newest heartbeat that landed was issued. One timer thread ({@code tarn-mmp})
+ * serves every pool of the process: a tick only reads volatile state and
+ * queues sync writes on the leaf's {@link org.tarn.engine.vdev.LeafQueue},
+ * whose own threads do the I/O, and the pool's failure handling runs on a
+ * thread of its own, so a hung device of one pool never delays another
+ * pool's heartbeat. On every tick, if no heartbeat
  * issued within the last {@link #FAIL_INTERVALS} × {@link #INTERVAL_MILLIS}
  * has landed — failed writes, or writes that hang — the pool can no longer
  * prove it is alive and another host may soon import it: the pool is told
@@ -78,7 +83,10 @@ public final class MultihostWriter implements AutoCloseable {
     private final AtomicLong sequence;
     private final long intervalMillis;
     private final int failIntervals;
-    private final ScheduledExecutorService timer;
+    /** The process-wide heartbeat timer: ticks queue writes and return, they never wait on a device. */
+    private static final ScheduledThreadPoolExecutor TIMER = timer();
+    private ScheduledFuture<?> pending;
+    private boolean closed;
     private final Set<Vdev> inFlight = ConcurrentHashMap.newKeySet();
     private long next;
     private long beats;
@@ -107,11 +115,16 @@ public final class MultihostWriter implements AutoCloseable {
         this.intervalMillis = intervalMillis;
         this.failIntervals = failIntervals;
         this.delayMillis = intervalMillis / Math.max(1, leaves.get().size());
-        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "tarn-" + poolName + "-mmp");
-            t.setDaemon(true);
-            return t;
+    }
+
+    private static ScheduledThreadPoolExecutor timer() {
+        ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread th = new Thread(r, "tarn-mmp");
+            th.setDaemon(true);
+            return th;
         });
+        t.setRemoveOnCancelPolicy(true); // a closed pool's tick does not stay queued
+        return t;
     }
 
     /** Starts the heartbeat; does nothing once closed (a force export may close it before its pool started it). */
@@ -121,8 +134,8 @@ public final class MultihostWriter implements AutoCloseable {
     }
 
     private synchronized void schedule() {
-        if (!timer.isShutdown()) {
-            timer.schedule(this::tick, tickMillis(), TimeUnit.MILLISECONDS);
+        if (!closed) {
+            pending = TIMER.schedule(this::tick, tickMillis(), TimeUnit.MILLISECONDS);
         }
     }
 
@@ -173,7 +186,10 @@ public final class MultihostWriter implements AutoCloseable {
             String why = "no heartbeat landed for " + silentMillis + " ms (more than " + failIntervals + " x "
                     + intervalMillis + " ms)";
             LOG.warn("pool '{}': {}: suspending, another host may import this pool", poolName, why);
-            onFailure.accept(why);
+            // the pool's reaction (suspend, failmode=export) may wait on the pool: never on the shared timer
+            Thread t = new Thread(() -> onFailure.accept(why), "tarn-" + poolName + "-mmp-failed");
+            t.setDaemon(true);
+            t.start();
             return;
         }
         List<Vdev> targets = new ArrayList<>(leaves.get());
@@ -214,6 +230,9 @@ public final class MultihostWriter implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        timer.shutdownNow();
+        closed = true;
+        if (pending != null) {
+            pending.cancel(false);
+        }
     }
 }

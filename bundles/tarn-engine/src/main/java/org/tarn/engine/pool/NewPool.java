@@ -69,14 +69,14 @@ final class NewPool {
                 List<Vdev> leaves = new ArrayList<>();
                 for (String path : t.devices()) {
                     Vdev leaf = Vdev.leaf(newGuid(guids), leaves.size(), typeOf.apply(path), path);
-                    leaf.attach(byPath.get(path), name, EngineDefaults.IO_THREADS_PER_LEAF);
+                    leaf.attach(byPath.get(path), name);
                     leaves.add(leaf);
                 }
                 top = Vdev.mirror(newGuid(guids), tops.size(), leaves);
             } else {
                 String path = t.devices().get(0);
                 top = Vdev.leaf(newGuid(guids), tops.size(), typeOf.apply(path), path);
-                top.attach(byPath.get(path), name, EngineDefaults.IO_THREADS_PER_LEAF);
+                top.attach(byPath.get(path), name);
             }
             top.initSpace(LabelLayout.dataStartBytes(), end);
             tops.add(top);

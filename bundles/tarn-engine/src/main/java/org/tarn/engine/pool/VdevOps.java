@@ -21,7 +21,6 @@ import org.tarn.api.TarnException;
 import org.tarn.api.VdevLayout;
 import org.tarn.api.VdevState;
 import org.tarn.api.vdev.BlockDevice;
-import org.tarn.engine.EngineDefaults;
 import org.tarn.engine.label.DeviceLabels;
 import org.tarn.engine.label.LabelConfig;
 import org.tarn.engine.label.LabelLayout;
@@ -369,7 +368,7 @@ final class VdevOps {
                     throw new TarnException(ErrorCode.NO_SUCH_DEVICE, "device " + leaf.path() + " left the pool");
                 }
                 if (toAttach != null) {
-                    leaf.attach(toAttach, spa.name(), EngineDefaults.IO_THREADS_PER_LEAF);
+                    leaf.attach(toAttach, spa.name());
                 }
                 leaf.markOnline();
                 leaf.readErrors().set(0);
@@ -418,7 +417,7 @@ final class VdevOps {
         long guid = NewPool.newGuid(guids());
         long mirrorGuid = NewPool.newGuid(guids());
         Vdev added = Vdev.leaf(guid, 0, type, newDevice);
-        added.attach(dev, spa.name(), EngineDefaults.IO_THREADS_PER_LEAF);
+        added.attach(dev, spa.name());
         try {
             change((replacing ? "replace " : "attach ") + leaf.path() + " " + newDevice, txg -> {
                 if (leaf.rootVdev() != root) {
@@ -538,7 +537,7 @@ final class VdevOps {
 
     private void attachInPlace(Vdev leaf, Vdev added, BlockDevice dev) {
         String path = leaf.path();
-        added.attach(dev, spa.name(), EngineDefaults.IO_THREADS_PER_LEAF);
+        added.attach(dev, spa.name());
         try {
             change("replace " + path + " in place", txg -> {
                 Vdev mirror = leaf.parent();
@@ -612,7 +611,7 @@ final class VdevOps {
                     BlockDevice dev = opened.get(k++);
                     end = Math.min(end, LabelLayout.dataEndBytes(dev.sizeBytes()));
                     Vdev leaf = Vdev.leaf(NewPool.newGuid(used), leaves.size(), opener.type(path), path);
-                    leaf.attach(dev, spa.name(), EngineDefaults.IO_THREADS_PER_LEAF);
+                    leaf.attach(dev, spa.name());
                     leaves.add(leaf);
                 }
                 Vdev top = t.mirror() ? Vdev.mirror(NewPool.newGuid(used), 0, leaves) : leaves.get(0);

@@ -2,11 +2,7 @@ package org.tarn.engine.vdev;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.io.IOException;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.tarn.api.VdevState;
@@ -18,10 +14,12 @@ import org.tarn.api.vdev.BlockDevice;
  * single device) or a leaf device.
  *
  * <h2>Theory of operation</h2>
- * Leaves own an open {@link BlockDevice} and a small executor of their own.
- * All device I/O runs there, never on a caller's or another pool's thread, so
- * a device that hangs pins only its own threads; callers wait with a deadline
- * or until force export fails them. A leaf that fails a write or times out is
+ * Leaves own an open {@link BlockDevice} and an I/O scheduler of their own
+ * ({@link LeafQueue}: priority classes, one ordered writer, threads started on
+ * demand and retired when idle). All device I/O runs there, never on a
+ * caller's or another pool's thread, so a device that hangs pins only its own
+ * (bounded) threads; callers wait with a deadline or until force export fails
+ * them. A leaf that fails a write or times out is
  * FAULTED and no longer written; an operator may take one OFFLINE; one whose
  * device is absent is REMOVED. Every txg a leaf does not take is added to its
  * {@link Dtl}, and a leaf is never read for a block born in its DTL, so a
@@ -51,7 +49,7 @@ public final class Vdev {
 
     private volatile BlockDevice device;
     private volatile VdevState leafState = VdevState.ONLINE;
-    private volatile ExecutorService executor;
+    private volatile LeafQueue queue;
     private final AtomicLong readErrors = new AtomicLong();
     private final AtomicLong writeErrors = new AtomicLong();
     private final AtomicLong checksumErrors = new AtomicLong();
@@ -161,19 +159,11 @@ public final class Vdev {
         return device;
     }
 
-    /** Attaches an open device and starts the leaf's I/O threads. */
-    public void attach(BlockDevice dev, String poolName, int threads) {
+    /** Attaches an open device with a new I/O queue; its threads start when I/O arrives. */
+    public void attach(BlockDevice dev, String poolName) {
         this.device = dev;
         this.leafState = VdevState.ONLINE;
-        AtomicInteger n = new AtomicInteger();
-        String name = "tarn-" + poolName + "-io-" + shortName();
-        ThreadPoolExecutor ex = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.MILLISECONDS,
-                new LinkedBlockingQueue<>(), r -> {
-                    Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                });
-        this.executor = ex;
+        this.queue = new LeafQueue("tarn-" + poolName + "-io-" + shortName(), dev);
     }
 
     /** Marks a leaf whose device could not be opened. */
@@ -336,18 +326,20 @@ public final class Vdev {
         return slash >= 0 ? path.substring(slash + 1) : path;
     }
 
-    public ExecutorService executor() {
-        return executor;
+    /** The leaf's I/O queue, or null before {@link #attach}. */
+    public LeafQueue queue() {
+        return queue;
     }
 
     /**
-     * Stops the leaf's threads without waiting for them (a hung device keeps
-     * its own threads pinned until the I/O returns) and closes the device.
+     * Closes the leaf's queue (what is queued fails at once; a hung device
+     * keeps its own threads pinned until the I/O returns, nothing waits for
+     * them) and closes the device.
      */
     public void detach() {
-        ExecutorService ex = executor;
-        if (ex != null) {
-            ex.shutdownNow();
+        LeafQueue q = queue;
+        if (q != null) {
+            q.close(new IOException("device " + path + " is closed"));
         }
         BlockDevice dev = device;
         device = null;
