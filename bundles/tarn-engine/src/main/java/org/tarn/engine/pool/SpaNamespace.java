@@ -169,9 +169,11 @@ public final class SpaNamespace implements Engine {
         if (eventExecutor.isShutdown()) {
             return;
         }
+        // the listeners registered when the event happened: one added later gets only later events
+        List<PoolEventListener> to = List.copyOf(listeners);
         eventExecutor.execute(() -> {
             eventLog.append(name, guid, e);
-            for (PoolEventListener l : listeners) {
+            for (PoolEventListener l : to) {
                 try {
                     l.onEvent(name, guid, e);
                 } catch (RuntimeException ex) {
