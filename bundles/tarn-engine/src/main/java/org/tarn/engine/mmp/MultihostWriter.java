@@ -124,6 +124,10 @@ public final class MultihostWriter implements AutoCloseable {
             return th;
         });
         t.setRemoveOnCancelPolicy(true); // a closed pool's tick does not stay queued
+        // no multihost pool left (its ticks cancelled): the thread goes after a second, so nothing of the engine
+        // outlives its close (the Java agent unloads its class loader); the next schedule starts it again
+        t.setKeepAliveTime(1, TimeUnit.SECONDS);
+        t.allowCoreThreadTimeOut(true);
         return t;
     }
 
